@@ -1,0 +1,140 @@
+//! `playground-cli`: Strategy Playground's configs, run natively.
+//!
+//! Subcommands grow with the strategy crate; today: `env`, the environment report
+//! (MMEngine's `collect_env`), optionally proving each backend computes.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use playground_strategy::device::{DeviceChoice, init_device, smoke_test};
+use playground_strategy::env::{BackendName, collect_env};
+
+/// Strategy Playground on the command line.
+#[derive(Debug, Parser)]
+#[command(name = "playground-cli", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Report the environment: platform, backends compiled in, wgpu adapters, and the
+    /// backend `--device auto` picks.
+    Env {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also run a small matmul and backward pass on every compiled-in backend
+        /// that has a device here, and report whether each gave the right numbers.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// The answer a correct backend gives to `smoke_test`.
+const SMOKE_EXPECTED: [f32; 7] = [19.0, 22.0, 43.0, 50.0, 2.0, 4.0, 6.0];
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Env { format, check } => env(format, check),
+    }
+}
+
+fn env(format: Format, check: bool) -> Result<ExitCode> {
+    let report = pollster::block_on(collect_env());
+    let checks = if check {
+        run_checks(
+            &report.backends_compiled,
+            !report.wgpu.adapters().is_empty(),
+        )
+    } else {
+        Vec::new()
+    };
+    match format {
+        Format::Text => {
+            println!("{report}");
+            for c in &checks {
+                println!("  check {:<14} {}", c.backend.to_string(), c.outcome);
+            }
+        }
+        Format::Json => {
+            let mut value = serde_json::to_value(&report).context("serialising the report")?;
+            if check {
+                value["checks"] = serde_json::Value::Array(
+                    checks
+                        .iter()
+                        .map(|c| serde_json::json!({"backend": c.backend, "ok": c.ok, "outcome": c.outcome}))
+                        .collect(),
+                );
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).context("serialising the report")?
+            );
+        }
+    }
+    Ok(if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+struct Check {
+    backend: BackendName,
+    ok: bool,
+    outcome: String,
+}
+
+fn run_checks(compiled: &[BackendName], has_adapter: bool) -> Vec<Check> {
+    compiled
+        .iter()
+        .filter(|b| **b != BackendName::Wgpu || has_adapter)
+        .map(|&backend| {
+            let choice = match backend {
+                BackendName::Cpu => DeviceChoice::Cpu,
+                BackendName::Wgpu => DeviceChoice::Wgpu,
+            };
+            let result = pollster::block_on(async {
+                let ready = init_device(choice).await?;
+                let out = smoke_test(&ready).await?;
+                Ok::<_, playground_strategy::Error>((ready.description, out))
+            });
+            match result {
+                Ok((device, out)) if out == SMOKE_EXPECTED => Check {
+                    backend,
+                    ok: true,
+                    outcome: format!("ok on {device}"),
+                },
+                Ok((device, out)) => Check {
+                    backend,
+                    ok: false,
+                    outcome: format!("WRONG on {device}: got {out:?}, expected {SMOKE_EXPECTED:?}"),
+                },
+                Err(e) => Check {
+                    backend,
+                    ok: false,
+                    outcome: format!("failed: {e}"),
+                },
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,205 @@
+//! Choosing and initialising the burn device at run time: `auto`, `cpu` or `wgpu`.
+//!
+//! burn 0.22 tensors carry no backend type: the device decides. The wgpu runtime can
+//! be initialised once per process (the browser needs the async form), so the first
+//! initialised wgpu device is kept and handed out again.
+
+use std::str::FromStr;
+
+use crate::env::{BackendName, collect_env};
+use crate::error::{Error, Result};
+
+/// What the user asked for (`--device`, or the web app's backend picker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// The rule of [`crate::env::AutoDevice`]: a hardware GPU natively, WebGPU in the
+    /// browser, the CPU backend otherwise.
+    #[default]
+    Auto,
+    /// burn's CPU backend (burn-flex).
+    Cpu,
+    /// burn's wgpu backend.
+    Wgpu,
+}
+
+impl FromStr for DeviceChoice {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "wgpu" | "gpu" => Ok(Self::Wgpu),
+            _ => Err(Error::UnknownDevice {
+                given: s.to_string(),
+            }),
+        }
+    }
+}
+
+/// An initialised device, ready for tensors.
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+#[derive(Debug, Clone)]
+pub struct ReadyDevice {
+    /// The burn device.
+    pub device: burn::tensor::Device,
+    /// Which backend it is.
+    pub backend: BackendName,
+    /// A human description (`cpu (flex)`, `wgpu: llvmpipe on vulkan`).
+    pub description: String,
+}
+
+/// Initialises the device the user chose.
+///
+/// `Auto` probes the environment first ([`collect_env`]). Asking for a backend that
+/// is not compiled in, or a wgpu device where no adapter works, is an error that says
+/// so; nothing falls back silently.
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub async fn init_device(choice: DeviceChoice) -> Result<ReadyDevice> {
+    let backend = match choice {
+        DeviceChoice::Cpu => BackendName::Cpu,
+        DeviceChoice::Wgpu => BackendName::Wgpu,
+        DeviceChoice::Auto => {
+            collect_env()
+                .await
+                .auto_device
+                .backend
+                .ok_or(Error::BackendNotCompiled {
+                    backend: "cpu",
+                    feature: "cpu",
+                })?
+        }
+    };
+    match backend {
+        BackendName::Cpu => cpu_device(),
+        BackendName::Wgpu => wgpu_device().await,
+    }
+}
+
+#[cfg(feature = "cpu")]
+fn cpu_device() -> Result<ReadyDevice> {
+    Ok(ReadyDevice {
+        device: burn::tensor::Device::flex(),
+        backend: BackendName::Cpu,
+        description: "cpu (burn-flex)".to_string(),
+    })
+}
+
+#[cfg(all(not(feature = "cpu"), feature = "wgpu"))]
+fn cpu_device() -> Result<ReadyDevice> {
+    Err(Error::BackendNotCompiled {
+        backend: "cpu",
+        feature: "cpu",
+    })
+}
+
+#[cfg(feature = "wgpu")]
+async fn wgpu_device() -> Result<ReadyDevice> {
+    use std::sync::Mutex;
+
+    static READY: Mutex<Option<ReadyDevice>> = Mutex::new(None);
+    let cached = || READY.lock().ok().and_then(|guard| guard.clone());
+    if let Some(ready) = cached() {
+        return Ok(ready);
+    }
+    match burn::tensor::Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+    {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let ready = ReadyDevice {
+                device,
+                backend: BackendName::Wgpu,
+                description: format!("wgpu: {} on {}", info.name, info.backend.to_str()),
+            };
+            if let Ok(mut guard) = READY.lock() {
+                *guard = Some(ready.clone());
+            }
+            Ok(ready)
+        }
+        // Another caller initialised the runtime while we waited: use theirs.
+        Err(e) => cached().ok_or_else(|| Error::WgpuInit(e.to_string())),
+    }
+}
+
+#[cfg(all(not(feature = "wgpu"), feature = "cpu"))]
+async fn wgpu_device() -> Result<ReadyDevice> {
+    Err(Error::BackendNotCompiled {
+        backend: "wgpu",
+        feature: "wgpu",
+    })
+}
+
+/// Runs a small matmul and an autodiff backward pass on `ready`, reading the results
+/// back asynchronously (the browser's way, which works everywhere).
+///
+/// Returns `[a·b (2×2, row-major)..., d(sum(x²))/dx for x = [1, 2, 3]...]`, that is
+/// `[19, 22, 43, 50, 2, 4, 6]` on a correct backend. Used by tests and by
+/// `playground-cli env --check` to show a backend really computes.
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub async fn smoke_test(ready: &ReadyDevice) -> Result<Vec<f32>> {
+    use burn::tensor::Tensor;
+
+    let failed = |e: &dyn std::fmt::Display| Error::Execution {
+        device: ready.description.clone(),
+        message: e.to_string(),
+    };
+    let device = &ready.device;
+    let a = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], device);
+    let b = Tensor::<2>::from_floats([[5.0, 6.0], [7.0, 8.0]], device);
+    let product = a
+        .matmul(b)
+        .into_data_async()
+        .await
+        .map_err(|e| failed(&e))?;
+    let mut out: Vec<f32> = product
+        .try_to_vec()
+        .map_err(|e| failed(&format!("{e:?}")))?;
+
+    let grad_device = device.clone().autodiff();
+    let x = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &grad_device).require_grad();
+    let grads = x.clone().powf_scalar(2.0).sum().backward();
+    let grad = x
+        .grad(&grads)
+        .ok_or_else(|| failed(&"backward produced no gradient for x"))?;
+    let grad = grad.into_data_async().await.map_err(|e| failed(&e))?;
+    out.extend(
+        grad.try_to_vec::<f32>()
+            .map_err(|e| failed(&format!("{e:?}")))?,
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_names_parse_and_unknown_ones_are_named_in_the_error() {
+        assert_eq!(
+            "AUTO".parse::<DeviceChoice>().ok(),
+            Some(DeviceChoice::Auto)
+        );
+        assert_eq!("cpu".parse::<DeviceChoice>().ok(), Some(DeviceChoice::Cpu));
+        assert_eq!(
+            "wgpu".parse::<DeviceChoice>().ok(),
+            Some(DeviceChoice::Wgpu)
+        );
+        let err = "cuda"
+            .parse::<DeviceChoice>()
+            .expect_err("cuda is not a choice");
+        assert_eq!(
+            err.to_string(),
+            "unknown device `cuda`: expected one of auto, cpu, wgpu"
+        );
+    }
+
+    #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
+    #[test]
+    fn cpu_backend_computes_matmul_and_gradient() {
+        let ready = pollster::block_on(init_device(DeviceChoice::Cpu)).expect("cpu device");
+        let out = pollster::block_on(smoke_test(&ready)).expect("runs");
+        assert_eq!(out, vec![19.0, 22.0, 43.0, 50.0, 2.0, 4.0, 6.0]);
+    }
+}

@@ -1,0 +1,184 @@
+//! `collect_env`: what the running environment offers for training.
+//!
+//! MMEngine's `collect_env` reports Python, CUDA and PyTorch versions; here the
+//! questions are which burn backends are compiled in, which wgpu adapters exist
+//! (or why none), and, in the browser, whether WebGPU gave an adapter. The report
+//! also says which backend `--device auto` would use, with the reason.
+
+mod probe;
+mod report;
+
+pub use report::{
+    AdapterReport, AutoDevice, BackendName, BrowserReport, CpuBackendReport, EnvReport, WgpuReport,
+};
+
+/// Collects the environment report.
+///
+/// Async because asking the browser for a WebGPU adapter is; natively, drive it with
+/// any executor (`pollster::block_on(collect_env())`). Never fails: whatever cannot
+/// be found is reported with the reason.
+pub async fn collect_env() -> EnvReport {
+    let browser = probe::browser().await;
+    let wgpu = probe::wgpu_adapters(browser.as_ref()).await;
+    let mut backends_compiled = Vec::new();
+    if cfg!(feature = "cpu") {
+        backends_compiled.push(BackendName::Cpu);
+    }
+    if cfg!(feature = "wgpu") {
+        backends_compiled.push(BackendName::Wgpu);
+    }
+    let auto_device = choose_auto(&backends_compiled, &wgpu, browser.as_ref());
+    EnvReport {
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_revision: option_env!("PLAYGROUND_GIT_REVISION").map(str::to_string),
+        os: if cfg!(target_family = "wasm") {
+            "browser".to_string()
+        } else {
+            std::env::consts::OS.to_string()
+        },
+        arch: std::env::consts::ARCH.to_string(),
+        backends_compiled,
+        wgpu,
+        cpu: probe::cpu_backend(),
+        browser,
+        auto_device,
+    }
+}
+
+/// The rule behind `--device auto`.
+///
+/// Natively a hardware GPU adapter wins; software rasterisers (lavapipe, SwiftShader)
+/// lose to the CPU backend, which is much faster than emulating a GPU on the same
+/// cores. In the browser the page trains on WebGPU whenever the browser offers an
+/// adapter, since the CPU backend there runs on one thread.
+pub(crate) fn choose_auto(
+    compiled: &[BackendName],
+    wgpu: &WgpuReport,
+    browser: Option<&BrowserReport>,
+) -> AutoDevice {
+    let has_cpu = compiled.contains(&BackendName::Cpu);
+    let cpu_or_none = |why: String| {
+        if has_cpu {
+            AutoDevice {
+                backend: Some(BackendName::Cpu),
+                reason: format!("{why}; using the CPU backend"),
+            }
+        } else {
+            AutoDevice {
+                backend: None,
+                reason: format!("{why}, and the CPU backend is not compiled in"),
+            }
+        }
+    };
+    let adapters = match wgpu {
+        WgpuReport::NotCompiled => return cpu_or_none("wgpu is not compiled in".into()),
+        WgpuReport::NoAdapter { reason } => {
+            return cpu_or_none(format!("no wgpu adapter ({reason})"));
+        }
+        WgpuReport::Found { adapters } => adapters,
+    };
+    if browser.is_some() {
+        let a = &adapters[0];
+        return AutoDevice {
+            backend: Some(BackendName::Wgpu),
+            reason: format!("the browser offers a WebGPU adapter ({})", a.name),
+        };
+    }
+    match adapters
+        .iter()
+        .find(|a| a.is_hardware_gpu() && a.backend != "gl")
+    {
+        Some(a) => AutoDevice {
+            backend: Some(BackendName::Wgpu),
+            reason: format!("hardware GPU adapter {} on {}", a.name, a.backend),
+        },
+        None => cpu_or_none(format!(
+            "only software or GL adapters found ({})",
+            adapters
+                .iter()
+                .map(|a| format!("{} on {}", a.name, a.backend))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adapter(name: &str, backend: &str, device_type: &str) -> AdapterReport {
+        AdapterReport {
+            name: name.into(),
+            backend: backend.into(),
+            device_type: device_type.into(),
+            driver: String::new(),
+            driver_info: String::new(),
+        }
+    }
+
+    const BOTH: &[BackendName] = &[BackendName::Cpu, BackendName::Wgpu];
+
+    #[test]
+    fn auto_prefers_a_hardware_gpu_natively() {
+        let wgpu = WgpuReport::Found {
+            adapters: vec![
+                adapter("llvmpipe", "vulkan", "cpu"),
+                adapter("NVIDIA H200", "vulkan", "discrete_gpu"),
+            ],
+        };
+        let auto = choose_auto(BOTH, &wgpu, None);
+        assert_eq!(auto.backend, Some(BackendName::Wgpu));
+        assert!(auto.reason.contains("NVIDIA H200"), "{}", auto.reason);
+    }
+
+    #[test]
+    fn auto_takes_the_cpu_backend_over_a_software_rasteriser() {
+        let wgpu = WgpuReport::Found {
+            adapters: vec![adapter("llvmpipe", "vulkan", "cpu")],
+        };
+        let auto = choose_auto(BOTH, &wgpu, None);
+        assert_eq!(auto.backend, Some(BackendName::Cpu));
+        assert!(auto.reason.contains("llvmpipe"), "{}", auto.reason);
+    }
+
+    #[test]
+    fn auto_skips_gl_adapters_burn_cannot_use() {
+        let wgpu = WgpuReport::Found {
+            adapters: vec![adapter("Mesa", "gl", "integrated_gpu")],
+        };
+        assert_eq!(
+            choose_auto(BOTH, &wgpu, None).backend,
+            Some(BackendName::Cpu)
+        );
+    }
+
+    #[test]
+    fn auto_uses_any_webgpu_adapter_in_the_browser() {
+        let wgpu = WgpuReport::Found {
+            adapters: vec![adapter("SwiftShader", "webgpu", "cpu")],
+        };
+        let browser = BrowserReport {
+            user_agent: "test".into(),
+            navigator_gpu: true,
+            webgpu_adapter: true,
+        };
+        assert_eq!(
+            choose_auto(BOTH, &wgpu, Some(&browser)).backend,
+            Some(BackendName::Wgpu)
+        );
+    }
+
+    #[test]
+    fn auto_reports_when_nothing_can_run() {
+        let auto = choose_auto(
+            &[BackendName::Wgpu],
+            &WgpuReport::NoAdapter {
+                reason: "none".into(),
+            },
+            None,
+        );
+        assert_eq!(auto.backend, None);
+        assert!(auto.reason.contains("not compiled in"), "{}", auto.reason);
+    }
+}

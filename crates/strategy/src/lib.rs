@@ -1,0 +1,27 @@
+//! # playground-strategy
+//!
+//! The training *Strategy* of MMEngine, re-implemented in Rust on burn 0.22, shared by
+//! the Strategy Playground web app, `playground-cli` and the tests. It knows nothing of
+//! any user interface: the faces call it and show what it returns.
+//!
+//! What lives here today:
+//! - [`env`]: `collect_env`, the typed report of the running environment (crate
+//!   version, platform, backends compiled in, the wgpu adapters found, the browser).
+//! - [`device`]: choosing and initialising a burn device at run time
+//!   (`auto`, `cpu`, `wgpu`), the same way natively and in the browser.
+//!
+//! ## Feature flags
+//! - `cpu` (default): burn's pure-Rust CPU backend, burn-flex. It is the backend burn 0.22
+//!   recommends (burn-ndarray is deprecated), it builds for wasm32 with SIMD, and it needs
+//!   no system library.
+//! - `wgpu` (default): burn's wgpu backend: Vulkan, Metal or DX12 natively, WebGPU in the
+//!   browser.
+//!
+//! With neither feature the crate still builds (for example for a page that only shows
+//! schedules) and [`env::collect_env`] reports that no tensor backend is compiled in.
+
+pub mod device;
+pub mod env;
+mod error;
+
+pub use error::{Error, Result};

@@ -1,0 +1,107 @@
+//! Where things live: the repository root, the shared target directory, and the
+//! environment every child process gets.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+/// Paths and environment shared by every task.
+pub struct Context {
+    /// The repository root (where the workspace `Cargo.toml` is).
+    pub root: PathBuf,
+    /// One cargo target directory for every build, outside the clone, so repeated
+    /// runs (and CI after a session on the same machine) are incremental.
+    pub target_dir: PathBuf,
+    /// Where tests write what a person may want to look at (screenshots).
+    pub output_dir: PathBuf,
+    /// A private XDG_RUNTIME_DIR (Mesa and Chromium complain without one).
+    pub runtime_dir: PathBuf,
+}
+
+impl Context {
+    /// Finds the root and prepares the directories.
+    pub fn new() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .context("xtask lives two levels below the repository root")?
+            .to_path_buf();
+        let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                let home = std::env::var_os("HOME").context("HOME is not set")?;
+                PathBuf::from(home).join(".cache/strategy-playground/target")
+            }
+        };
+        let output_dir = target_dir.join("test-output");
+        let runtime_dir = target_dir.join("xdg-runtime");
+        for dir in [&target_dir, &output_dir, &runtime_dir] {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("chmod 700 {}", runtime_dir.display()))?;
+        }
+        Ok(Self {
+            root,
+            target_dir,
+            output_dir,
+            runtime_dir,
+        })
+    }
+
+    /// A command run from the repository root with the shared environment.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(&self.root)
+            .env("CARGO_TARGET_DIR", &self.target_dir)
+            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "900")
+            .env("PATH", self.path_with_cargo_bin());
+        cmd
+    }
+
+    /// PATH with `~/.cargo/bin` first, where the pinned tools are installed.
+    pub fn path_with_cargo_bin(&self) -> std::ffi::OsString {
+        let mut paths = vec![cargo_bin()];
+        if let Some(path) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&path));
+        }
+        std::env::join_paths(paths).unwrap_or_default()
+    }
+}
+
+/// Where `cargo install` puts binaries.
+pub fn cargo_bin() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
+    cargo_home.join("bin")
+}
+
+/// Runs a command, echoing it, and fails with its exit status.
+pub fn exec(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: $ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", describe(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", describe(cmd));
+    }
+    Ok(())
+}
+
+/// A command as a person would type it.
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

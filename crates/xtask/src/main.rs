@@ -1,0 +1,60 @@
+//! Repository tasks, run as `cargo xtask <task>`:
+//!
+//! - `serve`: build the web app with trunk and serve it on http://127.0.0.1:8080.
+//! - `test`: every test: native (with wgpu on a real Vulkan adapter), the strategy
+//!   crate's wasm tests in headless Chromium, and the web app's browser smoke test.
+//! - `setup`: only install what the other tasks need.
+//!
+//! Every task first installs what is missing, idempotently and without downloading
+//! anything from outside the package registries (crates.io, Debian).
+
+mod context;
+mod serve;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Strategy Playground's task runner.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build the web app and serve it on http://127.0.0.1:8080 with a preset loaded.
+    Serve {
+        /// Port to serve on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Run every test: native, wgpu on Vulkan, wasm in headless Chromium, the web app.
+    Test {
+        /// Only these stages (native, wasm, web); all when omitted.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<test::Stage>,
+    },
+    /// Install the toolchain pieces and system packages the other tasks use.
+    Setup,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = context::Context::new().and_then(|ctx| match cli.task {
+        Task::Serve { port } => serve::run(&ctx, port),
+        Task::Test { only } => test::run(&ctx, &only),
+        Task::Setup => tools::ensure_all(&ctx),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

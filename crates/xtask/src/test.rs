@@ -1,0 +1,76 @@
+//! `cargo xtask test`: every test, in the order that fails fastest.
+
+use anyhow::Result;
+use clap::ValueEnum;
+
+use crate::context::{Context, exec};
+use crate::tools;
+
+/// A group of tests that needs its own build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// `cargo fmt --check` and `cargo test`: unit and integration tests, including the
+    /// wgpu tests on a real Vulkan adapter (lavapipe without a GPU).
+    Native,
+    /// `wasm-pack test`: the strategy crate in headless Chromium, CPU and WebGPU.
+    Wasm,
+    /// trunk builds the web app; a WebDriver test loads it in headless Chromium.
+    Web,
+}
+
+/// Runs the chosen stages (all when `only` is empty).
+pub fn run(ctx: &Context, only: &[Stage]) -> Result<()> {
+    let wanted = |s: Stage| only.is_empty() || only.contains(&s);
+    tools::ensure_test_tools(ctx)?;
+    eprintln!("xtask: cargo target directory {}", ctx.target_dir.display());
+    if wanted(Stage::Native) {
+        native(ctx)?;
+    }
+    if wanted(Stage::Wasm) {
+        wasm(ctx)?;
+    }
+    if wanted(Stage::Web) {
+        web(ctx)?;
+    }
+    eprintln!("xtask: all tests passed");
+    Ok(())
+}
+
+fn native(ctx: &Context) -> Result<()> {
+    eprintln!("xtask: [native] formatting, then unit, integration and wgpu tests");
+    exec(ctx.command("cargo").args(["fmt", "--all", "--", "--check"]))?;
+    exec(ctx.command("cargo").args(["test", "--locked"]))
+}
+
+fn wasm(ctx: &Context) -> Result<()> {
+    eprintln!("xtask: [wasm] the strategy crate's tests in headless Chromium (CPU and WebGPU)");
+    exec(ctx.command("wasm-pack").args([
+        "test",
+        "--headless",
+        "--chrome",
+        "--mode",
+        "no-install",
+        "crates/strategy",
+    ]))
+}
+
+fn web(ctx: &Context) -> Result<()> {
+    eprintln!("xtask: [web] building the web app with trunk, then loading it in headless Chromium");
+    let dist = crate::serve::build_web(ctx)?;
+    exec(
+        ctx.command("cargo")
+            .args([
+                "test",
+                "--locked",
+                "-p",
+                "playground-tests",
+                "--test",
+                "web_smoke",
+            ])
+            .args(["--", "--ignored", "--nocapture"])
+            .env("PLAYGROUND_WEB_DIST", &dist)
+            .env("PLAYGROUND_TEST_OUTPUT", &ctx.output_dir),
+    )?;
+    eprintln!("xtask: [web] screenshots in {}", ctx.output_dir.display());
+    Ok(())
+}

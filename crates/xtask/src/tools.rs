@@ -1,0 +1,196 @@
+//! Installing what the tasks need, idempotently: each piece is checked first and
+//! installed only when missing or at the wrong version. Only package registries are
+//! used (crates.io through `cargo install`, Debian through `apt-get`); nothing
+//! downloads a browser, driver or prebuilt binary.
+
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::context::{Context, exec};
+
+/// A tool installed with `cargo install` at a pinned version.
+struct CargoTool {
+    /// Binary name on PATH.
+    bin: &'static str,
+    /// crates.io package.
+    package: &'static str,
+    /// Exact version.
+    version: &'static str,
+    /// Whether `--locked` works: wasm-bindgen-cli's lock file names a crate version the
+    /// registry no longer serves, so it must resolve afresh (see the toolchain notes).
+    locked: bool,
+}
+
+/// wasm-bindgen-cli must match the `wasm-bindgen = "=0.2.130"` pin in Cargo.toml.
+const WASM_BINDGEN: CargoTool = CargoTool {
+    bin: "wasm-bindgen",
+    package: "wasm-bindgen-cli",
+    version: "0.2.130",
+    locked: false,
+};
+const WASM_PACK: CargoTool = CargoTool {
+    bin: "wasm-pack",
+    package: "wasm-pack",
+    version: "0.15.1",
+    locked: true,
+};
+/// trunk 0.22 needs rustc >= 1.96.1; the toolchain is 1.95.
+const TRUNK: CargoTool = CargoTool {
+    bin: "trunk",
+    package: "trunk",
+    version: "0.21.14",
+    locked: true,
+};
+
+/// Debian packages for the browser tests and the native wgpu tests.
+const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers"];
+
+/// Everything every task needs.
+pub fn ensure_all(ctx: &Context) -> Result<()> {
+    ensure_system_packages()?;
+    ensure_web_tools(ctx)?;
+    ensure_cargo_tool(ctx, &WASM_PACK)
+}
+
+/// The wasm32 target, wasm-bindgen and trunk: what building the web app needs.
+pub fn ensure_web_tools(ctx: &Context) -> Result<()> {
+    ensure_wasm_target(ctx)?;
+    ensure_cargo_tool(ctx, &WASM_BINDGEN)?;
+    ensure_cargo_tool(ctx, &TRUNK)
+}
+
+/// What the browser tests need on top of the web tools.
+pub fn ensure_test_tools(ctx: &Context) -> Result<()> {
+    ensure_system_packages()?;
+    ensure_web_tools(ctx)?;
+    ensure_cargo_tool(ctx, &WASM_PACK)
+}
+
+fn ensure_wasm_target(ctx: &Context) -> Result<()> {
+    let out = ctx
+        .command("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup (the toolchain is managed by rustup; see rust-toolchain.toml)")?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        eprintln!("xtask: wasm32-unknown-unknown target: present");
+        return Ok(());
+    }
+    eprintln!("xtask: installing the wasm32-unknown-unknown target");
+    exec(
+        ctx.command("rustup")
+            .args(["target", "add", "wasm32-unknown-unknown"]),
+    )
+}
+
+fn installed_version(ctx: &Context, bin: &str) -> Option<String> {
+    let out = ctx
+        .command(bin)
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn ensure_cargo_tool(ctx: &Context, tool: &CargoTool) -> Result<()> {
+    if let Some(found) = installed_version(ctx, tool.bin)
+        && found
+            .split_whitespace()
+            .any(|w| w.trim_start_matches('v') == tool.version)
+    {
+        eprintln!("xtask: {} {}: present", tool.bin, tool.version);
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing {} {} with cargo install (a few minutes, once per machine)",
+        tool.package, tool.version
+    );
+    let mut cmd = ctx.command("cargo");
+    // cargo install builds in its own temporary directory, not the project's.
+    cmd.env_remove("CARGO_TARGET_DIR").args([
+        "install",
+        tool.package,
+        "--version",
+        tool.version,
+        "--force",
+    ]);
+    if tool.locked {
+        cmd.arg("--locked");
+    }
+    exec(&mut cmd)?;
+    match installed_version(ctx, tool.bin) {
+        Some(v) if v.contains(tool.version) => Ok(()),
+        other => bail!(
+            "{} was installed but `{} --version` says {:?}, not {}",
+            tool.package,
+            tool.bin,
+            other,
+            tool.version
+        ),
+    }
+}
+
+fn dpkg_installed(package: &str) -> Option<bool> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Chromium, ChromeDriver and Mesa's Vulkan drivers (lavapipe) from Debian.
+fn ensure_system_packages() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| dpkg_installed(p) == Some(false))
+        .collect();
+    if dpkg_installed("chromium").is_none() {
+        // Not Debian: the binaries must be there some other way.
+        for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            if !std::path::Path::new(bin).exists() {
+                bail!(
+                    "{bin} is missing and this is not a Debian system: install Chromium and ChromeDriver of the same version"
+                );
+            }
+        }
+        eprintln!("xtask: not Debian; using the Chromium and ChromeDriver found on this system");
+        return Ok(());
+    }
+    if missing.is_empty() {
+        eprintln!(
+            "xtask: Debian packages {}: present",
+            APT_PACKAGES.join(", ")
+        );
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "missing Debian packages: {m}; install them with `sudo apt-get install {m}`",
+            m = missing.join(" ")
+        );
+    }
+    eprintln!("xtask: installing Debian packages {}", missing.join(", "));
+    exec(Command::new("apt-get").args(["update", "-qq"]))?;
+    exec(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq"])
+            .args(&missing),
+    )
+}

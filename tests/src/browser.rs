@@ -1,0 +1,114 @@
+//! Headless Chromium driven through Debian's ChromeDriver (WebDriver over plain HTTP
+//! on 127.0.0.1). Nothing is downloaded: both binaries come from Debian's packages.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder};
+
+/// A running ChromeDriver with one browser session; both end when dropped
+/// (call [`Browser::close`] first to end the session cleanly).
+pub struct Browser {
+    driver: Child,
+    /// The WebDriver client.
+    pub client: Client,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Chromium flags for a headless run as root on a machine without a GPU or a network:
+/// WebGPU through SwiftShader, and nothing that calls out.
+pub fn chromium_args(profile: &std::path::Path) -> Vec<String> {
+    [
+        "--headless=new",
+        "--no-sandbox",
+        "--enable-unsafe-webgpu",
+        "--disable-gpu-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect()
+}
+
+impl Browser {
+    /// Starts ChromeDriver (`$CHROMEDRIVER` or `/usr/bin/chromedriver`) and a headless
+    /// Chromium session with a fresh profile.
+    pub async fn start() -> Result<Self> {
+        let driver_bin =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = free_port()?;
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {driver_bin} (apt-get install chromium-driver)"))?;
+        let profile = tempfile::tempdir()?;
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": chromium_args(profile.path()) }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => {
+                    bail!("ChromeDriver on {url} did not start a session: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        Ok(Self {
+            driver,
+            client,
+            _profile: profile,
+        })
+    }
+
+    /// Ends the browser session.
+    pub async fn close(self) -> Result<()> {
+        let closed = self.client.clone().close().await;
+        drop(self);
+        closed.context("closing the browser session")
+    }
+
+    /// Writes a PNG screenshot of the page to `path`.
+    pub async fn screenshot(&self, path: &std::path::Path) -> Result<()> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("taking a screenshot")?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

@@ -1,0 +1,86 @@
+//! A static file server on 127.0.0.1 for the built web app, with the MIME types
+//! browsers insist on (`application/wasm` for streaming compilation).
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result};
+
+/// Serves a folder until dropped.
+pub struct StaticServer {
+    server: std::sync::Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+fn mime(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        "toml" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+impl StaticServer {
+    /// Serves `root` on a free port of 127.0.0.1.
+    pub fn start(root: impl Into<PathBuf>) -> Result<Self> {
+        let root: PathBuf = root.into();
+        let server = tiny_http::Server::http("127.0.0.1:0")
+            .map_err(|e| anyhow::anyhow!("binding 127.0.0.1: {e}"))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .context("server has an IP address")?
+            .port();
+        let server = std::sync::Arc::new(server);
+        let worker = server.clone();
+        let thread = std::thread::spawn(move || {
+            for request in worker.incoming_requests() {
+                let path = request
+                    .url()
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or("/")
+                    .to_string();
+                let rel = path.trim_start_matches('/');
+                let rel = if rel.is_empty() { "index.html" } else { rel };
+                let file = root.join(rel);
+                // Never serve outside the root.
+                let inside = !rel.split('/').any(|part| part == "..");
+                let response = match (inside, std::fs::read(&file)) {
+                    (true, Ok(bytes)) => {
+                        let header = tiny_http::Header::from_bytes("Content-Type", mime(&file))
+                            .expect("static header");
+                        tiny_http::Response::from_data(bytes)
+                            .with_header(header)
+                            .boxed()
+                    }
+                    _ => tiny_http::Response::from_string("not found")
+                        .with_status_code(404)
+                        .boxed(),
+                };
+                let _ = request.respond(response);
+            }
+        });
+        Ok(Self {
+            server,
+            thread: Some(thread),
+            url: format!("http://127.0.0.1:{port}"),
+        })
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! One file per component.
+
+pub mod config_panel;
+pub mod env_panel;
