@@ -1,12 +1,20 @@
 //! `playground-cli`: Strategy Playground's configs, run natively.
 //!
-//! Subcommands grow with the strategy crate; today: `env`, the environment report
-//! (MMEngine's `collect_env`), optionally proving each backend computes.
+//! Subcommands grow with the strategy crate:
+//! - `env`: the environment report (MMEngine's `collect_env`), optionally proving each
+//!   backend computes;
+//! - `schedule`: the lr and momentum a config applies at every iteration.
+//!
+//! Exit codes: 0 success, 2 a bad config or bad arguments, 1 anything else.
+
+mod plot;
+mod schedule_cmd;
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use playground_strategy::config::ConfigError;
 use playground_strategy::device::{DeviceChoice, init_device, smoke_test};
 use playground_strategy::env::{BackendName, collect_env};
 
@@ -31,6 +39,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Simulate a config's parameter schedulers over the whole run and print the lr
+    /// and momentum of every iteration (table, JSON, SVG or PNG).
+    Schedule(schedule_cmd::ScheduleArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -47,7 +58,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A config the user can fix is exit code 2, like a usage error.
+            if e.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -55,6 +71,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Env { format, check } => env(format, check),
+        Command::Schedule(args) => schedule_cmd::run(&args).map(|()| ExitCode::SUCCESS),
     }
 }
 

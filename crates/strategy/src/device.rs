@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 use crate::env::{BackendName, collect_env};
 use crate::error::{Error, Result};
 

@@ -3,8 +3,10 @@
 //! SwiftShader WebGPU adapter on machines without a GPU.
 #![cfg(target_family = "wasm")]
 
+use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::{DeviceChoice, init_device, smoke_test};
 use playground_strategy::env::{BackendName, WgpuReport, collect_env};
+use playground_strategy::scheduler::simulate;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -58,4 +60,22 @@ async fn webgpu_backend_computes_in_the_browser() {
         "on {}",
         ready.description
     );
+}
+
+#[wasm_bindgen_test]
+fn schedule_preview_runs_in_the_browser() {
+    let text = include_str!("../../../public/configs/spiral_mlp.toml");
+    let cfg = ExperimentConfig::from_text(text, &Registries::default()).expect("the preset parses");
+    let curves = simulate(&cfg, Some(25)).expect("simulates");
+    assert_eq!(curves.iterations, 1000);
+    let lr = &curves.series[0].lr;
+    // LinearLR warm-up from 0.1 × 0.1 over 50 iterations, then cosine by epoch down
+    // towards eta_min (the exact numbers are checked natively against MMEngine's).
+    assert!((lr[0] - 0.01).abs() < 1e-15, "{}", lr[0]);
+    assert!(lr[..50].windows(2).all(|w| w[1] > w[0]), "warm-up rises");
+    assert!(lr[50..].windows(2).all(|w| w[1] <= w[0]), "cosine falls");
+    assert!(lr[999] > 1e-4 && lr[999] < 1e-3, "{}", lr[999]);
+    let err = ExperimentConfig::from_text("[train_cfg]\nmax_epochs = 0", &Registries::default())
+        .unwrap_err();
+    assert_eq!(err.path, "train_cfg.max_epochs");
 }

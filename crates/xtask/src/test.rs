@@ -39,10 +39,26 @@ pub fn run(ctx: &Context, only: &[Stage]) -> Result<()> {
 fn native(ctx: &Context) -> Result<()> {
     eprintln!("xtask: [native] formatting, then unit, integration and wgpu tests");
     exec(ctx.command("cargo").args(["fmt", "--all", "--", "--check"]))?;
-    exec(ctx.command("cargo").args(["test", "--locked"]))
+    exec(
+        ctx.command("cargo")
+            .args(["test", "--locked", "--no-fail-fast"]),
+    )
 }
 
 fn wasm(ctx: &Context) -> Result<()> {
+    eprintln!(
+        "xtask: [wasm] the strategy crate without tensor backends builds for wasm32 (the schedule preview's build)"
+    );
+    exec(ctx.command("cargo").args([
+        "build",
+        "--locked",
+        "-p",
+        "playground-strategy",
+        "--lib",
+        "--no-default-features",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
     eprintln!("xtask: [wasm] the strategy crate's tests in headless Chromium (CPU and WebGPU)");
     exec(ctx.command("wasm-pack").args([
         "test",
