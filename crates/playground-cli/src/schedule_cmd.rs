@@ -15,7 +15,8 @@ use crate::plot;
 pub struct ScheduleArgs {
     /// The config file (.toml or .json, MMEngine keys).
     pub config: PathBuf,
-    /// Iterations per epoch (needed for epoch-based runs).
+    /// Iterations per epoch (default: from train_dataloader's batch_size and its
+    /// dataset's size, when the config says them).
     #[arg(long)]
     pub iters_per_epoch: Option<i64>,
     /// Overrides, `key.path=value` (values are TOML literals), as MMEngine's --cfg-options.

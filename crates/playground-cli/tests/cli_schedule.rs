@@ -228,8 +228,24 @@ fn table_svg_and_png_outputs() {
 }
 
 #[test]
-fn epoch_based_runs_need_the_epoch_length() {
-    let cfg = presets().join("spiral_mlp.toml");
+fn the_epoch_length_follows_from_the_dataset_or_must_be_given() {
+    // spiral: 500 samples, a fifth held out, batches of 16: ceil(400 / 16) = 25.
+    let spiral = presets().join("spiral_mlp.toml");
+    let derived = schedule_json(&spiral, &[]);
+    let explicit = schedule_json(&spiral, &["--iters-per-epoch", "25"]);
+    assert_eq!(derived, explicit);
+    // digits: 1,797 images, 1,438 for training, batches of 64: 23 a epoch, 20 epochs.
+    let digits = schedule_json(&presets().join("digits_cnn.toml"), &[]);
+    assert_eq!(digits["iterations"], 23 * 20);
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cfg = tmp.path().join("custom.toml");
+    std::fs::write(
+        &cfg,
+        "[optim_wrapper.optimizer]\ntype = 'SGD'\nlr = 0.1\n[train_cfg]\nmax_epochs = 2\n\
+         [train_dataloader]\nbatch_size = 8\n[train_dataloader.dataset]\ntype = 'MyOwnData'\n",
+    )
+    .expect("write");
     let out = run_cli(&["schedule", cfg.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--iters-per-epoch"));

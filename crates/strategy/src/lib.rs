@@ -12,6 +12,7 @@
 //! - [`scheduler`]: every MMEngine parameter scheduler with its exact numbers,
 //!   `build_param_scheduler`, auto_scale_lr, and whole-run simulation.
 //! - [`optim`]: optimizer and optimizer-wrapper configs.
+//! - [`data`]: dataset sizes (iterations per epoch follow from the config).
 //! - [`env`]: `collect_env`, the typed report of the running environment (crate
 //!   version, platform, backends compiled in, the wgpu adapters found, the browser).
 //! - [`device`]: choosing and initialising a burn device at run time
@@ -30,6 +31,7 @@
 //! [`env::collect_env`] reports that no tensor backend is compiled in.
 
 pub mod config;
+pub mod data;
 pub mod device;
 pub mod env;
 mod error;

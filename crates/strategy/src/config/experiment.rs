@@ -324,6 +324,40 @@ impl ExperimentConfig {
     }
 }
 
+impl ExperimentConfig {
+    /// Iterations per epoch as MMEngine counts them (`len(train_dataloader)`):
+    /// `ceil(samples / batch_size)`, or `floor` with `drop_last = true`. `None` when
+    /// the batch size or the dataset's size is not known from the config.
+    pub fn iters_per_epoch(&self) -> Result<Option<i64>, ConfigError> {
+        let Some(loader) = &self.train_dataloader else {
+            return Ok(None);
+        };
+        let (Some(batch), Some(dataset)) = (loader.batch_size, &loader.dataset) else {
+            return Ok(None);
+        };
+        let path = KeyPath::root().key("train_dataloader").key("dataset");
+        let Some(len) = crate::data::dataset_len(dataset, &path)? else {
+            return Ok(None);
+        };
+        let drop_last = loader
+            .extra
+            .get("drop_last")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let iters = if drop_last {
+            len / batch
+        } else {
+            len.div_ceil(batch)
+        };
+        if iters == 0 {
+            return Err(KeyPath::root().key("train_dataloader").key("batch_size").error(format!(
+                "batch_size {batch} is larger than the {len} training samples and drop_last = true: no iteration would run"
+            )));
+        }
+        Ok(Some(iters as i64))
+    }
+}
+
 fn typed<T: serde::de::DeserializeOwned>(
     map: &Map<String, Value>,
     key: &str,

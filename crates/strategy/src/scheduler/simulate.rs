@@ -169,7 +169,9 @@ impl Curves {
 /// epoch. In an iteration-based loop, epoch-based schedulers never step during
 /// training (MMEngine fires `after_train_epoch` once, at the very end).
 ///
-/// `iters_per_epoch` is needed for epoch-based loops and `convert_to_iter_based`.
+/// `iters_per_epoch` is needed for epoch-based loops and `convert_to_iter_based`;
+/// `None` takes it from the config ([`ExperimentConfig::iters_per_epoch`]) when the
+/// dataset's size is known there.
 /// ReduceOnPlateau schedulers see no validation metrics here, so they stay flat.
 pub fn simulate(
     cfg: &ExperimentConfig,
@@ -187,6 +189,10 @@ pub fn simulate(
             .error("missing: the schedule needs max_epochs or max_iters"));
     };
     let train_loop = train_cfg.train_loop(&root.key("train_cfg"))?;
+    let iters_per_epoch = match iters_per_epoch {
+        Some(l) => Some(l),
+        None => cfg.iters_per_epoch()?,
+    };
     if let Some(l) = iters_per_epoch
         && l < 1
     {
@@ -196,7 +202,7 @@ pub fn simulate(
         TrainLoop::EpochBased { max_epochs } => {
             let Some(l) = iters_per_epoch else {
                 return Err(root.key("train_cfg").error(
-                    "an epoch-based schedule needs the number of iterations per epoch (--iters-per-epoch)",
+                    "an epoch-based schedule needs the number of iterations per epoch: give train_dataloader a batch_size and a dataset of known size, or pass --iters-per-epoch",
                 ));
             };
             let total = max_epochs.saturating_mul(l);
