@@ -3,26 +3,28 @@
 
 use std::process::Command;
 
+fn git(args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=PLAYGROUND_GIT_REVISION");
-    if let Ok(out) = Command::new("git")
-        .args(["rev-parse", "--git-dir"])
-        .output()
-        && out.status.success()
-    {
-        let git_dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // Rebuild when HEAD moves: HEAD itself, the branch's ref file, and packed refs.
+    if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
         println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/refs/heads");
+        println!("cargo:rerun-if-changed={git_dir}/packed-refs");
+        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+            println!("cargo:rerun-if-changed={git_dir}/{branch}");
+        }
     }
-    let revision = std::env::var("PLAYGROUND_GIT_REVISION").ok().or_else(|| {
-        let out = Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    });
+    let revision = std::env::var("PLAYGROUND_GIT_REVISION")
+        .ok()
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]));
     if let Some(rev) = revision.filter(|r| !r.is_empty()) {
         println!("cargo:rustc-env=PLAYGROUND_GIT_REVISION={rev}");
     }

@@ -99,5 +99,105 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .screenshot(&output_dir().join("web_smoke_environment.png"))
         .await
         .expect("screenshot");
+
+    // The schedule preview: the spiral preset's 1,000 iterations, warm-up from 0.01.
+    let chart = c
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=schedule-chart]"))
+        .await
+        .expect("the schedule chart appears");
+    assert_eq!(attr(&chart, "data-iterations").await, "1000");
+    let first: f64 = attr(&chart, "data-first-lr")
+        .await
+        .parse()
+        .expect("a number");
+    assert!(
+        (first - 0.01).abs() < 1e-12,
+        "warm-up starts at 0.1 × 0.1, got {first}"
+    );
+    let points = c
+        .find(Locator::Css("[data-testid=schedule-chart] polyline.lr"))
+        .await
+        .expect("an lr curve")
+        .attr("points")
+        .await
+        .expect("attribute read")
+        .unwrap_or_default();
+    assert!(points.split(' ').count() > 100, "{points}");
+
+    // Editing the lr redraws the curve.
+    let doubled = text.replacen("lr = 0.1\n", "lr = 0.2\n", 1);
+    assert_ne!(doubled, text, "the preset sets lr = 0.1");
+    set_editor(c, &doubled).await;
+    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.02).await;
+
+    // A bad config shows the error at its key path; fixing it brings the chart back.
+    set_editor(
+        c,
+        "[optim_wrapper.optimizer]\ntype = \"SGD\"\nlr = 0.1\n[train_cfg]\nmax_epochs = 0\n",
+    )
+    .await;
+    let error = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[data-testid=error-panel]"))
+        .await
+        .expect("the error panel appears");
+    assert_eq!(attr(&error, "data-path").await, "train_cfg.max_epochs");
+    assert!(
+        error
+            .text()
+            .await
+            .expect("text")
+            .contains("positive number of epochs")
+    );
+    browser
+        .screenshot(&output_dir().join("web_smoke_config_error.png"))
+        .await
+        .expect("screenshot");
+    set_editor(c, &text).await;
+    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.01).await;
     browser.close().await.expect("browser closes");
+}
+
+async fn attr(el: &fantoccini::elements::Element, name: &str) -> String {
+    el.attr(name)
+        .await
+        .expect("attribute read")
+        .unwrap_or_default()
+}
+
+/// Replaces the editor's text the way typing does (an `input` event).
+async fn set_editor(c: &fantoccini::Client, text: &str) {
+    c.execute(
+        "const t = document.querySelector('[data-testid=config-editor]');\
+         t.value = arguments[0]; t.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![serde_json::json!(text)],
+    )
+    .await
+    .expect("the editor takes the text");
+}
+
+/// Waits until the attribute `name` of the element at `css` holds `want` (within 1e-12).
+async fn wait_for_number(c: &fantoccini::Client, css: &str, name: &str, want: f64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = match c.find(Locator::Css(css)).await {
+            Ok(el) => el.attr(name).await.ok().flatten(),
+            Err(_) => None,
+        };
+        if got
+            .as_deref()
+            .and_then(|g| g.parse::<f64>().ok())
+            .is_some_and(|g| (g - want).abs() < 1e-12)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} {name} is {got:?}, expected {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

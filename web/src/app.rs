@@ -1,21 +1,29 @@
-//! The page layout.
+//! The page layout and the state its panels share.
 
 use leptos::prelude::*;
 
 use crate::components::config_panel::ConfigPanel;
 use crate::components::env_panel::EnvPanel;
+use crate::components::schedule_panel::SchedulePanel;
+use crate::presets::PRESETS;
 
-/// The whole page: header, the experiment's config, the environment.
+/// The whole page: the experiment's config, its schedule, the environment.
 #[component]
 pub fn App() -> impl IntoView {
+    // The config text is the one piece of state the panels share: the editor writes
+    // it, the schedule preview reads it.
+    let text = RwSignal::new(PRESETS[0].text.to_string());
     view! {
         <header class="top">
             <h1>"Strategy Playground"</h1>
             <p>"MMEngine's training Strategy, in your browser"</p>
         </header>
         <main>
-            <ConfigPanel />
-            <EnvPanel />
+            <ConfigPanel text=text />
+            <div class="side">
+                <SchedulePanel text=text />
+                <EnvPanel />
+            </div>
         </main>
     }
 }

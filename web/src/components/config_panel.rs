@@ -1,14 +1,16 @@
-//! The experiment's config: a preset picker and the config text.
+//! The experiment's config: a preset picker and the config text, editable.
 
 use leptos::prelude::*;
 
 use crate::presets::PRESETS;
 
-/// Picks a preset and shows its config.
+/// Picks a preset and edits its config (TOML or JSON, MMEngine keys).
 #[component]
-pub fn ConfigPanel() -> impl IntoView {
+pub fn ConfigPanel(
+    /// The config text, shared with the schedule preview.
+    text: RwSignal<String>,
+) -> impl IntoView {
     let (selected, set_selected) = signal(0usize);
-    let text = move || PRESETS.get(selected.get()).map_or("", |p| p.text);
     view! {
         <section class="panel" aria-labelledby="config-title">
             <h2 id="config-title">"Experiment"</h2>
@@ -18,8 +20,11 @@ pub fn ConfigPanel() -> impl IntoView {
                     id="preset"
                     data-testid="preset-select"
                     on:change=move |ev| {
-                        if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                        if let Ok(i) = event_target_value(&ev).parse::<usize>()
+                            && let Some(p) = PRESETS.get(i)
+                        {
                             set_selected.set(i);
+                            text.set(p.text.to_string());
                         }
                     }
                 >
@@ -33,9 +38,10 @@ pub fn ConfigPanel() -> impl IntoView {
             </p>
             <textarea
                 data-testid="config-editor"
-                aria-label="Config (TOML, MMEngine keys)"
+                aria-label="Config (TOML or JSON, MMEngine keys)"
                 spellcheck="false"
-                prop:value=text
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
             ></textarea>
         </section>
     }

@@ -2,3 +2,4 @@
 
 pub mod config_panel;
 pub mod env_panel;
+pub mod schedule_panel;
