@@ -156,6 +156,27 @@ fn cfg_options_and_base_inheritance() {
     );
 }
 
+/// Runs `schedule --format <format> --out <dir>/chart.<format>` and returns the path.
+fn chart_file(cfg: &str, format: &str, dir: &Path) -> PathBuf {
+    let out_path = dir.join(format!("chart.{format}"));
+    let out = run_cli(&[
+        "schedule",
+        cfg,
+        "--iters-per-epoch",
+        "25",
+        "--format",
+        format,
+        "--out",
+        out_path.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out_path
+}
+
 #[test]
 fn table_svg_and_png_outputs() {
     let cfg = presets().join("spiral_mlp.toml");
@@ -173,43 +194,13 @@ fn table_svg_and_png_outputs() {
     );
 
     let tmp = tempfile::tempdir().expect("temp dir");
-    let svg = tmp.path().join("s.svg");
-    let out = run_cli(&[
-        "schedule",
-        cfg,
-        "--iters-per-epoch",
-        "25",
-        "--format",
-        "svg",
-        "--out",
-        svg.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let svg = chart_file(cfg, "svg", tmp.path());
     let text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(
         text.starts_with("<svg") && text.contains("learning rate") && text.contains("iteration")
     );
 
-    let png = tmp.path().join("s.png");
-    let out = run_cli(&[
-        "schedule",
-        cfg,
-        "--iters-per-epoch",
-        "25",
-        "--format",
-        "png",
-        "--out",
-        png.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let png = chart_file(cfg, "png", tmp.path());
     let bytes = std::fs::read(&png).expect("png written");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     if let Some(dir) = std::env::var_os("PLAYGROUND_TEST_OUTPUT") {
