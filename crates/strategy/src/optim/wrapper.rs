@@ -1,0 +1,354 @@
+//! `OptimWrapper`: MMEngine's wrapper around one optimizer, on burn modules:
+//! parameter groups (with `paramwise_cfg`), gradient accumulation with MMEngine's loss
+//! scaling and remainder rule, gradient clipping, and the update itself.
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Gradients, Tensor};
+
+use super::algorithm::{ParamState, update};
+use super::config::{ClipGrad, OptimWrapperSpec};
+use crate::scheduler::ParamGroup;
+
+/// A parameter as the wrapper sees it: its id, its dotted name, its rank and whether
+/// it belongs to a normalisation layer.
+#[derive(Debug, Clone)]
+struct ParamInfo {
+    id: ParamId,
+    name: String,
+    ndim: usize,
+    in_norm: bool,
+}
+
+/// Collects every float parameter's name (`layers.0.weight`) in module order.
+#[derive(Default)]
+struct Names {
+    path: Vec<String>,
+    containers: Vec<String>,
+    params: Vec<ParamInfo>,
+}
+
+impl ModuleVisitor for Names {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+        self.containers.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        // The innermost container is the module that owns the parameter.
+        let owner = self
+            .containers
+            .iter()
+            .rev()
+            .find(|c| c.starts_with("Struct:"))
+            .map(String::as_str)
+            .unwrap_or("");
+        let in_norm = [
+            "BatchNorm",
+            "LayerNorm",
+            "GroupNorm",
+            "InstanceNorm",
+            "RmsNorm",
+        ]
+        .iter()
+        .any(|n| owner.contains(n));
+        self.params.push(ParamInfo {
+            id: param.id,
+            name: self.path.join("."),
+            ndim: D,
+            in_norm,
+        });
+    }
+}
+
+/// Reads each parameter's gradient out of `grads`, flattened.
+struct GradReader<'a> {
+    grads: &'a Gradients,
+    out: Vec<(ParamId, Tensor<1>)>,
+}
+
+impl ModuleVisitor for GradReader<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            let n = g.shape().num_elements();
+            self.out.push((param.id, g.reshape([n])));
+        }
+    }
+}
+
+/// Applies the optimizer to every parameter with an accumulated gradient.
+struct Stepper<'a> {
+    wrapper: &'a mut OptimWrapper,
+    grads: HashMap<ParamId, Tensor<1>>,
+}
+
+impl ModuleMapper for Stepper<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(grad) = self.grads.remove(&id) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let require_grad = tensor.is_require_grad();
+        let shape = tensor.shape();
+        let n = shape.num_elements();
+        let flat = tensor.inner().reshape([n]);
+        let group = self.wrapper.assignment.get(&id).copied().unwrap_or(0);
+        let state = self.wrapper.state.entry(id).or_default();
+        let updated = update(
+            &self.wrapper.spec.optimizer,
+            &self.wrapper.groups[group],
+            state,
+            flat,
+            grad,
+        );
+        let mut updated: Tensor<D> = Tensor::from_inner(updated.reshape(shape));
+        if require_grad {
+            updated = updated.require_grad();
+        }
+        Param::from_mapped_value(id, updated, mapper)
+    }
+}
+
+/// One optimizer with MMEngine's wrapper behaviour.
+#[derive(Debug)]
+pub struct OptimWrapper {
+    /// The configuration it was built from.
+    pub spec: OptimWrapperSpec,
+    /// The parameter groups; schedulers drive their `lr`, `momentum`, `weight_decay`.
+    pub groups: Vec<ParamGroup>,
+    /// The parameter names of each group (module order).
+    pub group_params: Vec<Vec<String>>,
+    assignment: HashMap<ParamId, usize>,
+    state: HashMap<ParamId, ParamState>,
+    accumulated: HashMap<ParamId, Tensor<1>>,
+    inner_count: i64,
+    max_counts: i64,
+    remainder_counts: i64,
+    /// The total gradient norm of the last clipped update (`grad_norm` in the logs).
+    pub last_grad_norm: Option<f64>,
+}
+
+impl OptimWrapper {
+    /// Builds the wrapper for `module` as MMEngine's `DefaultOptimWrapperConstructor`
+    /// does: one group for every parameter without `paramwise_cfg`, otherwise one group
+    /// per parameter with its multipliers applied.
+    pub fn new<M: Module>(spec: OptimWrapperSpec, module: &M) -> Self {
+        let mut names = Names::default();
+        module.visit(&mut names);
+        let base = spec.optimizer.initial_group();
+        let base_lr = base.get("lr").unwrap_or(0.0);
+        let base_wd = base.get("weight_decay").unwrap_or(0.0);
+        let mut groups = Vec::new();
+        let mut group_params = Vec::new();
+        let mut assignment = HashMap::new();
+        match &spec.paramwise_cfg {
+            None => {
+                groups.push(base.clone());
+                group_params.push(names.params.iter().map(|p| p.name.clone()).collect());
+                for p in &names.params {
+                    assignment.insert(p.id, 0);
+                }
+            }
+            Some(cfg) => {
+                let mut keys: Vec<&String> = cfg.custom_keys.keys().collect();
+                keys.sort();
+                keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+                for p in &names.params {
+                    let mut group = base.clone();
+                    let full = format!(".{}", p.name);
+                    let local = p.name.rsplit('.').next().unwrap_or(&p.name);
+                    if let Some(key) = keys.iter().find(|k| full.contains(k.as_str())) {
+                        let custom = &cfg.custom_keys[*key];
+                        group.set("lr", base_lr * custom.lr_mult.unwrap_or(1.0));
+                        group.set("weight_decay", base_wd * custom.decay_mult.unwrap_or(1.0));
+                    } else {
+                        let is_bias = local == "bias";
+                        if let (true, false, Some(m)) = (is_bias, p.in_norm, cfg.bias_lr_mult) {
+                            group.set("lr", base_lr * m);
+                        }
+                        let wd_mult = match () {
+                            _ if p.in_norm && cfg.norm_decay_mult.is_some() => cfg.norm_decay_mult,
+                            _ if is_bias && cfg.bias_decay_mult.is_some() => cfg.bias_decay_mult,
+                            _ if p.ndim == 1 && cfg.flat_decay_mult.is_some() => {
+                                cfg.flat_decay_mult
+                            }
+                            _ => None,
+                        };
+                        if let Some(m) = wd_mult {
+                            group.set("weight_decay", base_wd * m);
+                        }
+                    }
+                    assignment.insert(p.id, groups.len());
+                    groups.push(group);
+                    group_params.push(vec![p.name.clone()]);
+                }
+            }
+        }
+        Self {
+            spec,
+            groups,
+            group_params,
+            assignment,
+            state: HashMap::new(),
+            accumulated: HashMap::new(),
+            inner_count: 0,
+            max_counts: -1,
+            remainder_counts: -1,
+            last_grad_norm: None,
+        }
+    }
+
+    /// MMEngine's `initialize_count_status`: where the run starts and how long it is,
+    /// so the last `max_counts % accumulative_counts` iterations divide by the remainder.
+    pub fn initialize_count_status(&mut self, init_counts: i64, max_counts: i64) {
+        self.inner_count = init_counts;
+        self.max_counts = max_counts;
+        self.remainder_counts = max_counts % i64::from(self.spec.accumulative_counts);
+    }
+
+    /// Backward passes taken so far.
+    pub fn inner_count(&self) -> i64 {
+        self.inner_count
+    }
+
+    /// The divisor MMEngine's `scale_loss` applies to the next loss.
+    pub fn loss_factor(&self) -> f64 {
+        let acc = i64::from(self.spec.accumulative_counts);
+        if acc == 1 {
+            1.0
+        } else if self.max_counts == -1
+            || self.inner_count < self.max_counts - self.remainder_counts
+        {
+            acc as f64
+        } else {
+            self.remainder_counts as f64
+        }
+    }
+
+    /// Whether the backward just taken completes an accumulation window.
+    pub fn should_update(&self) -> bool {
+        self.inner_count % i64::from(self.spec.accumulative_counts) == 0
+            || self.inner_count == self.max_counts
+    }
+
+    /// Scales `loss`, back-propagates it through `module` and adds the gradients to the
+    /// ones accumulated since the last update.
+    pub fn backward<M: Module>(&mut self, loss: Tensor<1>, module: &M) {
+        let factor = self.loss_factor();
+        let loss = if factor == 1.0 {
+            loss
+        } else {
+            loss.div_scalar(factor)
+        };
+        let grads = loss.backward();
+        let mut reader = GradReader {
+            grads: &grads,
+            out: Vec::new(),
+        };
+        module.visit(&mut reader);
+        for (id, g) in reader.out {
+            let sum = match self.accumulated.remove(&id) {
+                Some(acc) => acc + g,
+                None => g,
+            };
+            self.accumulated.insert(id, sum);
+        }
+        self.inner_count += 1;
+    }
+
+    /// Clips the accumulated gradients (if configured), updates every parameter and
+    /// zeroes the gradients.
+    pub fn step<M: Module>(&mut self, module: M) -> M {
+        let mut grads = std::mem::take(&mut self.accumulated);
+        if let Some(clip) = self.spec.clip_grad.clone() {
+            self.last_grad_norm = clip_grads(&mut grads, &clip);
+        }
+        let mut stepper = Stepper {
+            wrapper: self,
+            grads,
+        };
+        module.map(&mut stepper)
+    }
+
+    /// `update_params`: backward, then step and zero_grad when an accumulation window
+    /// completes. Returns the (possibly updated) module.
+    pub fn update_params<M: Module>(&mut self, loss: Tensor<1>, module: M) -> M {
+        self.backward(loss, &module);
+        if self.should_update() {
+            self.step(module)
+        } else {
+            module
+        }
+    }
+
+    /// `get_lr`: the lr of every group.
+    pub fn get_lr(&self) -> Vec<f64> {
+        self.groups
+            .iter()
+            .map(|g| g.get("lr").unwrap_or(0.0))
+            .collect()
+    }
+
+    /// `get_momentum`: SGD/RMSprop momentum or Adam's beta1 per group, 0 without one.
+    pub fn get_momentum(&self) -> Vec<f64> {
+        self.groups
+            .iter()
+            .map(|g| g.get("momentum").unwrap_or(0.0))
+            .collect()
+    }
+}
+
+/// `clip_grad_norm_` / `clip_grad_value_` over all gradients; returns the total norm.
+fn clip_grads(grads: &mut HashMap<ParamId, Tensor<1>>, clip: &ClipGrad) -> Option<f64> {
+    match *clip {
+        ClipGrad::Value { clip_value } => {
+            for g in grads.values_mut() {
+                *g = g.clone().clamp(-clip_value, clip_value);
+            }
+            None
+        }
+        ClipGrad::Norm {
+            max_norm,
+            norm_type,
+        } => {
+            if grads.is_empty() {
+                return None;
+            }
+            let norms: Vec<f64> = grads
+                .values()
+                .map(|g| {
+                    let g = g.clone().abs();
+                    let v = if norm_type.is_infinite() {
+                        g.max().into_scalar::<f32>()
+                    } else {
+                        g.powf_scalar(norm_type)
+                            .sum()
+                            .into_scalar::<f32>()
+                            .powf((1.0 / norm_type) as f32)
+                    };
+                    f64::from(v)
+                })
+                .collect();
+            let total = if norm_type.is_infinite() {
+                norms.iter().copied().fold(0.0, f64::max)
+            } else {
+                norms
+                    .iter()
+                    .map(|n| n.powf(norm_type))
+                    .sum::<f64>()
+                    .powf(1.0 / norm_type)
+            };
+            let coef = (max_norm / (total + 1e-6)).min(1.0);
+            for g in grads.values_mut() {
+                *g = g.clone().mul_scalar(coef);
+            }
+            Some(total)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Every trajectory of `../shared/reference/optim/*.json` (PyTorch + MMEngine's
+//! OptimWrapper from fixed weights and batches) reproduced on burn's CPU backend:
+//! a linear layer trained with MSE, the lr each step and the weights after each
+//! step, f32 relative error ≤ 1e-5.
+#![cfg(all(feature = "cpu", not(target_family = "wasm")))]
+
+use std::path::PathBuf;
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+use playground_strategy::config::{ExperimentConfig, Registries};
+use playground_strategy::optim::config::OptimWrapperConfig;
+use playground_strategy::optim::wrapper::OptimWrapper;
+use playground_strategy::scheduler::{RunLength, build_param_scheduler};
+use serde_json::{Value, json};
+
+/// `y = x Wᵀ + b`, PyTorch's `nn.Linear` layout.
+#[derive(Module, Debug)]
+struct Linear {
+    weight: Param<Tensor<2>>,
+    bias: Param<Tensor<1>>,
+}
+
+impl Linear {
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        x.matmul(self.weight.val().transpose()) + self.bias.val().unsqueeze_dim(0)
+    }
+}
+
+fn reference_dir() -> PathBuf {
+    std::env::var_os("PLAYGROUND_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
+        })
+}
+
+fn matrix(v: &Value) -> (Vec<f32>, [usize; 2]) {
+    let rows = v.as_array().expect("rows");
+    let cols = rows[0].as_array().expect("cols").len();
+    let data = rows
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_f64().expect("number") as f32)
+        })
+        .collect();
+    (data, [rows.len(), cols])
+}
+
+fn vector(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .expect("vector")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+fn tensor2(v: &Value, device: &Device) -> Tensor<2> {
+    let (data, shape) = matrix(v);
+    Tensor::from_data(TensorData::new(data, shape), device)
+}
+
+fn close(got: f32, want: f32) -> bool {
+    (got - want).abs() <= 1e-5 * got.abs().max(want.abs()).max(1e-2)
+}
+
+fn run_case(case: &Value) -> Result<(), String> {
+    let device = Device::flex().autodiff();
+    let max_iters = case["max_iters"].as_i64().expect("max_iters");
+    let cfg = ExperimentConfig::from_tree(
+        json!({
+            "optim_wrapper": case["optim_wrapper"],
+            "param_scheduler": case["param_scheduler"],
+            "train_cfg": {"by_epoch": false, "max_iters": max_iters},
+        }),
+        &Registries::default(),
+    )
+    .map_err(|e| format!("config: {e}"))?;
+    let Some(OptimWrapperConfig::Single(spec)) = cfg.optim_wrapper.clone() else {
+        return Err("expected one optimizer".into());
+    };
+    let mut model = Linear {
+        weight: Param::from_tensor(tensor2(&case["init"]["weight"], &device).require_grad()),
+        bias: Param::from_tensor(
+            Tensor::<1>::from_floats(vector(&case["init"]["bias"]).as_slice(), &device)
+                .require_grad(),
+        ),
+    };
+    let mut wrapper = OptimWrapper::new(spec, &model);
+    wrapper.initialize_count_status(0, max_iters);
+    let run = RunLength {
+        max_epochs: Some(1),
+        max_iters: Some(max_iters),
+        epoch_length: None,
+    };
+    let mut named = vec![(None, std::mem::take(&mut wrapper.groups))];
+    let mut schedulers = match &cfg.param_scheduler {
+        Some(c) => build_param_scheduler(c, &mut named, &run)
+            .map_err(|e| format!("schedulers: {e}"))?
+            .remove(0),
+        None => Vec::new(),
+    };
+    wrapper.groups = named.remove(0).1;
+    for (it, batch) in case["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .enumerate()
+    {
+        let want_lr = case["lr_per_step"][it].as_f64().expect("lr");
+        let lr = wrapper.get_lr()[0];
+        if (lr - want_lr).abs() > 1e-9 * want_lr.abs() {
+            return Err(format!("step {it}: lr {lr}, PyTorch used {want_lr}"));
+        }
+        let x = tensor2(&batch["x"], &device);
+        let y = tensor2(&batch["y"], &device);
+        let loss = (model.forward(x) - y).powf_scalar(2.0).mean();
+        model = wrapper.update_params(loss, model);
+        for s in schedulers.iter_mut().filter(|s| !s.by_epoch) {
+            s.step(&mut wrapper.groups).map_err(|e| e.to_string())?;
+        }
+        let after = &case["after_each_step"][it];
+        let (want_w, _) = matrix(&after["weight"]);
+        let got_w: Vec<f32> = model
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec()
+            .map_err(|e| format!("{e:?}"))?;
+        let want_b = vector(&after["bias"]);
+        let got_b: Vec<f32> = model
+            .bias
+            .val()
+            .into_data()
+            .try_to_vec()
+            .map_err(|e| format!("{e:?}"))?;
+        for (k, (g, w)) in got_w
+            .iter()
+            .zip(&want_w)
+            .chain(got_b.iter().zip(&want_b))
+            .enumerate()
+        {
+            if !close(*g, *w) {
+                return Err(format!(
+                    "step {it}: parameter element {k} is {g}, PyTorch has {w}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_reference_trajectory_matches_pytorch() {
+    let dir = reference_dir().join("optim");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "reading {}: {e} (set PLAYGROUND_REFERENCE_DIR)",
+                dir.display()
+            )
+        })
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 14,
+        "expected the 14 reference trajectories, found {}",
+        files.len()
+    );
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let case: Value =
+                serde_json::from_str(&std::fs::read_to_string(f).expect("readable")).expect("json");
+            run_case(&case).err().map(|e| {
+                format!(
+                    "{}: {e}",
+                    f.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+                )
+            })
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
