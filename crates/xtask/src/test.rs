@@ -70,19 +70,15 @@ fn wasm(ctx: &Context) -> Result<()> {
     ]))
 }
 
+/// The smoke test runs with the same package selection as the native stage (the
+/// default members, no `-p`): another selection unifies features differently and
+/// rebuilds burn natively.
 fn web(ctx: &Context) -> Result<()> {
     eprintln!("xtask: [web] building the web app with trunk, then loading it in headless Chromium");
     let dist = crate::serve::build_web(ctx)?;
     exec(
         ctx.command("cargo")
-            .args([
-                "test",
-                "--locked",
-                "-p",
-                "playground-tests",
-                "--test",
-                "web_smoke",
-            ])
+            .args(["test", "--locked", "--test", "web_smoke"])
             .args(["--", "--ignored", "--nocapture"])
             .env("PLAYGROUND_WEB_DIST", &dist)
             .env("PLAYGROUND_TEST_OUTPUT", &ctx.output_dir),

@@ -1,6 +1,9 @@
-//! Datasets. Today: how many samples a configured dataset has, so the number of
-//! iterations per epoch follows from the config (`len(train_dataloader)` in MMEngine).
-//! The datasets themselves arrive with the training core.
+//! Datasets: how many samples a configured dataset has, so the number of iterations
+//! per epoch follows from the config (`len(train_dataloader)` in MMEngine), and
+//! TensorFlow Playground's 2-D sets ([`toy2d`]). The digits set and the loaders that
+//! turn samples into batches arrive with the training core.
+
+pub mod toy2d;
 
 use serde_json::Value;
 
