@@ -4,7 +4,7 @@
 //! step, f32 relative error ≤ 1e-5.
 #![cfg(all(feature = "cpu", not(target_family = "wasm")))]
 
-use std::path::PathBuf;
+mod common;
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -25,14 +25,6 @@ impl Linear {
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         x.matmul(self.weight.val().transpose()) + self.bias.val().unsqueeze_dim(0)
     }
-}
-
-fn reference_dir() -> PathBuf {
-    std::env::var_os("PLAYGROUND_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-        })
 }
 
 fn matrix(v: &Value) -> (Vec<f32>, [usize; 2]) {
@@ -155,23 +147,7 @@ fn run_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn every_reference_trajectory_matches_pytorch() {
-    let dir = reference_dir().join("optim");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "reading {}: {e} (set PLAYGROUND_REFERENCE_DIR)",
-                dir.display()
-            )
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 14,
-        "expected the 14 reference trajectories, found {}",
-        files.len()
-    );
+    let files = common::reference_cases("optim", 14);
     let failures: Vec<String> = files
         .iter()
         .filter_map(|f| {

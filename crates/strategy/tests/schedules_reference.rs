@@ -2,19 +2,11 @@
 //! numbers) through the public API: parse the config, simulate the run, compare each
 //! iteration's lr and momentum with relative error ≤ 1e-9.
 
-use std::path::PathBuf;
+mod common;
 
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::scheduler::simulate;
 use serde_json::Value;
-
-/// The reference folder: `$PLAYGROUND_REFERENCE_DIR`, or `shared/reference` beside the clone.
-pub fn reference_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PLAYGROUND_REFERENCE_DIR") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-}
 
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
@@ -22,24 +14,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn every_reference_schedule_matches_mmengine() {
-    let dir = reference_dir().join("schedules");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "reading {}: {e} (set PLAYGROUND_REFERENCE_DIR)",
-                dir.display()
-            )
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 60,
-        "expected the 60 reference cases in {}, found {}",
-        dir.display(),
-        files.len()
-    );
+    let files = common::reference_cases("schedules", 60);
     let mut failures = Vec::new();
     for file in &files {
         let case: Value =
