@@ -100,21 +100,21 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("screenshot");
 
-    // The schedule preview: the spiral preset's 1,000 iterations, warm-up from 0.01.
+    // The schedule preview: the spiral preset's 2,500 iterations, warm-up from 0.001.
     let chart = c
         .wait()
         .at_most(Duration::from_secs(60))
         .for_element(Locator::Css("[data-testid=schedule-chart]"))
         .await
         .expect("the schedule chart appears");
-    assert_eq!(attr(&chart, "data-iterations").await, "1000");
+    assert_eq!(attr(&chart, "data-iterations").await, "2500");
     let first: f64 = attr(&chart, "data-first-lr")
         .await
         .parse()
         .expect("a number");
     assert!(
-        (first - 0.01).abs() < 1e-12,
-        "warm-up starts at 0.1 × 0.1, got {first}"
+        (first - 0.001).abs() < 1e-12,
+        "warm-up starts at 0.1 × 0.01, got {first}"
     );
     let points = c
         .find(Locator::Css("[data-testid=schedule-chart] polyline.lr"))
@@ -127,10 +127,10 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     assert!(points.split(' ').count() > 100, "{points}");
 
     // Editing the lr redraws the curve.
-    let doubled = text.replacen("lr = 0.1\n", "lr = 0.2\n", 1);
-    assert_ne!(doubled, text, "the preset sets lr = 0.1");
+    let doubled = text.replacen("lr = 0.01\n", "lr = 0.02\n", 1);
+    assert_ne!(doubled, text, "the preset sets lr = 0.01");
     set_editor(c, &doubled).await;
-    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.02).await;
+    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.002).await;
 
     // A bad config shows the error at its key path; fixing it brings the chart back.
     set_editor(
@@ -157,7 +157,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("screenshot");
     set_editor(c, &text).await;
-    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.01).await;
+    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.001).await;
     browser.close().await.expect("browser closes");
 }
 

@@ -3,12 +3,14 @@
 //! Subcommands grow with the strategy crate:
 //! - `env`: the environment report (MMEngine's `collect_env`), optionally proving each
 //!   backend computes;
-//! - `schedule`: the lr and momentum a config applies at every iteration.
+//! - `schedule`: the lr and momentum a config applies at every iteration;
+//! - `train`: a config's full run, with MMEngine's logs in the work dir.
 //!
 //! Exit codes: 0 success, 2 a bad config or bad arguments, 1 anything else.
 
 mod plot;
 mod schedule_cmd;
+mod train_cmd;
 
 use std::process::ExitCode;
 
@@ -42,6 +44,9 @@ enum Command {
     /// Simulate a config's parameter schedulers over the whole run and print the lr
     /// and momentum of every iteration (table, JSON, SVG or PNG).
     Schedule(schedule_cmd::ScheduleArgs),
+    /// Train a config (MMEngine keys, TOML or JSON) to the end, validating as
+    /// `train_cfg` says; logs go to `<work_dir>/<timestamp>/`.
+    Train(train_cmd::TrainArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -72,6 +77,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Env { format, check } => env(format, check),
         Command::Schedule(args) => schedule_cmd::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Train(args) => train_cmd::run(&args).map(|()| ExitCode::SUCCESS),
     }
 }
 

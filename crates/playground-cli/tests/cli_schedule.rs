@@ -91,11 +91,11 @@ fn presets_simulate_and_several_optimizers_get_named_keys() {
         &presets().join("spiral_mlp.toml"),
         &["--iters-per-epoch", "25"],
     );
-    assert_eq!(spiral["iterations"], 40 * 25);
+    assert_eq!(spiral["iterations"], 100 * 25);
     let lr = spiral["lr"].as_array().expect("lr");
     assert!(
-        close(lr[0].as_f64().expect("f64"), 0.01),
-        "warm-up starts at 0.1 × 0.1"
+        close(lr[0].as_f64().expect("f64"), 0.001),
+        "warm-up starts at 0.1 × 0.01"
     );
     let gan = schedule_json(&presets().join("gan_2d.toml"), &[]);
     assert_eq!(gan["iterations"], 2000);
@@ -185,7 +185,7 @@ fn table_svg_and_png_outputs() {
     assert!(out.status.success());
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
-        table.contains("1000 iterations (40 epochs of 25)"),
+        table.contains("2500 iterations (100 epochs of 25)"),
         "{table}"
     );
     assert!(

@@ -11,8 +11,16 @@
 //! - [`registry`]: the `type=` registry that maps names to builders.
 //! - [`scheduler`]: every MMEngine parameter scheduler with its exact numbers,
 //!   `build_param_scheduler`, auto_scale_lr, and whole-run simulation.
-//! - [`optim`]: optimizer and optimizer-wrapper configs.
-//! - [`data`]: dataset sizes (iterations per epoch follow from the config).
+//! - [`optim`]: optimizers as PyTorch computes them, MMEngine's `OptimWrapper` and
+//!   `OptimWrapperDict` (with a tensor backend; the configs without).
+//! - [`data`]: datasets (TensorFlow Playground's 2-D sets, the UCI digits), their
+//!   sizes, and seeded dataloaders.
+//! - [`model`]: the model contract (`train_step`/`val_step`/`test_step`), the model
+//!   registry, and the built-in `MLP`, `DigitsCNN` and `GAN2d`.
+//! - [`metric`]: evaluators (`Accuracy`, `SampleDistance`).
+//! - [`strategy`]: the `Strategy` trait and `SingleDeviceStrategy` (the seed's API).
+//! - [`runner`]: the epoch- and iteration-based loops, validation and test, hooks,
+//!   the message hub and MMEngine-layout logs.
 //! - [`env`]: `collect_env`, the typed report of the running environment (crate
 //!   version, platform, backends compiled in, the wgpu adapters found, the browser).
 //! - [`device`]: choosing and initialising a burn device at run time
@@ -35,8 +43,16 @@ pub mod data;
 pub mod device;
 pub mod env;
 mod error;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod metric;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod model;
 pub mod optim;
 pub mod registry;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod runner;
 pub mod scheduler;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod strategy;
 
 pub use error::{Error, Result};

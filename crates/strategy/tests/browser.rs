@@ -67,15 +67,58 @@ fn schedule_preview_runs_in_the_browser() {
     let text = include_str!("../../../public/configs/spiral_mlp.toml");
     let cfg = ExperimentConfig::from_text(text, &Registries::default()).expect("the preset parses");
     let curves = simulate(&cfg, Some(25)).expect("simulates");
-    assert_eq!(curves.iterations, 1000);
+    assert_eq!(curves.iterations, 2500);
     let lr = &curves.series[0].lr;
-    // LinearLR warm-up from 0.1 × 0.1 over 50 iterations, then cosine by epoch down
+    // LinearLR warm-up from 0.1 × 0.01 over 50 iterations, then cosine by epoch down
     // towards eta_min (the exact numbers are checked natively against MMEngine's).
-    assert!((lr[0] - 0.01).abs() < 1e-15, "{}", lr[0]);
+    assert!((lr[0] - 0.001).abs() < 1e-15, "{}", lr[0]);
     assert!(lr[..50].windows(2).all(|w| w[1] > w[0]), "warm-up rises");
     assert!(lr[50..].windows(2).all(|w| w[1] <= w[0]), "cosine falls");
-    assert!(lr[999] > 1e-4 && lr[999] < 1e-3, "{}", lr[999]);
+    assert!(lr[2499] > 1e-4 && lr[2499] < 1e-3, "{}", lr[2499]);
     let err = ExperimentConfig::from_text("[train_cfg]\nmax_epochs = 0", &Registries::default())
         .unwrap_err();
     assert_eq!(err.path, "train_cfg.max_epochs");
+}
+
+/// Trains the spiral preset's first 20 epochs in the browser with the whole loop
+/// (strategy, wrapper, schedulers, hooks, validation) and asynchronous read-backs.
+async fn train_spiral_in_the_browser(device: DeviceChoice) -> (f64, f64, String) {
+    use playground_strategy::runner::{Runner, RunnerOptions};
+
+    let text = include_str!("../../../public/configs/spiral_mlp.toml")
+        .replace("max_epochs = 100\n", "max_epochs = 20\n");
+    let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
+    let mut runner = Runner::from_config(
+        cfg,
+        RunnerOptions {
+            device,
+            write_files: false,
+            ..RunnerOptions::default()
+        },
+    )
+    .await
+    .expect("builds in the browser");
+    runner.train().await.expect("trains in the browser");
+    let losses = runner.hub.history("train/loss");
+    assert_eq!(losses.len(), 500);
+    assert_eq!(runner.hub.history("val/accuracy/top1").len(), 2);
+    let mean = |s: &[(i64, f64)]| s.iter().map(|(_, v)| v).sum::<f64>() / s.len() as f64;
+    (
+        mean(&losses[..25]),
+        mean(&losses[475..]),
+        runner.strategy.device.description.clone(),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn the_spiral_trains_in_the_browser_on_the_cpu_backend() {
+    let (first, last, device) = train_spiral_in_the_browser(DeviceChoice::Cpu).await;
+    assert!(last < first * 0.93, "loss {first} -> {last} on {device}");
+}
+
+#[wasm_bindgen_test]
+async fn the_spiral_trains_in_the_browser_on_webgpu() {
+    let (first, last, device) = train_spiral_in_the_browser(DeviceChoice::Wgpu).await;
+    assert!(device.contains("webgpu"), "{device}");
+    assert!(last < first * 0.93, "loss {first} -> {last} on {device}");
 }

@@ -32,3 +32,52 @@ fn wgpu_backend_computes_matmul_and_gradient() {
         ready.description
     );
 }
+
+fn train_spiral(device: DeviceChoice, epochs: u32) -> playground_strategy::runner::Runner {
+    use playground_strategy::config::{ExperimentConfig, Registries};
+    use playground_strategy::runner::{Runner, RunnerOptions};
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../public/configs/spiral_mlp.toml");
+    let cfg = ExperimentConfig::load(
+        &path,
+        &[format!("train_cfg.max_epochs={epochs}")],
+        &Registries::default(),
+    )
+    .expect("preset loads");
+    pollster::block_on(async {
+        let mut runner = Runner::from_config(
+            cfg,
+            RunnerOptions {
+                device,
+                write_files: false,
+                ..RunnerOptions::default()
+            },
+        )
+        .await
+        .expect("builds");
+        runner.train().await.expect("trains");
+        runner
+    })
+}
+
+#[test]
+fn the_training_loop_on_wgpu_follows_the_cpu_run_and_the_loss_falls() {
+    let gpu = train_spiral(DeviceChoice::Wgpu, 12);
+    assert_eq!(gpu.strategy.device.backend, BackendName::Wgpu);
+    let cpu = train_spiral(DeviceChoice::Cpu, 12);
+    let (g, c) = (gpu.hub.history("train/loss"), cpu.hub.history("train/loss"));
+    assert_eq!(g.len(), 300);
+    // Same seed, same initial weights and batches: the first steps agree closely
+    // (f32 kernels differ in summation order, so not bit for bit).
+    for ((_, a), (_, b)) in g.iter().zip(c).take(20) {
+        assert!((a - b).abs() <= 1e-3 * b.abs(), "wgpu {a} vs cpu {b}");
+    }
+    let mean = |s: &[(i64, f64)]| s.iter().map(|(_, v)| v).sum::<f64>() / s.len() as f64;
+    let (first, last) = (mean(&g[..25]), mean(&g[275..]));
+    assert!(
+        last < first * 0.95,
+        "loss {first} -> {last} on {}",
+        gpu.strategy.device.description
+    );
+}

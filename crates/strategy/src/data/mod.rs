@@ -1,9 +1,19 @@
-//! Datasets: how many samples a configured dataset has, so the number of iterations
-//! per epoch follows from the config (`len(train_dataloader)` in MMEngine), and
-//! TensorFlow Playground's 2-D sets ([`toy2d`]). The digits set and the loaders that
-//! turn samples into batches arrive with the training core.
+//! Datasets, built from config tables and never downloaded:
+//!
+//! - [`dataset_len`]: how many samples a configured dataset has, so the number of
+//!   iterations per epoch follows from the config (`len(train_dataloader)` in MMEngine);
+//! - [`toy2d`]: TensorFlow Playground's 2-D sets; [`digits`]: the UCI 8×8 digits,
+//!   shipped in `public/data/digits/`;
+//! - [`samples`]: the dataset registry and host-side [`Samples`];
+//! - [`loader`]: seeded shuffling and batches on a device (with a tensor backend).
 
+pub mod digits;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod loader;
+pub mod samples;
 pub mod toy2d;
+
+pub use samples::{Samples, dataset_registry, split_indices};
 
 use serde_json::Value;
 

@@ -30,6 +30,40 @@ pub struct ParamState {
     pub sum: Option<Tensor<1>>,
 }
 
+impl ParamState {
+    /// The state's tensors by PyTorch's names (`momentum_buffer`, `exp_avg`, ...).
+    pub fn buffers(&self) -> Vec<(&'static str, &Tensor<1>)> {
+        [
+            ("momentum_buffer", &self.momentum_buffer),
+            ("exp_avg", &self.exp_avg),
+            ("exp_avg_sq", &self.exp_avg_sq),
+            ("max_exp_avg_sq", &self.max_exp_avg_sq),
+            ("square_avg", &self.square_avg),
+            ("grad_avg", &self.grad_avg),
+            ("sum", &self.sum),
+        ]
+        .into_iter()
+        .filter_map(|(name, t)| t.as_ref().map(|t| (name, t)))
+        .collect()
+    }
+
+    /// Sets the buffer PyTorch calls `name`; false for a name no optimizer uses.
+    pub fn set_buffer(&mut self, name: &str, tensor: Tensor<1>) -> bool {
+        let slot = match name {
+            "momentum_buffer" => &mut self.momentum_buffer,
+            "exp_avg" => &mut self.exp_avg,
+            "exp_avg_sq" => &mut self.exp_avg_sq,
+            "max_exp_avg_sq" => &mut self.max_exp_avg_sq,
+            "square_avg" => &mut self.square_avg,
+            "grad_avg" => &mut self.grad_avg,
+            "sum" => &mut self.sum,
+            _ => return false,
+        };
+        *slot = Some(tensor);
+        true
+    }
+}
+
 fn hp(group: &ParamGroup, key: &str, default: f64) -> f64 {
     group.get(key).unwrap_or(default)
 }

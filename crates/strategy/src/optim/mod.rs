@@ -5,9 +5,12 @@
 //!   computes them (with a tensor backend).
 //! - [`wrapper`]: MMEngine's `OptimWrapper` on burn modules: paramwise groups,
 //!   accumulation, clipping (with a tensor backend).
+//! - [`wrapper_dict`]: `OptimWrapperDict`, several named wrappers.
 
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod algorithm;
 pub mod config;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod wrapper;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod wrapper_dict;

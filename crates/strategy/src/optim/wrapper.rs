@@ -125,6 +125,7 @@ pub struct OptimWrapper {
     /// The parameter names of each group (module order).
     pub group_params: Vec<Vec<String>>,
     assignment: HashMap<ParamId, usize>,
+    names: Vec<(ParamId, String)>,
     state: HashMap<ParamId, ParamState>,
     accumulated: HashMap<ParamId, Tensor<1>>,
     inner_count: i64,
@@ -195,6 +196,11 @@ impl OptimWrapper {
             groups,
             group_params,
             assignment,
+            names: names
+                .params
+                .iter()
+                .map(|p| (p.id, p.name.clone()))
+                .collect(),
             state: HashMap::new(),
             accumulated: HashMap::new(),
             inner_count: 0,
@@ -285,6 +291,61 @@ impl OptimWrapper {
         } else {
             module
         }
+    }
+
+    /// `zero_grad`: drops the gradients accumulated since the last step.
+    pub fn zero_grad(&mut self) {
+        self.accumulated.clear();
+    }
+
+    /// The optimizer state (PyTorch's `optimizer.state`), by parameter name, on the
+    /// device: `(name, steps, [(buffer name, tensor)])`, in module order.
+    pub fn state_tensors(&self) -> Vec<(String, u64, Vec<(&'static str, Tensor<1>)>)> {
+        self.names
+            .iter()
+            .filter_map(|(id, name)| {
+                self.state.get(id).map(|s| {
+                    let buffers = s
+                        .buffers()
+                        .into_iter()
+                        .map(|(b, t)| (b, t.clone()))
+                        .collect();
+                    (name.clone(), s.step, buffers)
+                })
+            })
+            .collect()
+    }
+
+    /// Restores one parameter's optimizer state by name, on `device`. Errors name the
+    /// parameter or buffer that does not fit.
+    pub fn load_param_state(
+        &mut self,
+        name: &str,
+        step: u64,
+        buffers: &[(String, Vec<f32>)],
+        device: &burn::tensor::Device,
+    ) -> Result<(), String> {
+        let Some((id, _)) = self.names.iter().find(|(_, n)| n == name) else {
+            return Err(format!("the model has no parameter `{name}`"));
+        };
+        let id = *id;
+        let mut state = ParamState {
+            step,
+            ..ParamState::default()
+        };
+        for (buffer, values) in buffers {
+            let t = Tensor::<1>::from_floats(values.as_slice(), device);
+            if !state.set_buffer(buffer, t) {
+                return Err(format!("`{name}`: unknown optimizer buffer `{buffer}`"));
+            }
+        }
+        self.state.insert(id, state);
+        Ok(())
+    }
+
+    /// Sets the accumulation counter (resuming).
+    pub fn set_inner_count(&mut self, count: i64) {
+        self.inner_count = count;
     }
 
     /// `get_lr`: the lr of every group.

@@ -26,5 +26,7 @@ pub use error::SchedulerError;
 pub use groups::ParamGroup;
 pub use param_scheduler::{INF, ParamScheduler};
 pub use rule::Rule;
-pub use simulate::{Curves, Phase, Series, auto_scale_lr, build_param_scheduler, simulate};
+pub use simulate::{
+    Curves, NamedGroups, Phase, Series, auto_scale_lr, build_param_scheduler, simulate,
+};
 pub use spec::{RunLength, SchedulerSpec, scheduler_registry};

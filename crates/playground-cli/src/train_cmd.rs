@@ -1,0 +1,156 @@
+//! `playground-cli train`: a config's full run, natively, on the CPU backend or a GPU.
+//!
+//! On a terminal a progress bar shows the iteration, ETA, loss and lr, with the log
+//! lines printed above it; otherwise (a pipe, CI) the log lines are printed plainly.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use playground_strategy::config::{ExperimentConfig, Registries};
+use playground_strategy::device::DeviceChoice;
+use playground_strategy::runner::error::RunError;
+use playground_strategy::runner::log::{Level, LogSink, Progress, format_eta};
+use playground_strategy::runner::{Runner, RunnerOptions};
+
+/// Arguments of `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The config file (.toml or .json, MMEngine keys).
+    pub config: PathBuf,
+    /// Where checkpoints and logs go (default: the config's `work_dir`, else `work_dirs`).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Overrides, `key.path=value` (values are TOML literals), as MMEngine's --cfg-options.
+    #[arg(long, num_args = 1.., value_name = "KEY=VALUE")]
+    pub cfg_options: Vec<String>,
+    /// The backend: `auto` prefers a hardware GPU adapter, else the CPU backend.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    pub device: DeviceArg,
+    /// Never draw a progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `--device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// A hardware GPU through wgpu when one is found, else the CPU backend.
+    Auto,
+    /// burn's CPU backend (burn-flex).
+    Cpu,
+    /// burn's wgpu backend (Vulkan, Metal or DX12).
+    Wgpu,
+}
+
+impl From<DeviceArg> for DeviceChoice {
+    fn from(d: DeviceArg) -> Self {
+        match d {
+            DeviceArg::Auto => Self::Auto,
+            DeviceArg::Cpu => Self::Cpu,
+            DeviceArg::Wgpu => Self::Wgpu,
+        }
+    }
+}
+
+/// Prints log lines, above a progress bar on a terminal.
+struct Terminal {
+    bar: Option<ProgressBar>,
+}
+
+impl LogSink for Terminal {
+    fn line(&mut self, level: Level, text: &str) {
+        let line = if level >= Level::Warning {
+            format!("{level}: {text}")
+        } else {
+            text.to_string()
+        };
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => println!("{line}"),
+        }
+    }
+
+    fn progress(&mut self, p: &Progress) {
+        let Some(bar) = &self.bar else { return };
+        if bar.length() != Some(p.max_iters as u64) {
+            bar.set_length(p.max_iters as u64);
+        }
+        bar.set_position(p.iter as u64);
+        let mut msg = Vec::new();
+        if let Some(loss) = p.loss {
+            msg.push(format!("loss {loss:.4}"));
+        }
+        for (k, v) in &p.lr {
+            msg.push(format!("{k} {v:.3e}"));
+        }
+        if let Some(eta) = p.eta_s {
+            msg.push(format!("eta {}", format_eta(eta)));
+        }
+        bar.set_message(msg.join("  "));
+    }
+}
+
+/// Turns a run error into the CLI's error, keeping config errors recognisable (exit 2)
+/// and naming the config file.
+pub fn cli_error(e: RunError, config: &std::path::Path) -> anyhow::Error {
+    match e {
+        RunError::Config(c) => anyhow::Error::new(c.in_file(config)),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// Runs `train`.
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let device = DeviceChoice::from(args.device);
+    let cfg = ExperimentConfig::load(&args.config, &args.cfg_options, &Registries::default())?;
+    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let terminal = Arc::new(Mutex::new(Terminal { bar: bar.clone() }));
+    let name = args
+        .config
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    let outcome = pollster::block_on(async {
+        let mut runner = Runner::from_config(
+            cfg,
+            RunnerOptions {
+                device,
+                work_dir: args.work_dir.clone(),
+                experiment_name: name,
+                sinks: vec![Box::new(terminal.clone())],
+                ..RunnerOptions::default()
+            },
+        )
+        .await?;
+        runner.train().await?;
+        Ok::<_, RunError>((runner.strategy.log_dir.clone(), runner.last_val.clone()))
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let (log_dir, metrics) = outcome.map_err(|e| cli_error(e, &args.config))?;
+    let summary: Vec<String> = metrics
+        .iter()
+        .map(|(k, v)| format!("{k}: {v:.4}"))
+        .collect();
+    if !summary.is_empty() {
+        println!("final validation: {}", summary.join("  "));
+    }
+    println!(
+        "logs: {}",
+        std::fs::canonicalize(&log_dir)
+            .with_context(|| format!("the log directory {}", log_dir.display()))?
+            .display()
+    );
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! `playground-cli train`: the presets train to their accuracy through the real
+//! binary, the logs land in the work dir, and bad configs exit with code 2.
+
+use std::path::PathBuf;
+
+mod common;
+
+use common::run_cli;
+
+fn preset(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../public/configs")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn final_accuracy(stdout: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("final validation:"))
+        .unwrap_or_else(|| panic!("no final validation line in:\n{stdout}"));
+    line.split("accuracy/top1:")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy in `{line}`"))
+}
+
+#[test]
+fn the_spiral_preset_trains_to_97_percent_on_the_cpu_backend() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work_dir = dir.path().to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let out = run_cli(&[
+        "train",
+        &preset("spiral_mlp.toml"),
+        "--device",
+        "cpu",
+        "--work-dir",
+        &work_dir,
+    ]);
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acc = final_accuracy(&stdout);
+    assert!(acc >= 97.0, "accuracy {acc}\n{stdout}");
+    eprintln!("spiral via the CLI: {acc} % in {elapsed:?}");
+    // Not a terminal: plain MMEngine-style lines, no progress bar.
+    assert!(stdout.contains("Epoch(train) [100][20/25]"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains('\r'));
+    // One timestamped log dir with the text log and scalars.json.
+    let dirs: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("work dir")
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(dirs.len(), 1);
+    let ts = dirs[0].file_name().to_string_lossy().into_owned();
+    assert!(dirs[0].path().join(format!("{ts}.log")).is_file());
+    let scalars = std::fs::read_to_string(dirs[0].path().join("vis_data/scalars.json"))
+        .expect("scalars.json");
+    assert!(scalars.lines().count() >= 200);
+}
+
+#[test]
+fn the_digits_preset_trains_to_95_percent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work_dir = dir.path().to_string_lossy().into_owned();
+    let out = run_cli(&[
+        "train",
+        &preset("digits_cnn.toml"),
+        "--device",
+        "cpu",
+        "--work-dir",
+        &work_dir,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acc = final_accuracy(&stdout);
+    assert!(acc >= 95.0, "accuracy {acc}\n{stdout}");
+}
+
+#[test]
+fn bad_configs_and_devices_exit_with_code_2_and_name_the_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work_dir = dir.path().to_string_lossy().into_owned();
+    for (opt, words) in [
+        ("model.type=Resnet", "model.type"),
+        ("model.in_features=0", "model.in_features"),
+        (
+            "train_dataloader.batch_size=0",
+            "train_dataloader.batch_size",
+        ),
+        ("val_evaluator=None", "val_evaluator"),
+        (
+            "optim_wrapper.optimizer.lr=-1",
+            "optim_wrapper.optimizer.lr",
+        ),
+    ] {
+        let out = run_cli(&[
+            "train",
+            &preset("spiral_mlp.toml"),
+            "--device",
+            "cpu",
+            "--work-dir",
+            &work_dir,
+            "--cfg-options",
+            opt,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{opt}: {stderr}");
+        assert!(
+            stderr.contains(words) && stderr.contains("spiral_mlp.toml"),
+            "{opt}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{opt}: {stderr}");
+    }
+    let out = run_cli(&["train", &preset("spiral_mlp.toml"), "--device", "tpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tpu"));
+}

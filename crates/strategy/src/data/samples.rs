@@ -1,0 +1,208 @@
+//! Datasets in host memory, built from a `train_dataloader.dataset` table: every sample's
+//! features (flattened, row-major) and its class label.
+
+use serde_json::{Map, Value};
+
+use super::digits::{DIGITS_CSV, parse_digits};
+use super::toy2d::Toy2d;
+use super::{DEFAULT_VAL_RATIO, dataset_len};
+use crate::config::{ConfigError, KeyPath};
+use crate::registry::Registry;
+
+/// Samples and labels, in host memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Samples {
+    /// Every sample's features, flattened, one after another.
+    pub features: Vec<f32>,
+    /// The shape of one sample (`[2]` for points, `[1, 8, 8]` for digits).
+    pub sample_shape: Vec<usize>,
+    /// The class of every sample.
+    pub labels: Vec<i64>,
+    /// How many classes there are.
+    pub num_classes: usize,
+}
+
+impl Samples {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Features per sample.
+    pub fn sample_size(&self) -> usize {
+        self.sample_shape.iter().product()
+    }
+
+    /// The samples at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Samples {
+        let k = self.sample_size();
+        let mut features = Vec::with_capacity(indices.len() * k);
+        for &i in indices {
+            features.extend_from_slice(&self.features[i * k..(i + 1) * k]);
+        }
+        Samples {
+            features,
+            sample_shape: self.sample_shape.clone(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            num_classes: self.num_classes,
+        }
+    }
+}
+
+/// The `train`/`val` split every built-in dataset uses: a seeded shuffle, then
+/// `floor(n × val_ratio)` samples for `val` and the rest for `train` (what
+/// [`dataset_len`] counts).
+pub fn split_indices(n: usize, val_ratio: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_5b17);
+    for i in (1..n).rev() {
+        let j = rng.random_range(0..=i);
+        order.swap(i, j);
+    }
+    let n_val = (n as f64 * val_ratio).floor() as usize;
+    (order[n_val..].to_vec(), order[..n_val].to_vec())
+}
+
+fn number(
+    dict: &Map<String, Value>,
+    key: &str,
+    path: &KeyPath,
+    default: f64,
+) -> Result<f64, ConfigError> {
+    match dict.get(key) {
+        None => Ok(default),
+        Some(v) => v
+            .as_f64()
+            .ok_or_else(|| path.key(key).error(format!("expected a number, found {v}"))),
+    }
+}
+
+fn seed_of(dict: &Map<String, Value>, path: &KeyPath) -> Result<u64, ConfigError> {
+    match dict.get("seed") {
+        None => Ok(0),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            path.key("seed")
+                .error(format!("expected a non-negative integer, found {v}"))
+        }),
+    }
+}
+
+fn take_split(
+    all: Samples,
+    dict: &Map<String, Value>,
+    path: &KeyPath,
+    seed: u64,
+) -> Result<Samples, ConfigError> {
+    let val_ratio = number(dict, "val_ratio", path, DEFAULT_VAL_RATIO)?;
+    let (train, val) = split_indices(all.len(), val_ratio, seed);
+    Ok(match dict.get("split").and_then(Value::as_str) {
+        Some("val") | Some("test") => all.subset(&val),
+        _ => all.subset(&train),
+    })
+}
+
+/// The built-in dataset types: `Circle`, `Xor`, `Gauss`, `Spiral` (TensorFlow
+/// Playground's 2-D sets: `num_samples`, `noise`, `seed`, `split`, `val_ratio`) and
+/// `Digits` (`split`, `val_ratio`, `seed` of the split). Register your own with
+/// [`Registry::register`]: a builder returns the [`Samples`] of its split.
+pub fn dataset_registry() -> Registry<Samples> {
+    let mut registry = Registry::new("dataset");
+    for name in ["Circle", "Xor", "Gauss", "Spiral"] {
+        registry.register(name, move |dict, path| {
+            // Checks num_samples, split and val_ratio with the same messages.
+            dataset_len(&Value::Object(dict.clone()), path)?;
+            let n = dict.get("num_samples").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let noise = number(dict, "noise", path, 0.0)?;
+            if !(0.0..=1.0).contains(&noise) {
+                return Err(path
+                    .key("noise")
+                    .error(format!("expected 0 <= noise <= 1, got {noise}")));
+            }
+            let seed = seed_of(dict, path)?;
+            let set =
+                Toy2d::from_type(name).ok_or_else(|| path.key("type").error("unknown 2-D set"))?;
+            let points = set.generate(n, noise, seed);
+            let all = Samples {
+                features: points.xy.iter().flatten().copied().collect(),
+                sample_shape: vec![2],
+                labels: points.labels.iter().map(|&l| i64::from(l)).collect(),
+                num_classes: 2,
+            };
+            take_split(all, dict, path, seed)
+        });
+    }
+    registry.register("Digits", |dict, path| {
+        dataset_len(&Value::Object(dict.clone()), path)?;
+        let all = parse_digits(DIGITS_CSV)
+            .map_err(|e| path.error(format!("the shipped digits file: {e}")))?;
+        let seed = seed_of(dict, path)?;
+        take_split(all, dict, path, seed)
+    });
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn built_datasets_have_the_sizes_the_schedule_counts() {
+        let reg = dataset_registry();
+        let p = KeyPath::root().key("train_dataloader").key("dataset");
+        for cfg in [
+            json!({"type": "Spiral", "num_samples": 500, "noise": 0.1, "split": "train"}),
+            json!({"type": "Spiral", "num_samples": 500, "split": "val"}),
+            json!({"type": "Digits", "split": "train"}),
+            json!({"type": "Digits", "split": "val", "val_ratio": 0.5}),
+            json!({"type": "Xor", "num_samples": 37, "val_ratio": 0.3}),
+        ] {
+            let s = reg.build(&cfg, &p).expect("builds");
+            assert_eq!(
+                Some(s.len() as u64),
+                dataset_len(&cfg, &p).expect("len"),
+                "{cfg}"
+            );
+            assert_eq!(s.features.len(), s.len() * s.sample_size());
+        }
+    }
+
+    #[test]
+    fn train_and_val_never_share_a_sample() {
+        let (train, val) = split_indices(1_797, 0.2, 3);
+        let mut all: Vec<usize> = train.iter().chain(&val).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..1_797).collect::<Vec<_>>());
+        assert_eq!(val.len(), 359);
+    }
+
+    #[test]
+    fn bad_dataset_fields_are_named() {
+        let reg = dataset_registry();
+        let p = KeyPath::root().key("train_dataloader").key("dataset");
+        let err = reg
+            .build(
+                &json!({"type": "Spiral", "num_samples": 10, "noise": "lots"}),
+                &p,
+            )
+            .expect_err("bad noise");
+        assert_eq!(err.path, "train_dataloader.dataset.noise");
+        let err = reg
+            .build(&json!({"type": "Spirals", "num_samples": 10}), &p)
+            .expect_err("typo");
+        assert!(
+            err.message.contains("Did you mean `Spiral`"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Seeded parameter initialisation on the host, PyTorch's defaults: a layer's weight
+//! and bias are uniform in `±1/sqrt(fan_in)` (what `nn.Linear` and `nn.Conv2d` do).
+//!
+//! Values come from the run's own [`StdRng`], not a backend's generator, so the same
+//! seed gives the same initial weights on the CPU backend, wgpu and WebGPU, and tests
+//! running in parallel threads cannot disturb each other's streams.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::RngExt;
+use rand::rngs::StdRng;
+
+/// A parameter of `shape`, uniform in `[-bound, bound)`, requiring gradients.
+pub fn uniform<const D: usize>(
+    shape: [usize; D],
+    bound: f64,
+    rng: &mut StdRng,
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let n: usize = shape.iter().product();
+    let values: Vec<f32> = (0..n)
+        .map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * bound) as f32)
+        .collect();
+    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device).require_grad())
+}
+
+/// A fully connected layer `d_in → d_out` (burn's layout: weight `[d_in, d_out]`).
+pub fn linear(d_in: usize, d_out: usize, rng: &mut StdRng, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(d_in, d_out).init(device);
+    let bound = 1.0 / (d_in as f64).sqrt();
+    layer.weight = uniform([d_in, d_out], bound, rng, device);
+    layer.bias = Some(uniform([d_out], bound, rng, device));
+    layer
+}
+
+/// A `k×k` convolution `c_in → c_out` with `same` padding.
+pub fn conv2d(c_in: usize, c_out: usize, k: usize, rng: &mut StdRng, device: &Device) -> Conv2d {
+    let mut layer = Conv2dConfig::new([c_in, c_out], [k, k])
+        .with_padding(PaddingConfig2d::Same)
+        .init(device);
+    let bound = 1.0 / ((c_in * k * k) as f64).sqrt();
+    layer.weight = uniform([c_out, c_in, k, k], bound, rng, device);
+    layer.bias = Some(uniform([c_out], bound, rng, device));
+    layer
+}
+
+/// Inverted dropout with a host-drawn mask: zeroes each element with probability
+/// `p` and scales the rest by `1/(1-p)`; the identity when `p == 0`.
+pub fn dropout<const D: usize>(x: Tensor<D>, p: f64, rng: &mut StdRng) -> Tensor<D> {
+    if p <= 0.0 {
+        return x;
+    }
+    let shape = x.shape();
+    let n = shape.num_elements();
+    let keep = 1.0 - p;
+    let mask: Vec<f32> = (0..n)
+        .map(|_| {
+            if rng.random::<f64>() < keep {
+                (1.0 / keep) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mask: Tensor<D> = Tensor::from_data(TensorData::new(mask, shape), &x.device());
+    x * mask
+}

@@ -1,0 +1,129 @@
+//! Parameters by dotted name (`layers.0.weight`): reading them out of a module and
+//! loading them back, the basis of the state-dict accessors.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::{Tensor, TensorData};
+
+/// One parameter in host memory: its dotted name, shape and values (f32).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    /// Dotted path in the module tree (`layers.0.weight`).
+    pub name: String,
+    /// The tensor's shape.
+    pub shape: Vec<usize>,
+    /// The values, row-major.
+    pub values: Vec<f32>,
+}
+
+/// What `load_state` did: MMEngine's `load_state_dict` report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateDictReport {
+    /// Parameters of the model the state did not have (left unchanged).
+    pub missing_keys: Vec<String>,
+    /// Names in the state the model does not have (ignored).
+    pub unexpected_keys: Vec<String>,
+    /// `(name, model shape, state shape)` for names whose shapes differ (left unchanged).
+    pub shape_mismatches: Vec<(String, Vec<usize>, Vec<usize>)>,
+}
+
+impl StateDictReport {
+    /// Whether the state fitted the model exactly.
+    pub fn is_exact(&self) -> bool {
+        self.missing_keys.is_empty()
+            && self.unexpected_keys.is_empty()
+            && self.shape_mismatches.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct Collector {
+    path: Vec<String>,
+    out: Vec<(String, Vec<usize>, Tensor<1>)>,
+}
+
+impl ModuleVisitor for Collector {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let t = param.val();
+        let shape = t.dims().to_vec();
+        let n: usize = shape.iter().product();
+        self.out
+            .push((self.path.join("."), shape, t.detach().reshape([n])));
+    }
+}
+
+/// Every float parameter of `module`, by name, flattened (still on its device).
+pub fn collect<M: Module>(module: &M) -> Vec<(String, Vec<usize>, Tensor<1>)> {
+    let mut c = Collector::default();
+    module.visit(&mut c);
+    c.out
+}
+
+struct Loader<'a> {
+    path: Vec<String>,
+    entries: &'a [NamedTensor],
+    seen: Vec<String>,
+    report: StateDictReport,
+}
+
+impl ModuleMapper for Loader<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.path.join(".");
+        self.seen.push(name.clone());
+        let Some(entry) = self.entries.iter().find(|e| e.name == name) else {
+            self.report.missing_keys.push(name);
+            return param;
+        };
+        let (id, tensor, mapper) = param.consume();
+        let shape = tensor.dims().to_vec();
+        if shape != entry.shape || entry.values.len() != shape.iter().product::<usize>() {
+            self.report
+                .shape_mismatches
+                .push((name, shape, entry.shape.clone()));
+            return Param::from_mapped_value(id, tensor, mapper);
+        }
+        let require_grad = tensor.is_require_grad();
+        let dims: [usize; D] = std::array::from_fn(|i| shape[i]);
+        let mut loaded: Tensor<D> = Tensor::from_data(
+            TensorData::new(entry.values.clone(), dims),
+            &tensor.device(),
+        );
+        if require_grad {
+            loaded = loaded.require_grad();
+        }
+        Param::from_mapped_value(id, loaded, mapper)
+    }
+}
+
+/// Loads `entries` into `module` by name; see [`StateDictReport`].
+pub fn load<M: Module>(module: M, entries: &[NamedTensor]) -> (M, StateDictReport) {
+    let mut loader = Loader {
+        path: Vec::new(),
+        entries,
+        seen: Vec::new(),
+        report: StateDictReport::default(),
+    };
+    let module = module.map(&mut loader);
+    let mut report = loader.report;
+    report.unexpected_keys = entries
+        .iter()
+        .filter(|e| !loader.seen.contains(&e.name))
+        .map(|e| e.name.clone())
+        .collect();
+    (module, report)
+}

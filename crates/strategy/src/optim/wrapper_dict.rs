@@ -1,0 +1,122 @@
+//! `OptimWrapperDict`: MMEngine's container for several named optimizer wrappers (a
+//! GAN's generator and discriminator); with one wrapper it behaves as that wrapper.
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+
+use super::wrapper::OptimWrapper;
+
+/// One unnamed wrapper, or several named ones in config order.
+#[derive(Debug)]
+pub struct OptimWrapperDict {
+    wrappers: Vec<(Option<String>, OptimWrapper)>,
+}
+
+impl OptimWrapperDict {
+    /// The single-optimizer case.
+    pub fn single(wrapper: OptimWrapper) -> Self {
+        Self {
+            wrappers: vec![(None, wrapper)],
+        }
+    }
+
+    /// Several named wrappers.
+    pub fn named(wrappers: Vec<(String, OptimWrapper)>) -> Self {
+        Self {
+            wrappers: wrappers.into_iter().map(|(n, w)| (Some(n), w)).collect(),
+        }
+    }
+
+    /// How many wrappers.
+    pub fn len(&self) -> usize {
+        self.wrappers.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.wrappers.is_empty()
+    }
+
+    /// `(name, wrapper)` in order; the single wrapper has no name.
+    pub fn iter(&self) -> impl Iterator<Item = (Option<&str>, &OptimWrapper)> {
+        self.wrappers.iter().map(|(n, w)| (n.as_deref(), w))
+    }
+
+    /// Mutable `(name, wrapper)` in order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Option<&str>, &mut OptimWrapper)> {
+        self.wrappers.iter_mut().map(|(n, w)| (n.as_deref(), w))
+    }
+
+    /// The wrapper called `name`.
+    pub fn get(&self, name: &str) -> Option<&OptimWrapper> {
+        self.wrappers
+            .iter()
+            .find(|(n, _)| n.as_deref() == Some(name))
+            .map(|(_, w)| w)
+    }
+
+    /// The wrapper called `name`, mutably.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut OptimWrapper> {
+        self.wrappers
+            .iter_mut()
+            .find(|(n, _)| n.as_deref() == Some(name))
+            .map(|(_, w)| w)
+    }
+
+    /// `update_params` of the (first) wrapper: a single-optimizer model's step.
+    pub fn update_params<M: Module>(&mut self, loss: Tensor<1>, module: M) -> M {
+        match self.wrappers.first_mut() {
+            Some((_, w)) => w.update_params(loss, module),
+            None => module,
+        }
+    }
+
+    /// `update_params` of the wrapper called `name` on the part of the model it owns.
+    /// A name without a wrapper leaves the part unchanged (the model's
+    /// `build_optim_wrapper` guarantees every part has one).
+    pub fn update_params_of<M: Module>(&mut self, name: &str, loss: Tensor<1>, module: M) -> M {
+        match self.get_mut(name) {
+            Some(w) => w.update_params(loss, module),
+            None => module,
+        }
+    }
+
+    /// `zero_grad` on every wrapper.
+    pub fn zero_grad(&mut self) {
+        for (_, w) in &mut self.wrappers {
+            w.zero_grad();
+        }
+    }
+
+    /// `initialize_count_status` on every wrapper.
+    pub fn initialize_count_status(&mut self, init_counts: i64, max_counts: i64) {
+        for (_, w) in &mut self.wrappers {
+            w.initialize_count_status(init_counts, max_counts);
+        }
+    }
+
+    /// MMEngine's `get_lr`: `lr` → every group's lr, or `<name>.lr` per wrapper.
+    pub fn get_lr(&self) -> BTreeMap<String, Vec<f64>> {
+        self.keyed("lr", OptimWrapper::get_lr)
+    }
+
+    /// MMEngine's `get_momentum`: `momentum`, or `<name>.momentum` per wrapper.
+    pub fn get_momentum(&self) -> BTreeMap<String, Vec<f64>> {
+        self.keyed("momentum", OptimWrapper::get_momentum)
+    }
+
+    fn keyed(&self, what: &str, f: fn(&OptimWrapper) -> Vec<f64>) -> BTreeMap<String, Vec<f64>> {
+        self.wrappers
+            .iter()
+            .map(|(n, w)| {
+                let key = match n {
+                    Some(n) => format!("{n}.{what}"),
+                    None => what.to_string(),
+                };
+                (key, f(w))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,170 @@
+//! The run's runtime information in one place (MMEngine's `MessageHub`): where the
+//! loop is (epoch, iteration), how long the run is, and the history of every logged
+//! scalar (`train/lr`, `train/loss`, `val/accuracy/top1`, ...). Hooks read it.
+//!
+//! Losses stay on the device until someone needs them: [`MessageHub::push_pending`]
+//! queues them and [`MessageHub::flush`] reads all queued values back in one
+//! asynchronous transfer (WebGPU allows no blocking read).
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Tensor;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Longest history kept per scalar (MMEngine's `HistoryBuffer` keeps a million).
+pub const MAX_HISTORY: usize = 1_000_000;
+
+/// Runtime information and scalar histories.
+#[derive(Debug, Default)]
+pub struct MessageHub {
+    /// Current epoch: epochs completed (MMEngine's `runner.epoch`).
+    pub epoch: i64,
+    /// Iterations completed (MMEngine's `runner.iter`).
+    pub iter: i64,
+    /// Iteration inside the current epoch.
+    pub inner_iter: i64,
+    /// Epochs of the run (epoch-based loops).
+    pub max_epochs: Option<i64>,
+    /// Iterations of the run.
+    pub max_iters: i64,
+    /// Iterations per epoch.
+    pub iters_per_epoch: i64,
+    scalars: BTreeMap<String, Vec<(i64, f64)>>,
+    pending: Vec<(String, i64, Tensor<1>)>,
+    /// Other runtime facts (`seed`, `experiment_name`, ...), saved in checkpoints.
+    pub info: BTreeMap<String, Value>,
+}
+
+impl MessageHub {
+    /// Records `value` for `key` at the current iteration.
+    pub fn update_scalar(&mut self, key: &str, value: f64) {
+        let at = self.iter;
+        self.record(key, at, value);
+    }
+
+    fn record(&mut self, key: &str, at: i64, value: f64) {
+        let history = self.scalars.entry(key.to_string()).or_default();
+        if history.len() == MAX_HISTORY {
+            history.remove(0);
+        }
+        history.push((at, value));
+    }
+
+    /// Queues a scalar still on the device, for the current iteration.
+    pub fn push_pending(&mut self, key: &str, value: Tensor<1>) {
+        self.pending.push((key.to_string(), self.iter, value));
+    }
+
+    /// Whether values wait to be read back.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Reads every queued scalar back in one transfer and records it.
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let device = pending[0].2.device();
+        let joined = Tensor::cat(pending.iter().map(|(_, _, t)| t.clone()).collect(), 0);
+        let failed = |message: String| Error::Execution {
+            device: format!("{device:?}"),
+            message,
+        };
+        let data = joined
+            .into_data_async()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let values: Vec<f32> = data
+            .try_into_vec_as()
+            .map_err(|e| failed(format!("{e:?}")))?;
+        for ((key, at, _), v) in pending.iter().zip(values) {
+            self.record(key, *at, f64::from(v));
+        }
+        Ok(())
+    }
+
+    /// The latest value of `key`.
+    pub fn latest(&self, key: &str) -> Option<f64> {
+        self.scalars
+            .get(key)
+            .and_then(|h| h.last())
+            .map(|(_, v)| *v)
+    }
+
+    /// Mean of the values of `key` recorded after iteration `since` (MMEngine's
+    /// window mean over the last logging interval).
+    pub fn mean_since(&self, key: &str, since: i64) -> Option<f64> {
+        let h = self.scalars.get(key)?;
+        let window: Vec<f64> = h
+            .iter()
+            .filter(|(at, _)| *at > since)
+            .map(|(_, v)| *v)
+            .collect();
+        (!window.is_empty()).then(|| window.iter().sum::<f64>() / window.len() as f64)
+    }
+
+    /// Mean of the last `n` values of `key` (MMEngine's `HistoryBuffer.mean(n)`).
+    pub fn mean_last(&self, key: &str, n: usize) -> Option<f64> {
+        let h = self.scalars.get(key)?;
+        let window = &h[h.len().saturating_sub(n)..];
+        (!window.is_empty())
+            .then(|| window.iter().map(|(_, v)| v).sum::<f64>() / window.len() as f64)
+    }
+
+    /// `(iteration, value)` history of `key`.
+    pub fn history(&self, key: &str) -> &[(i64, f64)] {
+        self.scalars.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every scalar key.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.scalars.keys().map(String::as_str)
+    }
+
+    /// The latest value of every scalar (what a checkpoint's `message_hub` keeps).
+    pub fn latest_all(&self) -> BTreeMap<String, f64> {
+        self.scalars
+            .iter()
+            .filter_map(|(k, h)| h.last().map(|(_, v)| (k.clone(), *v)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_means_cover_the_iterations_since_the_last_log() {
+        let mut hub = MessageHub::default();
+        for (i, loss) in [4.0, 2.0, 1.0, 3.0].into_iter().enumerate() {
+            hub.iter = i as i64 + 1;
+            hub.update_scalar("train/loss", loss);
+        }
+        assert_eq!(hub.latest("train/loss"), Some(3.0));
+        assert_eq!(hub.mean_since("train/loss", 2), Some(2.0));
+        assert_eq!(hub.mean_since("train/loss", 4), None);
+        assert_eq!(hub.mean_last("train/loss", 3), Some(2.0));
+        assert_eq!(hub.mean_last("train/loss", 10), Some(2.5));
+        assert_eq!(hub.history("train/loss").len(), 4);
+    }
+
+    #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
+    #[test]
+    fn pending_device_values_are_read_back_in_order() {
+        let device = burn::tensor::Device::flex();
+        let mut hub = MessageHub::default();
+        hub.iter = 1;
+        hub.push_pending("train/loss", Tensor::from_floats([0.5], &device));
+        hub.iter = 2;
+        hub.push_pending("train/loss", Tensor::from_floats([0.25], &device));
+        assert_eq!(hub.latest("train/loss"), None);
+        pollster::block_on(hub.flush()).expect("reads");
+        assert_eq!(hub.history("train/loss"), &[(1, 0.5), (2, 0.25)]);
+        assert!(!hub.has_pending());
+    }
+}

@@ -1,0 +1,625 @@
+//! The training loop around a [`SingleDeviceStrategy`] (MMEngine's `FlexibleRunner`
+//! with `EpochBasedTrainLoop`/`IterBasedTrainLoop`, `ValLoop`, `TestLoop`).
+//!
+//! The loop advances one iteration per [`Runner::train_iter`] call, so a caller can
+//! pause between iterations (the web app's play/pause/step); [`Runner::train`] runs
+//! to the end. Everything that reads tensors back is `async` and uses burn's
+//! asynchronous reads, so the same loop runs natively (under `pollster::block_on`)
+//! and in the browser, on the CPU backend and on WebGPU.
+//!
+//! Randomness: model initialisation draws from `StdRng(seed)`; every training
+//! iteration draws (dropout masks, noise) from a stream seeded by `(seed, iteration)`,
+//! and every epoch's shuffle from `seed + epoch`. A run is therefore a function of its
+//! config and seed, and a resumed run can continue exactly where it stopped.
+
+pub mod error;
+pub mod hooks;
+pub mod log;
+pub mod message_hub;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::Value;
+use web_time::Instant;
+
+use self::error::RunError;
+use self::hooks::{Hook, HookContext, LoggerHook, ParamSchedulerHook};
+use self::log::{Level, LogSink, Progress};
+use self::message_hub::MessageHub;
+use crate::config::{ConfigError, DataloaderCfg, ExperimentConfig, KeyPath, TrainLoop, from_value};
+use crate::data::loader::DataLoader;
+use crate::data::{Samples, dataset_registry};
+use crate::device::DeviceChoice;
+use crate::metric::{MetricFactory, build_evaluator, metric_registry};
+use crate::model::{ModelFactory, StepContext, model_registry};
+use crate::optim::wrapper_dict::OptimWrapperDict;
+use crate::registry::Registry;
+use crate::strategy::{
+    CompileCfg, DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource,
+    SingleDeviceStrategy, Strategy, StrategyOptions,
+};
+
+/// How to run a config: device, work dir, extra log sinks and hooks, registries.
+pub struct RunnerOptions {
+    /// The device.
+    pub device: DeviceChoice,
+    /// Overrides the config's `work_dir`.
+    pub work_dir: Option<PathBuf>,
+    /// The experiment name (`<name>_<timestamp>`).
+    pub experiment_name: Option<String>,
+    /// Write the log files (off in the browser).
+    pub write_files: bool,
+    /// Extra log sinks (terminal, charts).
+    pub sinks: Vec<Box<dyn LogSink>>,
+    /// Extra hooks.
+    pub hooks: Vec<Box<dyn Hook>>,
+    /// Model types.
+    pub models: Registry<ModelFactory>,
+    /// Dataset types.
+    pub datasets: Registry<Samples>,
+    /// Metric types.
+    pub metrics: Registry<MetricFactory>,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self {
+            device: DeviceChoice::Auto,
+            work_dir: None,
+            experiment_name: None,
+            write_files: cfg!(not(target_family = "wasm")),
+            sinks: Vec::new(),
+            hooks: Vec::new(),
+            models: model_registry(),
+            datasets: dataset_registry(),
+            metrics: metric_registry(),
+        }
+    }
+}
+
+struct EvalSet {
+    loader: DataLoader,
+    metrics: Vec<MetricFactory>,
+}
+
+/// A configured run: the strategy (model, optimizers, schedulers), the data, the
+/// loop position and the hooks.
+pub struct Runner {
+    /// The experiment config.
+    pub cfg: ExperimentConfig,
+    /// The strategy, prepared.
+    pub strategy: SingleDeviceStrategy,
+    /// Runtime information.
+    pub hub: MessageHub,
+    /// The training data.
+    pub train_loader: DataLoader,
+    hooks: Vec<Box<dyn Hook>>,
+    val: Option<EvalSet>,
+    test: Option<EvalSet>,
+    by_epoch: bool,
+    val_interval: i64,
+    val_begin: i64,
+    data_epoch: u64,
+    data_index: usize,
+    order: Vec<usize>,
+    started: bool,
+    finished: bool,
+    last_tick: Option<Instant>,
+    /// The metrics of the last validation.
+    pub last_val: BTreeMap<String, f64>,
+}
+
+fn loader_cfg(
+    cfg: &DataloaderCfg,
+    path: &KeyPath,
+    datasets: &Registry<Samples>,
+    train: bool,
+    seed: u64,
+) -> Result<DataLoader, ConfigError> {
+    let batch_size = cfg.batch_size.ok_or_else(|| {
+        path.key("batch_size")
+            .error("missing: the dataloader needs a batch_size")
+    })?;
+    if batch_size == 0 {
+        return Err(path
+            .key("batch_size")
+            .error("expected a positive batch size, got 0"));
+    }
+    let dataset = cfg.dataset.as_ref().ok_or_else(|| {
+        path.key("dataset")
+            .error("missing: the dataloader needs a dataset table")
+    })?;
+    let samples = datasets.build(dataset, &path.key("dataset"))?;
+    if samples.is_empty() {
+        return Err(path
+            .key("dataset")
+            .error("the dataset split has no samples"));
+    }
+    let shuffle = match cfg.extra.get("sampler").and_then(|s| s.get("shuffle")) {
+        None => train,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(path
+                .key("sampler")
+                .key("shuffle")
+                .error(format!("expected true or false, got {other}")));
+        }
+    };
+    let drop_last = match cfg.extra.get("drop_last") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(path
+                .key("drop_last")
+                .error(format!("expected true or false, got {other}")));
+        }
+    };
+    let loader = DataLoader {
+        samples: Arc::new(samples),
+        batch_size: batch_size as usize,
+        shuffle,
+        drop_last,
+        seed,
+    };
+    if loader.is_empty() {
+        return Err(path.key("batch_size").error(format!(
+            "drop_last with batch_size {batch_size} leaves no batch of the {} samples",
+            loader.samples.len()
+        )));
+    }
+    Ok(loader)
+}
+
+fn eval_set(
+    raw: &Value,
+    loader_key: &str,
+    evaluator_key: &str,
+    opts: &RunnerOptions,
+    seed: u64,
+) -> Result<Option<EvalSet>, ConfigError> {
+    let root = KeyPath::root();
+    let Some(loader) = raw.get(loader_key).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let path = root.key(loader_key);
+    let cfg: DataloaderCfg = from_value(loader, &path)?;
+    let loader = loader_cfg(&cfg, &path, &opts.datasets, false, seed)?;
+    let Some(evaluator) = raw.get(evaluator_key).filter(|v| !v.is_null()) else {
+        return Err(root.key(evaluator_key).error(format!(
+            "missing: `{loader_key}` needs an evaluator (e.g. {{type = \"Accuracy\"}})"
+        )));
+    };
+    let metrics = build_evaluator(evaluator, &root.key(evaluator_key), &opts.metrics)?;
+    Ok(Some(EvalSet { loader, metrics }))
+}
+
+/// A stream for one purpose of one iteration, from the run's seed.
+fn stream(seed: u64, purpose: u64, at: i64) -> StdRng {
+    let mix = (at as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ purpose.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    StdRng::seed_from_u64(seed ^ mix)
+}
+
+impl Runner {
+    /// Builds everything a config describes and prepares the strategy.
+    pub async fn from_config(
+        cfg: ExperimentConfig,
+        mut opts: RunnerOptions,
+    ) -> Result<Self, RunError> {
+        let root = KeyPath::root();
+        let train_cfg = cfg.train_cfg.as_ref().ok_or_else(|| {
+            root.key("train_cfg")
+                .error("missing: training needs max_epochs or max_iters")
+        })?;
+        let train_loop = train_cfg.train_loop(&root.key("train_cfg"))?;
+        let model_cfg = cfg.model.clone().ok_or_else(|| {
+            root.key("model")
+                .error("missing: a model table with a `type`")
+        })?;
+        let optim_cfg = cfg.optim_wrapper.clone().ok_or_else(|| {
+            root.key("optim_wrapper")
+                .error("missing: training needs an optimizer")
+        })?;
+        let loader_cfg_value = cfg.train_dataloader.clone().ok_or_else(|| {
+            root.key("train_dataloader")
+                .error("missing: training needs data")
+        })?;
+        let compile = CompileCfg::parse(cfg.raw.get("compile"), &root.key("compile"))?;
+        let log_level = match cfg.raw.get("log_level") {
+            None => Level::Info,
+            Some(Value::String(s)) => Level::parse(s).ok_or_else(|| {
+                root.key("log_level").error(format!(
+                    "expected DEBUG, INFO, WARNING or ERROR, got \"{s}\""
+                ))
+            })?,
+            Some(other) => {
+                return Err(root
+                    .key("log_level")
+                    .error(format!("expected a level name, got {other}"))
+                    .into());
+            }
+        };
+        let randomness = cfg
+            .randomness
+            .clone()
+            .unwrap_or(EnvKwargs::default().randomness);
+        let work_dir = opts
+            .work_dir
+            .clone()
+            .or_else(|| cfg.work_dir.clone().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("work_dirs"));
+        let mut strategy = SingleDeviceStrategy::new(StrategyOptions {
+            work_dir,
+            experiment_name: opts.experiment_name.clone(),
+            env_kwargs: EnvKwargs { randomness },
+            log_kwargs: LogKwargs {
+                log_level,
+                log_file: None,
+                write_files: opts.write_files,
+            },
+            auto_scale_lr: cfg.auto_scale_lr.clone(),
+            device: opts.device,
+            models: std::mem::replace(&mut opts.models, Registry::new("model")),
+        })
+        .await?;
+        for sink in opts.sinks.drain(..) {
+            strategy.logger.add_sink(sink);
+        }
+        let seed = strategy.seed;
+        let train_loader = loader_cfg(
+            &loader_cfg_value,
+            &root.key("train_dataloader"),
+            &opts.datasets,
+            true,
+            seed,
+        )?;
+        let val = eval_set(&cfg.raw, "val_dataloader", "val_evaluator", &opts, seed)?;
+        let test = eval_set(&cfg.raw, "test_dataloader", "test_evaluator", &opts, seed)?;
+        let epoch_length = train_loader.len() as i64;
+        let (by_epoch, max_epochs, max_iters) = match train_loop {
+            TrainLoop::EpochBased { max_epochs } => {
+                (true, Some(max_epochs), max_epochs * epoch_length)
+            }
+            TrainLoop::IterBased { max_iters } => (false, None, max_iters),
+        };
+        strategy.logger.info(format!(
+            "Strategy Playground {} · {} · seed {} (deterministic: {})",
+            env!("CARGO_PKG_VERSION"),
+            strategy.device.description,
+            seed,
+            strategy.randomness.deterministic
+        ));
+        strategy.prepare(
+            ModelSource::Config(model_cfg),
+            Some(OptimSource::Config(optim_cfg)),
+            cfg.param_scheduler.as_ref(),
+            &compile,
+            Some(DispatchKwargs {
+                epoch_length: Some(epoch_length),
+                max_epochs: max_epochs.or(Some(1)),
+                max_iters: Some(max_iters),
+                train_micro_batch_size_per_gpu: Some(train_loader.batch_size as u64),
+            }),
+        )?;
+        if let Some(m) = &strategy.model {
+            let summary = m.summary();
+            let params = m.num_params();
+            strategy
+                .logger
+                .info(format!("model: {params} parameters\n{summary}"));
+        }
+        let mut hooks: Vec<Box<dyn Hook>> = vec![Box::new(ParamSchedulerHook)];
+        let logger_cfg = cfg
+            .default_hooks
+            .get("logger")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        hooks.push(Box::new(LoggerHook::from_config(
+            &logger_cfg,
+            &root.key("default_hooks").key("logger"),
+        )?));
+        hooks.append(&mut opts.hooks);
+        hooks.sort_by_key(|h| h.priority());
+        let val_interval = train_cfg.val_interval;
+        let val_begin = train_cfg.val_begin;
+        let mut hub = MessageHub::default();
+        hub.max_epochs = max_epochs;
+        hub.max_iters = max_iters;
+        hub.iters_per_epoch = epoch_length;
+        Ok(Self {
+            cfg,
+            strategy,
+            hub,
+            train_loader,
+            hooks,
+            val,
+            test,
+            by_epoch,
+            val_interval,
+            val_begin,
+            data_epoch: 0,
+            data_index: 0,
+            order: Vec::new(),
+            started: false,
+            finished: false,
+            last_tick: None,
+            last_val: BTreeMap::new(),
+        })
+    }
+
+    /// Whether the last iteration has run.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether the epoch-based loop is in use.
+    pub fn by_epoch(&self) -> bool {
+        self.by_epoch
+    }
+
+    /// Whether a validation set is configured.
+    pub fn has_val(&self) -> bool {
+        self.val.is_some()
+    }
+
+    fn parts(
+        &mut self,
+    ) -> Result<
+        (
+            &mut OptimWrapperDict,
+            &mut Vec<Vec<crate::scheduler::ParamScheduler>>,
+        ),
+        RunError,
+    > {
+        let s = &mut self.strategy;
+        let optim = s
+            .optim_wrapper
+            .as_mut()
+            .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
+        let schedulers = s
+            .param_schedulers
+            .get_or_insert_with(|| vec![Vec::new(); optim.len()]);
+        Ok((optim, schedulers))
+    }
+
+    fn call_hooks(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Hook, &mut HookContext<'_>) -> Result<(), RunError>,
+    ) -> Result<(), RunError> {
+        let mut hooks = std::mem::take(&mut self.hooks);
+        let by_epoch = self.by_epoch;
+        let result = (|| {
+            let s = &mut self.strategy;
+            let optim = s
+                .optim_wrapper
+                .as_mut()
+                .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
+            let n = optim.len();
+            let schedulers = s
+                .param_schedulers
+                .get_or_insert_with(|| vec![Vec::new(); n]);
+            let mut cx = HookContext {
+                hub: &mut self.hub,
+                optim,
+                schedulers,
+                log: &mut s.logger,
+                by_epoch,
+            };
+            for h in hooks.iter_mut() {
+                f(h.as_mut(), &mut cx)?;
+            }
+            Ok(())
+        })();
+        self.hooks = hooks;
+        result
+    }
+
+    /// Runs one training iteration (and the epoch end and validation it completes).
+    /// Returns `false` once training has finished.
+    pub async fn train_iter(&mut self) -> Result<bool, RunError> {
+        if self.finished {
+            return Ok(false);
+        }
+        if !self.started {
+            self.started = true;
+            self.parts()?;
+            self.call_hooks(&mut |h, cx| h.before_train(cx))?;
+            self.strategy.logger.info(format!(
+                "Start training: {} iterations{}",
+                self.hub.max_iters,
+                self.hub
+                    .max_epochs
+                    .map(|e| format!(" ({e} epochs of {})", self.hub.iters_per_epoch))
+                    .unwrap_or_default()
+            ));
+            self.last_tick = Some(Instant::now());
+        }
+        if self.data_index == 0 || self.order.is_empty() {
+            self.order = self.train_loader.epoch_order(self.data_epoch);
+        }
+        let device = self.strategy.train_device();
+        let batch = self
+            .train_loader
+            .batch(&self.order, self.data_index, &device);
+        let seed = self.strategy.seed;
+        let mut ctx = StepContext {
+            rng: stream(seed, 1, self.hub.iter),
+        };
+        let lrs = self.parts()?.0.get_lr();
+        let losses = {
+            let s = &mut self.strategy;
+            let model = s
+                .model
+                .as_mut()
+                .ok_or_else(|| RunError::Usage("the runner has no model".into()))?;
+            let optim = s
+                .optim_wrapper
+                .as_mut()
+                .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
+            model.train_step(&batch, optim, &mut ctx)
+        };
+        self.hub.iter += 1;
+        self.hub.inner_iter += 1;
+        self.data_index += 1;
+        for (k, v) in &lrs {
+            if let Some(first) = v.first() {
+                self.hub.update_scalar(&format!("train/{k}"), *first);
+            }
+        }
+        for (k, t) in losses {
+            self.hub.push_pending(&format!("train/{k}"), t);
+        }
+        let now = Instant::now();
+        if let Some(prev) = self.last_tick.replace(now) {
+            self.hub
+                .update_scalar("train/time", (now - prev).as_secs_f64());
+        }
+        let epoch_end = self.data_index >= self.train_loader.len();
+        let run_end = self.hub.iter >= self.hub.max_iters;
+        if epoch_end || run_end || self.hooks.iter().any(|h| h.wants_scalars(&self.hub)) {
+            self.hub.flush().await?;
+        }
+        self.call_hooks(&mut |h, cx| h.after_train_iter(cx))?;
+        let progress = self.progress(&lrs);
+        self.strategy.logger.progress(&progress);
+        if epoch_end {
+            self.data_index = 0;
+            self.data_epoch += 1;
+        }
+        if self.by_epoch && epoch_end {
+            self.call_hooks(&mut |h, cx| h.after_train_epoch(cx))?;
+            self.hub.epoch += 1;
+            self.hub.inner_iter = 0;
+            let e = self.hub.epoch;
+            let max = self.hub.max_epochs.unwrap_or(e);
+            if self.val.is_some() && e >= self.val_begin && (e % self.val_interval == 0 || e == max)
+            {
+                self.val().await?;
+            }
+        } else if !self.by_epoch {
+            let i = self.hub.iter;
+            if self.val.is_some()
+                && i >= self.val_begin
+                && (i % self.val_interval == 0 || i == self.hub.max_iters)
+            {
+                self.val().await?;
+            }
+        }
+        if run_end {
+            if !self.by_epoch {
+                // MMEngine's IterBasedTrainLoop calls after_train_epoch once, at the end.
+                self.call_hooks(&mut |h, cx| h.after_train_epoch(cx))?;
+            }
+            self.call_hooks(&mut |h, cx| h.after_train(cx))?;
+            self.strategy.logger.sync();
+            self.finished = true;
+        }
+        Ok(!self.finished)
+    }
+
+    fn progress(&self, lrs: &BTreeMap<String, Vec<f64>>) -> Progress {
+        let times = self.hub.history("train/time");
+        let recent = &times[times.len().saturating_sub(50)..];
+        let eta_s = (!recent.is_empty()).then(|| {
+            recent.iter().map(|(_, t)| t).sum::<f64>() / recent.len() as f64
+                * (self.hub.max_iters - self.hub.iter) as f64
+        });
+        Progress {
+            iter: self.hub.iter,
+            max_iters: self.hub.max_iters,
+            epoch: self.hub.epoch + 1,
+            lr: lrs
+                .iter()
+                .filter_map(|(k, v)| v.first().map(|x| (k.clone(), *x)))
+                .collect(),
+            loss: self.hub.latest("train/loss"),
+            eta_s,
+        }
+    }
+
+    /// Trains to the end.
+    pub async fn train(&mut self) -> Result<(), RunError> {
+        while self.train_iter().await? {}
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, which: &str) -> Result<BTreeMap<String, f64>, RunError> {
+        let set = match which {
+            "val" => self.val.as_ref(),
+            _ => self.test.as_ref(),
+        };
+        let Some(set) = set else {
+            return Err(RunError::Usage(format!(
+                "no {which}_dataloader in the config"
+            )));
+        };
+        let device = self.strategy.device.device.clone();
+        let model = self
+            .strategy
+            .model
+            .as_ref()
+            .ok_or_else(|| RunError::Usage("the runner has no model".into()))?;
+        let mut metrics: Vec<_> = set.metrics.iter().map(|f| f()).collect();
+        let purpose = if which == "val" { 2 } else { 3 };
+        let mut ctx = StepContext {
+            rng: stream(self.strategy.seed, purpose, self.hub.iter),
+        };
+        let order = set.loader.epoch_order(0);
+        for i in 0..set.loader.len() {
+            let batch = set.loader.batch(&order, i, &device);
+            let outputs = if which == "val" {
+                model.val_step(&batch, &mut ctx)
+            } else {
+                model.test_step(&batch, &mut ctx)
+            };
+            for m in metrics.iter_mut() {
+                m.process(&batch, outputs.clone());
+            }
+        }
+        let mut out = BTreeMap::new();
+        for m in metrics.iter_mut() {
+            for (k, t) in m.compute() {
+                let v = crate::strategy::read_f32(t, &self.strategy.device.description).await?;
+                out.insert(k, v.first().copied().map(f64::from).unwrap_or(f64::NAN));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs validation (MMEngine's `ValLoop`): metrics into the hub (`val/<key>`),
+    /// then the hooks (logging, ReduceOnPlateau).
+    pub async fn val(&mut self) -> Result<BTreeMap<String, f64>, RunError> {
+        let metrics = self.evaluate("val").await?;
+        for (k, v) in &metrics {
+            self.hub.update_scalar(&format!("val/{k}"), *v);
+        }
+        self.call_hooks(&mut |h, cx| h.after_val_epoch(cx, &metrics))?;
+        self.last_val = metrics.clone();
+        Ok(metrics)
+    }
+
+    /// Runs the test set (MMEngine's `TestLoop`) and logs its metrics.
+    pub async fn test(&mut self) -> Result<BTreeMap<String, f64>, RunError> {
+        let metrics = self.evaluate("test").await?;
+        let parts: Vec<String> = metrics
+            .iter()
+            .map(|(k, v)| format!("{k}: {v:.4}"))
+            .collect();
+        self.strategy
+            .logger
+            .info(format!("Epoch(test)  {}", parts.join("  ")));
+        Ok(metrics)
+    }
+
+    /// Reads any losses still queued on the device into the hub.
+    pub async fn flush(&mut self) -> Result<(), RunError> {
+        Ok(self.hub.flush().await?)
+    }
+}

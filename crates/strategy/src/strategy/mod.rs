@@ -1,0 +1,167 @@
+//! The Strategy (MMEngine's `BaseStrategy`): builds, initialises and saves/loads the
+//! training components (model, optimizer wrappers, parameter schedulers), sets up the
+//! environment (seed, device) and the run's log. [`SingleDeviceStrategy`] is the
+//! implementation for one device (CPU backend or wgpu).
+//!
+//! ## What `compile` does on burn
+//! MMEngine's `compile` wraps a method in `torch.compile`. burn's equivalent is kernel
+//! fusion and autotuning, which are compile-time features of burn (`fusion`,
+//! `autotune`). This build leaves them off: they roughly double burn's build time and
+//! make kernel choice depend on timing (so runs stop being repeatable). `compile =
+//! true` (or a table without `disable = true`) is therefore accepted, checked and
+//! logged as a no-op on both backends, and the log says why.
+
+mod single_device;
+mod state;
+
+use std::future::Future;
+
+use serde_json::Value;
+
+pub use single_device::{
+    EnvKwargs, LogKwargs, SingleDeviceStrategy, StrategyOptions, read_f32, timestamp_now,
+};
+pub use state::{OptimStateDict, ParamStateEntry, WrapperState};
+
+use crate::config::{ConfigError, KeyPath, ParamSchedulerConfig};
+use crate::env::EnvReport;
+use crate::model::{DynModel, NamedTensor, StateDictReport};
+use crate::optim::config::OptimWrapperConfig;
+use crate::optim::wrapper_dict::OptimWrapperDict;
+use crate::runner::error::RunError;
+use crate::runner::log::RunLog;
+use crate::scheduler::ParamScheduler;
+
+/// A model as `build_model` takes it: a config table, or a model already built.
+pub enum ModelSource {
+    /// `model = {type = "MLP", ...}`.
+    Config(Value),
+    /// A built model, used as is.
+    Built(Box<dyn DynModel>),
+}
+
+/// Optimizer wrappers as `build_optim_wrapper` takes them.
+#[derive(Debug)]
+pub enum OptimSource {
+    /// One optimizer config, or several with a constructor.
+    Config(OptimWrapperConfig),
+    /// Wrappers already built (one, or a named map): used as is.
+    Built(OptimWrapperDict),
+}
+
+/// `compile`: `false`, `true`, or a table (`disable`, `target`, backend options).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompileCfg {
+    /// Whether compilation was asked for.
+    pub enabled: bool,
+    /// The method to compile (`train_step` by default, as FlexibleRunner).
+    pub target: String,
+}
+
+impl CompileCfg {
+    /// Parses the config's `compile` value.
+    pub fn parse(v: Option<&Value>, path: &KeyPath) -> Result<Self, ConfigError> {
+        let off = Self {
+            enabled: false,
+            target: "train_step".into(),
+        };
+        match v {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(off),
+            Some(Value::Bool(true)) => Ok(Self {
+                enabled: true,
+                ..off
+            }),
+            Some(Value::Object(m)) => {
+                let disabled = m.get("disable").and_then(Value::as_bool).unwrap_or(false);
+                let target = match m.get("target") {
+                    None => "train_step".to_string(),
+                    Some(Value::String(t))
+                        if ["train_step", "forward", "val_step", "test_step"]
+                            .contains(&t.as_str()) =>
+                    {
+                        t.clone()
+                    }
+                    Some(other) => {
+                        return Err(path.key("target").error(format!(
+                            "expected one of train_step, forward, val_step, test_step, got {other}"
+                        )));
+                    }
+                };
+                Ok(Self {
+                    enabled: !disabled,
+                    target,
+                })
+            }
+            Some(other) => Err(path.error(format!(
+                "expected true, false or a table of compile options, got {other}"
+            ))),
+        }
+    }
+}
+
+/// What the loop tells the strategy about the run (MMEngine's `dispatch_kwargs`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DispatchKwargs {
+    /// Iterations per epoch (`len(train_dataloader)`).
+    pub epoch_length: Option<i64>,
+    /// Epochs of the run.
+    pub max_epochs: Option<i64>,
+    /// Iterations of the run.
+    pub max_iters: Option<i64>,
+    /// The training batch size (for `auto_scale_lr`).
+    pub train_micro_batch_size_per_gpu: Option<u64>,
+}
+
+/// The seed's Strategy surface. Methods that read tensors back are `async`: the
+/// browser allows no blocking read (natively, `pollster::block_on` them).
+pub trait Strategy {
+    /// Builds everything in MMEngine's order (model → weights → device → compile →
+    /// optimizer wrappers → `auto_scale_lr` → accumulation counters → schedulers).
+    /// Idempotent: once prepared, later calls change nothing and ignore arguments.
+    fn prepare(
+        &mut self,
+        model: ModelSource,
+        optim_wrapper: Option<OptimSource>,
+        param_scheduler: Option<&ParamSchedulerConfig>,
+        compile: &CompileCfg,
+        dispatch_kwargs: Option<DispatchKwargs>,
+    ) -> Result<(), RunError>;
+    /// A model from a config table (through the model registry), or the built one.
+    fn build_model(&mut self, model: ModelSource) -> Result<Box<dyn DynModel>, RunError>;
+    /// Optimizer wrappers for `model`: one, several through the model's
+    /// constructor, or built ones as given.
+    fn build_optim_wrapper(
+        &mut self,
+        optim_wrapper: OptimSource,
+        model: &dyn DynModel,
+    ) -> Result<OptimWrapperDict, RunError>;
+    /// Schedulers: one list per wrapper (the list for one optimizer, or per name).
+    fn build_param_scheduler(
+        &self,
+        scheduler: &ParamSchedulerConfig,
+        optim_wrapper: &mut OptimWrapperDict,
+    ) -> Result<Vec<Vec<ParamScheduler>>, RunError>;
+    /// See the module docs: a checked, logged no-op in this build.
+    fn compile_model(&mut self, compile: &CompileCfg);
+    /// The environment report plus the runtime settings (MMEngine's `(system_env,
+    /// runtime_env)`).
+    fn collect_env(&self) -> impl Future<Output = (EnvReport, Value)>;
+    /// The run's logger (files under `log_dir` natively).
+    fn build_logger(&self, log_kwargs: &LogKwargs) -> Result<RunLog, RunError>;
+    /// Every model parameter by name, read back to the host.
+    fn model_state_dict(&self) -> impl Future<Output = Result<Vec<NamedTensor>, RunError>>;
+    /// The optimizer state of every wrapper, read back to the host.
+    fn optim_state_dict(&self) -> impl Future<Output = Result<OptimStateDict, RunError>>;
+    /// The schedulers' states: a list, or `{name: list}` with several optimizers.
+    fn scheduler_state_dict(&self) -> Result<Value, RunError>;
+    /// Loads parameters by name; `strict` turns any misfit into an error listing all.
+    fn load_model_state_dict(
+        &mut self,
+        state: &[NamedTensor],
+        strict: bool,
+    ) -> Result<StateDictReport, RunError>;
+    /// Restores the optimizer state.
+    fn load_optim_state_dict(&mut self, state: &OptimStateDict) -> Result<(), RunError>;
+    /// Restores the schedulers (pairs them in order, as MMEngine's `zip`).
+    fn load_scheduler_state_dict(&mut self, state: &Value) -> Result<(), RunError>;
+}

@@ -1,0 +1,567 @@
+//! `SingleDeviceStrategy`: every component on one device, the CPU backend or wgpu.
+
+use std::path::PathBuf;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::{Value, json};
+
+use super::state::{ParamStateEntry, WrapperState};
+use super::{CompileCfg, DispatchKwargs, ModelSource, OptimSource, OptimStateDict, Strategy};
+use crate::config::{AutoScaleLr, KeyPath, ParamSchedulerConfig, Randomness};
+use crate::device::{DeviceChoice, ReadyDevice, init_device};
+use crate::env::{EnvReport, collect_env};
+use crate::model::{DynModel, ModelFactory, NamedTensor, StateDictReport, model_registry};
+use crate::optim::wrapper_dict::OptimWrapperDict;
+use crate::registry::Registry;
+use crate::runner::error::RunError;
+use crate::runner::log::{Level, RunLog};
+use crate::scheduler::{
+    NamedGroups, ParamScheduler, RunLength, auto_scale_lr, build_param_scheduler,
+};
+
+/// `env_kwargs`: the randomness settings (the only environment knob on one device).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvKwargs {
+    /// `randomness`: `seed` (drawn when absent), `deterministic`, `diff_rank_seed`.
+    pub randomness: Randomness,
+}
+
+impl Default for EnvKwargs {
+    fn default() -> Self {
+        Self {
+            randomness: Randomness {
+                seed: None,
+                deterministic: false,
+                diff_rank_seed: false,
+            },
+        }
+    }
+}
+
+/// `log_kwargs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogKwargs {
+    /// Records below this level are dropped.
+    pub log_level: Level,
+    /// The text log (default `<log_dir>/<timestamp>.log`).
+    pub log_file: Option<PathBuf>,
+    /// Write the log files (native default); the browser has no file system.
+    pub write_files: bool,
+}
+
+impl Default for LogKwargs {
+    fn default() -> Self {
+        Self {
+            log_level: Level::Info,
+            log_file: None,
+            write_files: cfg!(not(target_family = "wasm")),
+        }
+    }
+}
+
+/// The strategy's constructor arguments (MMEngine's keyword arguments).
+pub struct StrategyOptions {
+    /// Where checkpoints go; logs go to `work_dir/<timestamp>/`.
+    pub work_dir: PathBuf,
+    /// `<name>_<timestamp>`, or the timestamp alone when `None`.
+    pub experiment_name: Option<String>,
+    /// Environment settings.
+    pub env_kwargs: EnvKwargs,
+    /// Logger settings.
+    pub log_kwargs: LogKwargs,
+    /// `auto_scale_lr`.
+    pub auto_scale_lr: Option<AutoScaleLr>,
+    /// The device to run on.
+    pub device: DeviceChoice,
+    /// Model types `build_model` knows (the built-ins unless replaced).
+    pub models: Registry<ModelFactory>,
+}
+
+impl Default for StrategyOptions {
+    fn default() -> Self {
+        Self {
+            work_dir: PathBuf::from("work_dirs"),
+            experiment_name: None,
+            env_kwargs: EnvKwargs::default(),
+            log_kwargs: LogKwargs::default(),
+            auto_scale_lr: None,
+            device: DeviceChoice::Auto,
+            models: model_registry(),
+        }
+    }
+}
+
+/// The strategy for one device.
+pub struct SingleDeviceStrategy {
+    /// The work directory (absolute natively).
+    pub work_dir: PathBuf,
+    /// `work_dir/<timestamp>`: the logs.
+    pub log_dir: PathBuf,
+    /// `%Y%m%d_%H%M%S`, local time, when the strategy was made.
+    pub timestamp: String,
+    /// `<name>_<timestamp>` or the timestamp.
+    pub experiment_name: String,
+    /// The seed in effect (drawn when the config gave none).
+    pub seed: u64,
+    /// The randomness settings as given (a drawn seed is not written back, as MMEngine).
+    pub randomness: Randomness,
+    /// `auto_scale_lr`, as given.
+    pub auto_scale_lr: Option<AutoScaleLr>,
+    /// The device (without autodiff; evaluation runs here).
+    pub device: ReadyDevice,
+    /// The run's log.
+    pub logger: RunLog,
+    /// The model, after `prepare`.
+    pub model: Option<Box<dyn DynModel>>,
+    /// The optimizer wrappers, after `prepare` with an optimizer.
+    pub optim_wrapper: Option<OptimWrapperDict>,
+    /// The schedulers (one list per wrapper), after `prepare` with schedulers.
+    pub param_schedulers: Option<Vec<Vec<ParamScheduler>>>,
+    /// What the loop told `prepare`.
+    pub dispatch_kwargs: DispatchKwargs,
+    env_kwargs: EnvKwargs,
+    models: Registry<ModelFactory>,
+    prepared: bool,
+}
+
+/// Local time as MMEngine formats its timestamps.
+pub fn timestamp_now() -> String {
+    chrono::Local::now().format("%Y%m%d_%H%M%S").to_string()
+}
+
+impl SingleDeviceStrategy {
+    /// MMEngine's constructor, in its order: work dir, environment (seed, device),
+    /// experiment name, log dir, logger.
+    pub async fn new(opts: StrategyOptions) -> Result<Self, RunError> {
+        let work_dir = opts.work_dir.clone();
+        #[cfg(not(target_family = "wasm"))]
+        let work_dir = if opts.log_kwargs.write_files {
+            std::fs::create_dir_all(&work_dir).map_err(|e| RunError::io(&work_dir, e))?;
+            std::path::absolute(&work_dir).map_err(|e| RunError::io(&work_dir, e))?
+        } else {
+            work_dir
+        };
+        let randomness = opts.env_kwargs.randomness.clone();
+        let seed = randomness
+            .seed
+            .unwrap_or_else(|| u64::from(rand::random::<u32>() >> 1));
+        let device = init_device(opts.device).await?;
+        let timestamp = timestamp_now();
+        let experiment_name = match &opts.experiment_name {
+            Some(name) => format!("{name}_{timestamp}"),
+            None => timestamp.clone(),
+        };
+        let log_dir = work_dir.join(&timestamp);
+        let mut strategy = Self {
+            work_dir,
+            log_dir,
+            timestamp,
+            experiment_name,
+            seed,
+            randomness,
+            auto_scale_lr: opts.auto_scale_lr,
+            device,
+            logger: RunLog::new(opts.log_kwargs.log_level),
+            model: None,
+            optim_wrapper: None,
+            param_schedulers: None,
+            dispatch_kwargs: DispatchKwargs::default(),
+            env_kwargs: opts.env_kwargs,
+            models: opts.models,
+            prepared: false,
+        };
+        strategy.logger = strategy.build_logger(&opts.log_kwargs)?;
+        Ok(strategy)
+    }
+
+    /// The device training runs on (the same device with autodiff).
+    pub fn train_device(&self) -> burn::tensor::Device {
+        self.device.device.clone().autodiff()
+    }
+
+    /// Whether `prepare` has run.
+    pub fn is_prepared(&self) -> bool {
+        self.prepared
+    }
+
+    /// The seeded stream for model initialisation.
+    fn init_rng(&self) -> StdRng {
+        StdRng::seed_from_u64(self.seed)
+    }
+
+    fn scale_lr(&mut self) -> Result<(), RunError> {
+        let Some(cfg) = self.auto_scale_lr.clone().filter(|a| a.enable) else {
+            return Ok(());
+        };
+        let Some(base) = cfg.base_batch_size else {
+            return Err(RunError::Usage(
+                "Lack of `base_batch_size` in `auto_scale_lr`.".into(),
+            ));
+        };
+        if self.param_schedulers.is_some() {
+            return Err(RunError::Usage(
+                "`scale_lr` should be called before building ParamScheduler because ParamScheduler will store initial lr from optimizer wrappers".into(),
+            ));
+        }
+        let Some(batch) = self.dispatch_kwargs.train_micro_batch_size_per_gpu else {
+            return Err(RunError::Usage(
+                "auto_scale_lr needs the training batch size (dispatch_kwargs.train_micro_batch_size_per_gpu)".into(),
+            ));
+        };
+        let Some(optim) = self.optim_wrapper.as_mut() else {
+            return Ok(());
+        };
+        let mut named: Vec<NamedGroups> = optim
+            .iter_mut()
+            .map(|(n, w)| (n.map(str::to_string), std::mem::take(&mut w.groups)))
+            .collect();
+        let ratio = auto_scale_lr(&mut named, 1, batch, base);
+        for ((_, w), (_, groups)) in optim.iter_mut().zip(named) {
+            w.groups = groups;
+        }
+        self.logger.info(format!(
+            "LR is set based on batch size of {base} and the current batch size is {batch}. Scaling the original LR by {ratio}."
+        ));
+        Ok(())
+    }
+
+    fn run_length(&self) -> RunLength {
+        RunLength {
+            max_epochs: self.dispatch_kwargs.max_epochs,
+            max_iters: self.dispatch_kwargs.max_iters,
+            epoch_length: self.dispatch_kwargs.epoch_length,
+        }
+    }
+}
+
+impl Strategy for SingleDeviceStrategy {
+    fn prepare(
+        &mut self,
+        model: ModelSource,
+        optim_wrapper: Option<OptimSource>,
+        param_scheduler: Option<&ParamSchedulerConfig>,
+        compile: &CompileCfg,
+        dispatch_kwargs: Option<DispatchKwargs>,
+    ) -> Result<(), RunError> {
+        if self.prepared {
+            return Ok(());
+        }
+        if let Some(d) = dispatch_kwargs {
+            self.dispatch_kwargs = d;
+        }
+        let mut model = self.build_model(model)?;
+        model.to_device(&self.train_device());
+        self.compile_model(compile);
+        if let Some(src) = optim_wrapper {
+            let optim = self.build_optim_wrapper(src, model.as_ref())?;
+            let accumulates = optim.iter().any(|(_, w)| w.spec.accumulative_counts > 1);
+            self.optim_wrapper = Some(optim);
+            self.scale_lr()?;
+            if accumulates {
+                let Some(max_iters) = self.dispatch_kwargs.max_iters else {
+                    return Err(RunError::Usage(
+                        "\"max_iters\" must be specified because \"accumulative_counts\" was set greater than 1".into(),
+                    ));
+                };
+                if let Some(optim) = self.optim_wrapper.as_mut() {
+                    optim.initialize_count_status(0, max_iters);
+                }
+            }
+        }
+        if let Some(cfg) = param_scheduler {
+            let mut optim = self.optim_wrapper.take().ok_or_else(|| {
+                RunError::Usage(
+                    "param_scheduler needs an optim_wrapper: build_optim_wrapper must come first"
+                        .into(),
+                )
+            })?;
+            let built = self.build_param_scheduler(cfg, &mut optim);
+            self.optim_wrapper = Some(optim);
+            self.param_schedulers = Some(built?);
+        }
+        self.model = Some(model);
+        self.prepared = true;
+        Ok(())
+    }
+
+    fn build_model(&mut self, model: ModelSource) -> Result<Box<dyn DynModel>, RunError> {
+        match model {
+            ModelSource::Built(m) => Ok(m),
+            ModelSource::Config(cfg) => {
+                let factory = self.models.build(&cfg, &KeyPath::root().key("model"))?;
+                let mut rng = self.init_rng();
+                Ok(factory(&self.train_device(), &mut rng))
+            }
+        }
+    }
+
+    fn build_optim_wrapper(
+        &mut self,
+        optim_wrapper: OptimSource,
+        model: &dyn DynModel,
+    ) -> Result<OptimWrapperDict, RunError> {
+        match optim_wrapper {
+            OptimSource::Built(d) => Ok(d),
+            OptimSource::Config(cfg) => {
+                Ok(model.build_optim_wrapper(&cfg, &KeyPath::root().key("optim_wrapper"))?)
+            }
+        }
+    }
+
+    fn build_param_scheduler(
+        &self,
+        scheduler: &ParamSchedulerConfig,
+        optim_wrapper: &mut OptimWrapperDict,
+    ) -> Result<Vec<Vec<ParamScheduler>>, RunError> {
+        let mut named: Vec<NamedGroups> = optim_wrapper
+            .iter_mut()
+            .map(|(n, w)| (n.map(str::to_string), std::mem::take(&mut w.groups)))
+            .collect();
+        let built = build_param_scheduler(scheduler, &mut named, &self.run_length());
+        for ((_, w), (_, groups)) in optim_wrapper.iter_mut().zip(named) {
+            w.groups = groups;
+        }
+        Ok(built?)
+    }
+
+    fn compile_model(&mut self, compile: &CompileCfg) {
+        if compile.enabled {
+            self.logger.info(format!(
+                "compile: `{}` runs uncompiled on {}: burn's kernel fusion and autotuning are compile-time features this build leaves off (repeatable runs, half the build time)",
+                compile.target, self.device.description
+            ));
+        }
+    }
+
+    async fn collect_env(&self) -> (EnvReport, Value) {
+        let report = collect_env().await;
+        let r = &self.env_kwargs.randomness;
+        let runtime = json!({
+            "randomness": {"seed": r.seed, "deterministic": r.deterministic, "diff_rank_seed": r.diff_rank_seed},
+            "seed": self.seed,
+            "Distributed launcher": "none",
+            "Distributed training": false,
+            "GPU number": 1,
+            "device": self.device.description,
+        });
+        (report, runtime)
+    }
+
+    fn build_logger(&self, log_kwargs: &super::LogKwargs) -> Result<RunLog, RunError> {
+        #[cfg_attr(target_family = "wasm", allow(unused_mut))]
+        let mut log = RunLog::new(log_kwargs.log_level);
+        #[cfg(not(target_family = "wasm"))]
+        if log_kwargs.write_files {
+            let file = log_kwargs
+                .log_file
+                .clone()
+                .unwrap_or_else(|| self.log_dir.join(format!("{}.log", self.timestamp)));
+            let sink = crate::runner::log::FileSink::open(&file, &self.log_dir)
+                .map_err(|e| RunError::io(&file, e))?;
+            log.add_sink(Box::new(sink));
+        }
+        Ok(log)
+    }
+
+    async fn model_state_dict(&self) -> Result<Vec<NamedTensor>, RunError> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| RunError::Usage("model_state_dict before prepare".into()))?;
+        let mut out = Vec::new();
+        for (name, shape, t) in model.state_tensors() {
+            out.push(NamedTensor {
+                name,
+                shape,
+                values: read_f32(t, &self.device.description).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn optim_state_dict(&self) -> Result<OptimStateDict, RunError> {
+        let optim = self.optim_wrapper.as_ref().ok_or_else(|| {
+            RunError::Usage("optim_state_dict: there is no optimizer wrapper".into())
+        })?;
+        let mut wrappers = Vec::new();
+        for (name, w) in optim.iter() {
+            let mut state = Vec::new();
+            for (param, step, buffers) in w.state_tensors() {
+                let mut host = Vec::new();
+                for (b, t) in buffers {
+                    host.push((b.to_string(), read_f32(t, &self.device.description).await?));
+                }
+                state.push(ParamStateEntry {
+                    name: param,
+                    step,
+                    buffers: host,
+                });
+            }
+            wrappers.push(WrapperState {
+                name: name.map(str::to_string),
+                param_groups: w.groups.clone(),
+                inner_count: w.inner_count(),
+                state,
+            });
+        }
+        Ok(OptimStateDict { wrappers })
+    }
+
+    fn scheduler_state_dict(&self) -> Result<Value, RunError> {
+        let lists = self.param_schedulers.as_ref().ok_or_else(|| {
+            RunError::Usage("scheduler_state_dict: there are no parameter schedulers".into())
+        })?;
+        let as_list = |l: &Vec<ParamScheduler>| {
+            Value::Array(l.iter().map(ParamScheduler::state_dict).collect())
+        };
+        let names: Vec<Option<String>> = self
+            .optim_wrapper
+            .as_ref()
+            .map(|o| o.iter().map(|(n, _)| n.map(str::to_string)).collect())
+            .unwrap_or_default();
+        Ok(match names.as_slice() {
+            [None] | [] => lists
+                .first()
+                .map(as_list)
+                .unwrap_or(Value::Array(Vec::new())),
+            _ => Value::Object(
+                names
+                    .iter()
+                    .zip(lists)
+                    .map(|(n, l)| (n.clone().unwrap_or_default(), as_list(l)))
+                    .collect(),
+            ),
+        })
+    }
+
+    fn load_model_state_dict(
+        &mut self,
+        state: &[NamedTensor],
+        strict: bool,
+    ) -> Result<StateDictReport, RunError> {
+        let model = self
+            .model
+            .as_mut()
+            .ok_or_else(|| RunError::Usage("load_model_state_dict before prepare".into()))?;
+        if strict {
+            // Check first so a misfit changes nothing.
+            let names: Vec<(String, Vec<usize>)> = model
+                .state_tensors()
+                .into_iter()
+                .map(|(n, s, _)| (n, s))
+                .collect();
+            let mut problems = Vec::new();
+            for (n, s) in &names {
+                match state.iter().find(|e| &e.name == n) {
+                    None => problems.push(format!("missing key `{n}`")),
+                    Some(e) if &e.shape != s => problems.push(format!(
+                        "`{n}`: the model has shape {s:?}, the state {:?}",
+                        e.shape
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for e in state
+                .iter()
+                .filter(|e| !names.iter().any(|(n, _)| *n == e.name))
+            {
+                problems.push(format!("unexpected key `{}`", e.name));
+            }
+            if !problems.is_empty() {
+                return Err(RunError::Usage(format!(
+                    "the state does not fit the model (strict):\n  {}",
+                    problems.join("\n  ")
+                )));
+            }
+        }
+        Ok(model.load_state(state))
+    }
+
+    fn load_optim_state_dict(&mut self, state: &OptimStateDict) -> Result<(), RunError> {
+        let device = self.device.device.clone();
+        let optim = self.optim_wrapper.as_mut().ok_or_else(|| {
+            RunError::Usage("load_optim_state_dict: there is no optimizer wrapper".into())
+        })?;
+        if state.wrappers.len() != optim.len() {
+            return Err(RunError::Usage(format!(
+                "the optimizer state has {} wrappers, this run has {}",
+                state.wrappers.len(),
+                optim.len()
+            )));
+        }
+        for ((name, w), saved) in optim.iter_mut().zip(&state.wrappers) {
+            if name.map(str::to_string) != saved.name {
+                return Err(RunError::Usage(format!(
+                    "optimizer state for `{}` where `{}` was expected",
+                    saved.name.as_deref().unwrap_or("(single)"),
+                    name.unwrap_or("(single)")
+                )));
+            }
+            if saved.param_groups.len() != w.groups.len() {
+                return Err(RunError::Usage(format!(
+                    "optimizer `{}`: {} parameter groups saved, {} here",
+                    name.unwrap_or("(single)"),
+                    saved.param_groups.len(),
+                    w.groups.len()
+                )));
+            }
+            w.groups = saved.param_groups.clone();
+            w.set_inner_count(saved.inner_count);
+            for p in &saved.state {
+                w.load_param_state(&p.name, p.step, &p.buffers, &device)
+                    .map_err(RunError::Usage)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn load_scheduler_state_dict(&mut self, state: &Value) -> Result<(), RunError> {
+        let names: Vec<Option<String>> = self
+            .optim_wrapper
+            .as_ref()
+            .map(|o| o.iter().map(|(n, _)| n.map(str::to_string)).collect())
+            .unwrap_or_default();
+        let lists = self.param_schedulers.as_mut().ok_or_else(|| {
+            RunError::Usage("load_scheduler_state_dict: there are no parameter schedulers".into())
+        })?;
+        for (i, list) in lists.iter_mut().enumerate() {
+            let saved = match (&names.get(i).cloned().flatten(), state) {
+                (None, Value::Array(a)) => a.clone(),
+                (Some(n), Value::Object(m)) => match m.get(n) {
+                    Some(Value::Array(a)) => a.clone(),
+                    _ => {
+                        return Err(RunError::Usage(format!(
+                            "the scheduler state has no list for optimizer `{n}`"
+                        )));
+                    }
+                },
+                _ => {
+                    return Err(RunError::Usage(
+                        "the scheduler state's shape (list or per-optimizer table) does not match the optimizers".into(),
+                    ));
+                }
+            };
+            // MMEngine pairs them with zip: extra entries on either side are skipped.
+            for (s, v) in list.iter_mut().zip(&saved) {
+                s.load_state_dict(v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a flattened tensor back to the host asynchronously.
+pub async fn read_f32(t: burn::tensor::Tensor<1>, device: &str) -> Result<Vec<f32>, RunError> {
+    let failed = |message: String| {
+        RunError::Backend(crate::Error::Execution {
+            device: device.to_string(),
+            message,
+        })
+    };
+    let data = t
+        .into_data_async()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    data.try_into_vec_as().map_err(|e| failed(format!("{e:?}")))
+}
