@@ -11,14 +11,15 @@ use super::algorithm::{ParamState, update};
 use super::config::{ClipGrad, OptimWrapperSpec};
 use crate::scheduler::ParamGroup;
 
-/// A parameter as the wrapper sees it: its id, its dotted name, its rank and whether
-/// it belongs to a normalisation layer.
+/// A parameter as the wrapper sees it: its id, its dotted name, its rank, whether it
+/// belongs to a normalisation layer, and whether to a depthwise convolution.
 #[derive(Debug, Clone)]
 struct ParamInfo {
     id: ParamId,
     name: String,
     ndim: usize,
     in_norm: bool,
+    in_dwconv: bool,
 }
 
 /// Collects every float parameter's name (`layers.0.weight`) in module order.
@@ -27,6 +28,7 @@ struct Names {
     path: Vec<String>,
     containers: Vec<String>,
     params: Vec<ParamInfo>,
+    dwconv_modules: Vec<String>,
 }
 
 impl ModuleVisitor for Names {
@@ -58,11 +60,22 @@ impl ModuleVisitor for Names {
         ]
         .iter()
         .any(|n| owner.contains(n));
+        let name = self.path.join(".");
+        // MMEngine's test: `isinstance(m, nn.Conv2d) and m.in_channels == m.groups`.
+        // A Conv2d weight is `[out, in / groups, k, k]`, so that is `shape[1] == 1`;
+        // the bias belongs to the same module and is marked from its weight.
+        let module = name.rsplit_once('.').map_or("", |(m, _)| m).to_string();
+        let in_dwconv = owner.contains("Conv2d")
+            && ((D == 4 && param.val().dims()[1] == 1) || self.dwconv_modules.contains(&module));
+        if in_dwconv && D == 4 {
+            self.dwconv_modules.push(module);
+        }
         self.params.push(ParamInfo {
             id: param.id,
-            name: self.path.join("."),
+            name,
             ndim: D,
             in_norm,
+            in_dwconv,
         });
     }
 }
@@ -131,8 +144,9 @@ pub struct OptimWrapper {
     inner_count: i64,
     max_counts: i64,
     remainder_counts: i64,
-    /// The total gradient norm of the last clipped update (`grad_norm` in the logs).
-    pub last_grad_norm: Option<f64>,
+    /// The total gradient norm of the last clipped update (`grad_norm` in the logs),
+    /// still on the device.
+    pub last_grad_norm: Option<Tensor<1>>,
 }
 
 impl OptimWrapper {
@@ -175,6 +189,9 @@ impl OptimWrapper {
                         }
                         let wd_mult = match () {
                             _ if p.in_norm && cfg.norm_decay_mult.is_some() => cfg.norm_decay_mult,
+                            _ if p.in_dwconv && cfg.dwconv_decay_mult.is_some() => {
+                                cfg.dwconv_decay_mult
+                            }
                             _ if is_bias && cfg.bias_decay_mult.is_some() => cfg.bias_decay_mult,
                             _ if p.ndim == 1 && cfg.flat_decay_mult.is_some() => {
                                 cfg.flat_decay_mult
@@ -365,8 +382,12 @@ impl OptimWrapper {
     }
 }
 
-/// `clip_grad_norm_` / `clip_grad_value_` over all gradients; returns the total norm.
-fn clip_grads(grads: &mut HashMap<ParamId, Tensor<1>>, clip: &ClipGrad) -> Option<f64> {
+/// `clip_grad_norm_` / `clip_grad_value_` over all gradients; returns the total norm
+/// (on the device: clipping never waits for a read-back).
+///
+/// As PyTorch: per-tensor norms, the norm of those norms, then
+/// `coef = clamp(max_norm / (total + 1e-6), max = 1)`, all in f32.
+fn clip_grads(grads: &mut HashMap<ParamId, Tensor<1>>, clip: &ClipGrad) -> Option<Tensor<1>> {
     match *clip {
         ClipGrad::Value { clip_value } => {
             for g in grads.values_mut() {
@@ -381,35 +402,100 @@ fn clip_grads(grads: &mut HashMap<ParamId, Tensor<1>>, clip: &ClipGrad) -> Optio
             if grads.is_empty() {
                 return None;
             }
-            let norms: Vec<f64> = grads
+            let norms: Vec<Tensor<1>> = grads
                 .values()
                 .map(|g| {
                     let g = g.clone().abs();
-                    let v = if norm_type.is_infinite() {
-                        g.max().into_scalar::<f32>()
+                    if norm_type.is_infinite() {
+                        g.max()
                     } else {
-                        g.powf_scalar(norm_type)
-                            .sum()
-                            .into_scalar::<f32>()
-                            .powf((1.0 / norm_type) as f32)
-                    };
-                    f64::from(v)
+                        g.powf_scalar(norm_type).sum().powf_scalar(1.0 / norm_type)
+                    }
                 })
                 .collect();
+            let norms = Tensor::cat(norms, 0);
             let total = if norm_type.is_infinite() {
-                norms.iter().copied().fold(0.0, f64::max)
+                norms.max()
             } else {
                 norms
-                    .iter()
-                    .map(|n| n.powf(norm_type))
-                    .sum::<f64>()
-                    .powf(1.0 / norm_type)
+                    .powf_scalar(norm_type)
+                    .sum()
+                    .powf_scalar(1.0 / norm_type)
             };
-            let coef = (max_norm / (total + 1e-6)).min(1.0);
+            let coef = total
+                .clone()
+                .add_scalar(1e-6)
+                .recip()
+                .mul_scalar(max_norm)
+                .clamp_max(1.0);
             for g in grads.values_mut() {
-                *g = g.clone().mul_scalar(coef);
+                *g = g.clone() * coef.clone();
             }
             Some(total)
         }
+    }
+}
+
+#[cfg(all(test, feature = "cpu"))]
+mod tests {
+    use burn::module::Module;
+    use burn::nn::conv::{Conv2d, Conv2dConfig};
+    use burn::nn::{Linear, LinearConfig};
+    use burn::tensor::Device;
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::KeyPath;
+    use crate::optim::config::{OptimWrapperConfig, parse_optim_wrapper};
+
+    #[derive(Module, Debug)]
+    struct Net {
+        stem: Conv2d,
+        depthwise: Conv2d,
+        head: Linear,
+    }
+
+    #[test]
+    fn paramwise_multipliers_follow_mmengine_priorities() {
+        let device = Device::flex();
+        let net = Net {
+            stem: Conv2dConfig::new([3, 8], [3, 3]).init(&device),
+            depthwise: Conv2dConfig::new([8, 8], [3, 3])
+                .with_groups(8)
+                .init(&device),
+            head: LinearConfig::new(8, 2).init(&device),
+        };
+        let cfg = parse_optim_wrapper(
+            &json!({
+                "optimizer": {"type": "SGD", "lr": 0.1, "weight_decay": 0.01},
+                "paramwise_cfg": {"bias_lr_mult": 2.0, "bias_decay_mult": 0.5, "dwconv_decay_mult": 0.0},
+            }),
+            &KeyPath::root().key("optim_wrapper"),
+        )
+        .expect("parses");
+        let OptimWrapperConfig::Single(spec) = cfg else {
+            panic!("one optimizer")
+        };
+        let w = OptimWrapper::new(spec, &net);
+        let group = |name: &str| {
+            let i = w
+                .group_params
+                .iter()
+                .position(|p| p == &[name.to_string()])
+                .unwrap_or_else(|| panic!("no group for {name}"));
+            (
+                w.groups[i].get("lr").unwrap_or(f64::NAN),
+                w.groups[i].get("weight_decay").unwrap_or(f64::NAN),
+            )
+        };
+        let close =
+            |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12;
+        assert!(close(group("stem.weight"), (0.1, 0.01)));
+        assert!(close(group("stem.bias"), (0.2, 0.005)));
+        // Depthwise (in_channels == groups): its decay multiplier wins over the bias one,
+        // while the bias still gets the bias lr multiplier.
+        assert!(close(group("depthwise.weight"), (0.1, 0.0)));
+        assert!(close(group("depthwise.bias"), (0.2, 0.0)));
+        assert!(close(group("head.bias"), (0.2, 0.005)));
     }
 }

@@ -476,6 +476,18 @@ impl Runner {
         for (k, t) in losses {
             self.hub.push_pending(&format!("train/{k}"), t);
         }
+        // MMEngine logs the total norm of clipped gradients as `grad_norm`.
+        if let Some(optim) = self.strategy.optim_wrapper.as_mut() {
+            for (name, w) in optim.iter_mut() {
+                if let Some(norm) = w.last_grad_norm.take() {
+                    let key = match name {
+                        Some(n) => format!("train/{n}.grad_norm"),
+                        None => "train/grad_norm".to_string(),
+                    };
+                    self.hub.push_pending(&key, norm);
+                }
+            }
+        }
         let now = Instant::now();
         if let Some(prev) = self.last_tick.replace(now) {
             self.hub

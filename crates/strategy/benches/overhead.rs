@@ -1,0 +1,308 @@
+//! Strategy overhead: one training iteration of each preset through the whole
+//! strategy (Runner: data, OptimWrapper, schedulers, hooks, message hub, logging)
+//! against a bare burn loop doing the same work (same model and weights, same
+//! batches, forward, loss, backward, the same optimizer arithmetic, a loss read-back
+//! every 10 iterations as a loop that logs does, gradient clipping where the preset
+//! clips) on the CPU backend.
+//!
+//! The two run interleaved in one process, blocks of `BLOCK` iterations, `ROUNDS`
+//! rounds, after a warm-up; the medians give the ratio. Run with
+//! `cargo bench -p playground-strategy --bench overhead` (release), or with
+//! `--profile dev` to reuse the test build (the overhead then looks larger: the
+//! strategy crate itself is unoptimised in dev builds while burn is not).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::tensor::{Gradients, Tensor};
+use playground_strategy::config::{ExperimentConfig, Registries};
+use playground_strategy::device::DeviceChoice;
+use playground_strategy::model::gan::{Gan2d, bce_with_logits, gaussian_noise};
+use playground_strategy::model::mlp::cross_entropy;
+use playground_strategy::optim::algorithm::{ParamState, update};
+use playground_strategy::optim::config::OptimizerSpec;
+use playground_strategy::runner::{Runner, RunnerOptions};
+use playground_strategy::scheduler::ParamGroup;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const BLOCK: usize = 50;
+const ROUNDS: usize = 7;
+
+/// The optimizer step with nothing around it: `update` on every parameter, with the
+/// gradients scaled by `coef` (clipping) when given.
+struct Bare<'a> {
+    spec: &'a OptimizerSpec,
+    group: &'a ParamGroup,
+    grads: &'a Gradients,
+    coef: Option<Tensor<1>>,
+    state: &'a mut HashMap<ParamId, ParamState>,
+}
+
+impl ModuleMapper for Bare<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(grad) = param.val().grad(self.grads) else {
+            return param;
+        };
+        let (id, tensor, mapper) = param.consume();
+        let shape = tensor.shape();
+        let n = shape.num_elements();
+        let mut grad: Tensor<1> = grad.reshape([n]);
+        if let Some(c) = &self.coef {
+            grad = grad * c.clone();
+        }
+        let state = self.state.entry(id).or_default();
+        let new = update(
+            self.spec,
+            self.group,
+            state,
+            tensor.inner().reshape([n]),
+            grad,
+        );
+        Param::from_mapped_value(
+            id,
+            Tensor::from_inner(new.reshape(shape)).require_grad(),
+            mapper,
+        )
+    }
+}
+
+/// Collects every gradient's L2 norm (for clipping by norm, as the digits preset does).
+struct Norms<'a> {
+    grads: &'a Gradients,
+    out: Vec<Tensor<1>>,
+}
+
+impl burn::module::ModuleVisitor for Norms<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            let n = g.shape().num_elements();
+            let g: Tensor<1> = g.reshape([n]);
+            self.out.push(g.powf_scalar(2.0).sum().sqrt());
+        }
+    }
+}
+
+fn bare_step<M: Module>(
+    m: M,
+    loss: Tensor<1>,
+    spec: &OptimizerSpec,
+    group: &ParamGroup,
+    max_norm: Option<f64>,
+    state: &mut HashMap<ParamId, ParamState>,
+) -> M {
+    let grads = loss.backward();
+    let coef = max_norm.map(|max_norm| {
+        let mut norms = Norms {
+            grads: &grads,
+            out: Vec::new(),
+        };
+        m.visit(&mut norms);
+        let total = Tensor::cat(norms.out, 0).powf_scalar(2.0).sum().sqrt();
+        total
+            .add_scalar(1e-6)
+            .recip()
+            .mul_scalar(max_norm)
+            .clamp_max(1.0)
+    });
+    m.map(&mut Bare {
+        spec,
+        group,
+        grads: &grads,
+        coef,
+        state,
+    })
+}
+
+fn config(name: &str) -> ExperimentConfig {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../public/configs")
+        .join(name);
+    ExperimentConfig::load(&path, &[], &Registries::default()).expect("preset loads")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Time per iteration of the strategy and of the bare loop, interleaved.
+fn measure(name: &str, mut bare_block: impl FnMut(usize) -> f64) -> (f64, f64) {
+    let mut runner = pollster::block_on(Runner::from_config(
+        config(name),
+        RunnerOptions {
+            device: DeviceChoice::Cpu,
+            write_files: false,
+            ..RunnerOptions::default()
+        },
+    ))
+    .expect("runner");
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for round in 0..=ROUNDS {
+        let t = Instant::now();
+        for _ in 0..BLOCK {
+            pollster::block_on(runner.train_iter()).expect("iteration");
+        }
+        let per = t.elapsed().as_secs_f64() / BLOCK as f64;
+        let bare = bare_block(BLOCK);
+        if round > 0 {
+            // Round 0 is the warm-up.
+            ours.push(per);
+            theirs.push(bare);
+        }
+    }
+    (median(ours), median(theirs))
+}
+
+fn classifier(name: &str) -> (f64, f64) {
+    let cfg = config(name);
+    let opts = RunnerOptions {
+        device: DeviceChoice::Cpu,
+        write_files: false,
+        ..RunnerOptions::default()
+    };
+    // The bare side builds the same model (same registry, same seed) and batches.
+    let runner = pollster::block_on(Runner::from_config(cfg.clone(), opts)).expect("runner");
+    let device = runner.strategy.train_device();
+    let loader = runner.train_loader.clone();
+    let (spec, max_norm) = match cfg.optim_wrapper.expect("optimizer") {
+        playground_strategy::optim::config::OptimWrapperConfig::Single(s) => (
+            s.optimizer,
+            match s.clip_grad {
+                Some(playground_strategy::optim::config::ClipGrad::Norm { max_norm, .. }) => {
+                    Some(max_norm)
+                }
+                _ => None,
+            },
+        ),
+        _ => unreachable!("one optimizer"),
+    };
+    let group = spec.initial_group();
+    let model_cfg = cfg.model.expect("model");
+    let kind = model_cfg["type"].as_str().unwrap_or_default().to_string();
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut state = HashMap::new();
+    let mut step = 0usize;
+    let mut order = loader.epoch_order(0);
+    match kind.as_str() {
+        "MLP" => {
+            let cfg: playground_strategy::model::mlp::MlpCfg =
+                serde_json::from_value(model_cfg).expect("mlp");
+            let mut model = playground_strategy::model::mlp::Mlp::new(&cfg, &device, &mut rng);
+            measure(name, move |n| {
+                let t = Instant::now();
+                for _ in 0..n {
+                    let i = step % loader.len();
+                    if i == 0 {
+                        order = loader.epoch_order(step as u64);
+                    }
+                    let batch = loader.batch(&order, i, &device);
+                    let loss = cross_entropy(model.forward(batch.inputs.clone(), None), &batch);
+                    if step % 10 == 9 {
+                        let _ = loss.clone().into_scalar::<f32>();
+                    }
+                    model = bare_step(model.clone(), loss, &spec, &group, max_norm, &mut state);
+                    step += 1;
+                }
+                t.elapsed().as_secs_f64() / n as f64
+            })
+        }
+        _ => {
+            let cfg: playground_strategy::model::cnn::DigitsCnnCfg =
+                serde_json::from_value(model_cfg).expect("cnn");
+            let mut model =
+                playground_strategy::model::cnn::DigitsCnn::new(&cfg, &device, &mut rng);
+            measure(name, move |n| {
+                let t = Instant::now();
+                for _ in 0..n {
+                    let i = step % loader.len();
+                    if i == 0 {
+                        order = loader.epoch_order(step as u64);
+                    }
+                    let batch = loader.batch(&order, i, &device);
+                    let loss = cross_entropy(model.forward(batch.inputs.clone(), None), &batch);
+                    if step % 10 == 9 {
+                        let _ = loss.clone().into_scalar::<f32>();
+                    }
+                    model = bare_step(model.clone(), loss, &spec, &group, max_norm, &mut state);
+                    step += 1;
+                }
+                t.elapsed().as_secs_f64() / n as f64
+            })
+        }
+    }
+}
+
+fn gan() -> (f64, f64) {
+    let cfg = config("gan_2d.toml");
+    let runner = pollster::block_on(Runner::from_config(
+        cfg.clone(),
+        RunnerOptions {
+            device: DeviceChoice::Cpu,
+            write_files: false,
+            ..RunnerOptions::default()
+        },
+    ))
+    .expect("runner");
+    let device = runner.strategy.train_device();
+    let loader = runner.train_loader.clone();
+    let specs: Vec<OptimizerSpec> = match cfg.optim_wrapper.expect("optimizers") {
+        playground_strategy::optim::config::OptimWrapperConfig::Multi { wrappers, .. } => {
+            wrappers.into_iter().map(|(_, w)| w.optimizer).collect()
+        }
+        _ => unreachable!("two optimizers"),
+    };
+    let (spec_d, spec_g) = (specs[0].clone(), specs[1].clone());
+    let (group_d, group_g) = (spec_d.initial_group(), spec_g.initial_group());
+    let gcfg: playground_strategy::model::gan::Gan2dCfg =
+        serde_json::from_value(cfg.model.expect("model")).expect("gan");
+    let mut rng = StdRng::seed_from_u64(0);
+    let model = Gan2d::new(&gcfg, &device, &mut rng);
+    let (mut g, mut d) = (model.generator, model.discriminator);
+    let (mut sd, mut sg) = (HashMap::new(), HashMap::new());
+    let mut step = 0usize;
+    let mut order = loader.epoch_order(0);
+    measure("gan_2d.toml", move |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            let i = step % loader.len();
+            if i == 0 {
+                order = loader.epoch_order(step as u64);
+            }
+            let batch = loader.batch(&order, i, &device);
+            let z = gaussian_noise(batch.len, gcfg.latent_dim, &mut rng, &device);
+            let fake = g.forward(z, None).detach();
+            let loss_d = bce_with_logits(d.forward(batch.inputs.clone(), None), 1.0)
+                + bce_with_logits(d.forward(fake, None), 0.0);
+            d = bare_step(d.clone(), loss_d.clone(), &spec_d, &group_d, None, &mut sd);
+            let z = gaussian_noise(batch.len, gcfg.latent_dim, &mut rng, &device);
+            let loss_g = bce_with_logits(d.forward(g.forward(z, None), None), 1.0);
+            if step % 10 == 9 {
+                let _ = (loss_d + loss_g.clone()).into_scalar::<f32>();
+            }
+            g = bare_step(g.clone(), loss_g, &spec_g, &group_g, None, &mut sg);
+            step += 1;
+        }
+        t.elapsed().as_secs_f64() / n as f64
+    })
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    println!("| preset | strategy (µs/iter) | bare burn loop (µs/iter) | overhead |");
+    println!("|---|---:|---:|---:|");
+    for (name, (ours, bare)) in [
+        ("spiral_mlp", classifier("spiral_mlp.toml")),
+        ("digits_cnn", classifier("digits_cnn.toml")),
+        ("gan_2d", gan()),
+    ] {
+        println!(
+            "| {name} | {:.1} | {:.1} | {:+.1} % |",
+            ours * 1e6,
+            bare * 1e6,
+            (ours / bare - 1.0) * 100.0
+        );
+    }
+}

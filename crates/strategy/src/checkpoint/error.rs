@@ -1,0 +1,64 @@
+//! What can be wrong with a checkpoint.
+
+/// A checkpoint that cannot be written, read or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Not a safetensors file, or a damaged one.
+    #[error("not a readable checkpoint: {0}")]
+    Malformed(String),
+    /// A safetensors file, but not one of ours (or missing a part).
+    #[error("not a Strategy Playground checkpoint: {0}")]
+    NotOurs(String),
+    /// Written by a newer version of this format.
+    #[error(
+        "checkpoint format version {found} is newer than this build reads (up to {supported}); upgrade playground"
+    )]
+    TooNew {
+        /// The file's version.
+        found: u64,
+        /// The newest this build reads.
+        supported: u64,
+    },
+    /// The data does not match its checksum (a flipped bit, a partial copy).
+    #[error("checkpoint data is corrupt: CRC-32 {found:08x}, the header says {expected:08x}")]
+    Corrupt {
+        /// The checksum of the bytes read.
+        found: u32,
+        /// The checksum the header records.
+        expected: u32,
+    },
+    /// A tensor of a dtype this format never writes.
+    #[error("tensor `{name}` is {dtype}; checkpoints hold f32 tensors")]
+    WrongDtype {
+        /// Tensor key.
+        name: String,
+        /// Its dtype.
+        dtype: String,
+    },
+    /// A regular expression of `revise_keys` does not compile.
+    #[error("revise_keys pattern `{pattern}`: {message}")]
+    BadPattern {
+        /// The pattern.
+        pattern: String,
+        /// The regex error.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl CheckpointError {
+    /// An I/O error on `path`.
+    pub fn io(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> Self {
+        Self::Io {
+            path: path.as_ref().display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}

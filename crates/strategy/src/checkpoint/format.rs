@@ -1,0 +1,276 @@
+//! The safetensors encoding of a [`Checkpoint`].
+
+use std::collections::HashMap;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde_json::{Map, Value, json};
+
+use super::{Checkpoint, CheckpointError};
+use crate::model::NamedTensor;
+use crate::strategy::{OptimStateDict, ParamStateEntry, WrapperState};
+
+/// The `format` metadata value.
+pub const FORMAT: &str = "strategy-playground-checkpoint";
+/// The newest format version this build writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+/// Largest checkpoint accepted (4 GiB): bigger inputs are refused before parsing.
+pub const MAX_CHECKPOINT_BYTES: usize = 4 << 30;
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// `optimizer.<param>.<buffer>`, or `optimizer.<wrapper>.<param>.<buffer>` with several
+/// optimizers.
+fn optimizer_key(wrapper: Option<&str>, param: &str, buffer: &str) -> String {
+    match wrapper {
+        Some(w) => format!("optimizer.{w}.{param}.{buffer}"),
+        None => format!("optimizer.{param}.{buffer}"),
+    }
+}
+
+/// CRC-32 over everything a reader relies on: the metadata (but the CRC itself), every
+/// tensor's name, dtype and shape, and the data bytes.
+fn digest(metadata: &HashMap<String, String>, st: &SafeTensors<'_>, data: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    let mut keys: Vec<&String> = metadata.keys().filter(|k| *k != "crc32").collect();
+    keys.sort();
+    for k in keys {
+        h.update(k.as_bytes());
+        h.update(b"=");
+        h.update(metadata[k].as_bytes());
+        h.update(b"\n");
+    }
+    let mut names = st.names();
+    names.sort();
+    for n in names {
+        if let Ok(v) = st.tensor(n) {
+            h.update(format!("{n}:{:?}:{:?}\n", v.dtype(), v.shape()).as_bytes());
+        }
+    }
+    h.update(data);
+    h.finalize()
+}
+
+pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
+    // Owned little-endian bytes first, views into them second.
+    let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = ck
+        .state_dict
+        .iter()
+        .map(|t| (format!("state_dict.{}", t.name), t.shape.clone(), f32_bytes(&t.values)))
+        .collect();
+    let mut optimizer_meta = Value::Null;
+    if let Some(opt) = &ck.optimizer {
+        let mut wrappers = Vec::new();
+        for w in &opt.wrappers {
+            let mut state = Vec::new();
+            for p in &w.state {
+                let mut buffers = Map::new();
+                for (b, values) in &p.buffers {
+                    let key = optimizer_key(w.name.as_deref(), &p.name, b);
+                    owned.push((key.clone(), vec![values.len()], f32_bytes(values)));
+                    buffers.insert(b.clone(), json!(key));
+                }
+                state.push(json!({"name": p.name, "step": p.step, "buffers": buffers}));
+            }
+            wrappers.push(json!({
+                "name": w.name,
+                "param_groups": w.param_groups,
+                "inner_count": w.inner_count,
+                "state": state,
+            }));
+        }
+        optimizer_meta = Value::Array(wrappers);
+    }
+    let views: Vec<(String, TensorView<'_>)> = owned
+        .iter()
+        .map(|(k, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (k.clone(), v))
+                .map_err(|e| CheckpointError::Malformed(format!("tensor `{k}`: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    // The CRC covers the serialised layout: serialise once without it, compute it,
+    // serialise again with it (the data section does not move).
+    let mut metadata: HashMap<String, String> = HashMap::new();
+    metadata.insert("format".into(), FORMAT.into());
+    metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
+    metadata.insert("meta".into(), Value::Object(ck.meta.clone()).to_string());
+    if !optimizer_meta.is_null() {
+        metadata.insert("optimizer".into(), optimizer_meta.to_string());
+    }
+    if let Some(s) = &ck.param_schedulers {
+        metadata.insert("param_schedulers".into(), s.to_string());
+    }
+    if let Some(h) = &ck.message_hub {
+        metadata.insert("message_hub".into(), h.to_string());
+    }
+    if !ck.extra.is_empty() {
+        metadata.insert("extra".into(), Value::Object(ck.extra.clone()).to_string());
+    }
+    metadata.insert("crc32".into(), "00000000".into());
+    let first = safetensors::serialize(views.clone(), Some(metadata.clone()))
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let (n, _) = SafeTensors::read_metadata(&first)
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let st = SafeTensors::deserialize(&first).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let crc = digest(&metadata, &st, &first[8 + n..]);
+    metadata.insert("crc32".into(), format!("{crc:08x}"));
+    safetensors::serialize(views, Some(metadata)).map_err(|e| CheckpointError::Malformed(e.to_string()))
+}
+
+fn json_field<T: serde::de::DeserializeOwned>(
+    metadata: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<T>, CheckpointError> {
+    metadata
+        .get(key)
+        .map(|text| {
+            serde_json::from_str(text)
+                .map_err(|e| CheckpointError::NotOurs(format!("metadata `{key}` is not valid: {e}")))
+        })
+        .transpose()
+}
+
+fn read_f32(st: &SafeTensors<'_>, key: &str) -> Result<(Vec<usize>, Vec<f32>), CheckpointError> {
+    let view = st
+        .tensor(key)
+        .map_err(|_| CheckpointError::NotOurs(format!("tensor `{key}` is missing")))?;
+    if view.dtype() != Dtype::F32 {
+        return Err(CheckpointError::WrongDtype {
+            name: key.to_string(),
+            dtype: format!("{:?}", view.dtype()),
+        });
+    }
+    let values = view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok((view.shape().to_vec(), values))
+}
+
+pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+    if bytes.is_empty() {
+        return Err(CheckpointError::Malformed("the file is empty".into()));
+    }
+    if bytes.len() > MAX_CHECKPOINT_BYTES {
+        return Err(CheckpointError::Malformed(format!(
+            "{} bytes is more than the {MAX_CHECKPOINT_BYTES} a checkpoint may have",
+            bytes.len()
+        )));
+    }
+    let st = SafeTensors::deserialize(bytes).map_err(|e| {
+        CheckpointError::Malformed(format!("{e:?} (is this a safetensors file?)"))
+    })?;
+    let (n, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Malformed(format!("{e:?}")))?;
+    let metadata = header
+        .metadata()
+        .clone()
+        .ok_or_else(|| CheckpointError::NotOurs("the safetensors header has no metadata".into()))?;
+    let metadata: HashMap<String, String> = metadata.into_iter().collect();
+    match metadata.get("format") {
+        Some(f) if f == FORMAT => {}
+        Some(f) => return Err(CheckpointError::NotOurs(format!("its format is `{f}`"))),
+        None => {
+            return Err(CheckpointError::NotOurs(
+                "no `format` metadata (a plain safetensors file? `playground-cli convert` imports weights)".into(),
+            ));
+        }
+    }
+    let version: u64 = metadata
+        .get("format_version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| CheckpointError::NotOurs("no readable `format_version`".into()))?;
+    if version > FORMAT_VERSION {
+        return Err(CheckpointError::TooNew {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let expected = metadata
+        .get("crc32")
+        .and_then(|c| u32::from_str_radix(c, 16).ok())
+        .ok_or_else(|| CheckpointError::NotOurs("no readable `crc32`".into()))?;
+    let found = digest(&metadata, &st, &bytes[8 + n..]);
+    if found != expected {
+        return Err(CheckpointError::Corrupt { found, expected });
+    }
+    let meta: Map<String, Value> = json_field(&metadata, "meta")?
+        .ok_or_else(|| CheckpointError::NotOurs("no `meta`".into()))?;
+    let mut state_dict = Vec::new();
+    let mut names: Vec<String> = st
+        .names()
+        .into_iter()
+        .filter(|k| k.starts_with("state_dict."))
+        .cloned()
+        .collect();
+    // The header keeps no order; module order is recorded in `meta.param_order`.
+    let order: Vec<String> = meta
+        .get("param_order")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    names.sort_by_key(|k| {
+        let n = &k["state_dict.".len()..];
+        order.iter().position(|o| o == n).unwrap_or(usize::MAX)
+    });
+    for key in names {
+        let (shape, values) = read_f32(&st, &key)?;
+        state_dict.push(NamedTensor {
+            name: key["state_dict.".len()..].to_string(),
+            shape,
+            values,
+        });
+    }
+    let optimizer = match json_field::<Vec<Value>>(&metadata, "optimizer")? {
+        None => None,
+        Some(wrappers) => {
+            let mut out = Vec::new();
+            for w in wrappers {
+                let bad = |what: &str| CheckpointError::NotOurs(format!("optimizer metadata: {what}"));
+                let param_groups = serde_json::from_value(w.get("param_groups").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| bad(&format!("param_groups: {e}")))?;
+                let mut state = Vec::new();
+                for p in w.get("state").and_then(Value::as_array).ok_or_else(|| bad("no state list"))? {
+                    let name = p.get("name").and_then(Value::as_str).ok_or_else(|| bad("a parameter without a name"))?;
+                    let step = p.get("step").and_then(Value::as_u64).unwrap_or(0);
+                    let mut buffers = Vec::new();
+                    for (b, key) in p.get("buffers").and_then(Value::as_object).ok_or_else(|| bad("no buffers"))? {
+                        let key = key.as_str().ok_or_else(|| bad("a buffer key is not a string"))?;
+                        buffers.push((b.clone(), read_f32(&st, key)?.1));
+                    }
+                    state.push(ParamStateEntry {
+                        name: name.to_string(),
+                        step,
+                        buffers,
+                    });
+                }
+                out.push(WrapperState {
+                    name: w.get("name").and_then(Value::as_str).map(str::to_string),
+                    param_groups,
+                    inner_count: w.get("inner_count").and_then(Value::as_i64).unwrap_or(0),
+                    state,
+                });
+            }
+            Some(OptimStateDict { wrappers: out })
+        }
+    };
+    Ok(Checkpoint {
+        meta,
+        state_dict,
+        optimizer,
+        param_schedulers: json_field(&metadata, "param_schedulers")?,
+        message_hub: json_field(&metadata, "message_hub")?,
+        extra: json_field(&metadata, "extra")?.unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+pub(super) fn digest_for_tests(
+    metadata: &HashMap<String, String>,
+    st: &SafeTensors<'_>,
+    data: &[u8],
+) -> u32 {
+    digest(metadata, st, data)
+}

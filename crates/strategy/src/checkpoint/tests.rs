@@ -1,0 +1,163 @@
+//! The format round-trips and refuses every kind of bad input with a clear error.
+
+use serde_json::{Map, json};
+
+use super::*;
+use crate::scheduler::ParamGroup;
+use crate::strategy::{ParamStateEntry, WrapperState};
+
+/// Replaces the first `from` with `to` (same length) in binary data.
+fn replace_bytes(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+        .unwrap_or_else(|| panic!("`{from}` not found"));
+    let mut out = bytes.to_vec();
+    out[at..at + to.len()].copy_from_slice(to.as_bytes());
+    out
+}
+
+fn sample() -> Checkpoint {
+    let mut meta = Map::new();
+    meta.insert("epoch".into(), json!(3));
+    meta.insert("iter".into(), json!(75));
+    meta.insert("seed".into(), json!(42));
+    meta.insert("param_order".into(), json!(["layers.0.weight", "layers.0.bias"]));
+    Checkpoint {
+        meta,
+        state_dict: vec![
+            NamedTensor {
+                name: "layers.0.weight".into(),
+                shape: vec![2, 3],
+                values: vec![1.0, -2.0, 3.5, 0.25, f32::MIN_POSITIVE, -0.0],
+            },
+            NamedTensor {
+                name: "layers.0.bias".into(),
+                shape: vec![2],
+                values: vec![0.5, -0.5],
+            },
+        ],
+        optimizer: Some(OptimStateDict {
+            wrappers: vec![WrapperState {
+                name: None,
+                param_groups: vec![ParamGroup::new([("lr", 0.01), ("initial_lr", 0.1)])],
+                inner_count: 75,
+                state: vec![ParamStateEntry {
+                    name: "layers.0.weight".into(),
+                    step: 75,
+                    buffers: vec![
+                        ("exp_avg".into(), vec![0.1; 6]),
+                        ("exp_avg_sq".into(), vec![0.2; 6]),
+                    ],
+                }],
+            }],
+        }),
+        param_schedulers: Some(json!([{"last_step": 3}])),
+        message_hub: Some(json!({"runtime_info": {"epoch": 3}})),
+        extra: Map::new(),
+    }
+}
+
+#[test]
+fn a_checkpoint_round_trips_exactly() {
+    let ck = sample();
+    let bytes = ck.to_bytes().expect("serialises");
+    let back = Checkpoint::from_bytes(&bytes).expect("parses");
+    assert_eq!(back, ck);
+    assert_eq!((back.epoch(), back.iter()), (3, 75));
+}
+
+#[test]
+fn any_safetensors_reader_sees_pytorch_names_and_shapes() {
+    let bytes = sample().to_bytes().expect("serialises");
+    let st = safetensors::SafeTensors::deserialize(&bytes).expect("plain safetensors");
+    let w = st.tensor("state_dict.layers.0.weight").expect("named as PyTorch");
+    assert_eq!(w.shape(), &[2, 3]);
+    assert_eq!(w.dtype(), safetensors::Dtype::F32);
+    assert!(st.tensor("optimizer.layers.0.weight.exp_avg").is_ok());
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let good = sample().to_bytes().expect("serialises");
+    let expect = |bytes: &[u8], words: &str| {
+        let err = Checkpoint::from_bytes(bytes).expect_err("must fail").to_string();
+        assert!(err.contains(words), "expected `{words}` in: {err}");
+    };
+    expect(&[], "empty");
+    expect(&good[..4], "not a readable checkpoint");
+    expect(&0u64.to_le_bytes(), "not a readable checkpoint");
+    // A header length of 2^60: refused before any allocation of that size.
+    let mut huge = (1u64 << 60).to_le_bytes().to_vec();
+    huge.extend_from_slice(b"{}");
+    expect(&huge, "not a readable checkpoint");
+    expect(&good[..good.len() - 3], "not a readable checkpoint");
+    // One flipped bit in the data section: the CRC catches it.
+    let mut flipped = good.clone();
+    let last = flipped.len() - 5;
+    flipped[last] ^= 0x10;
+    expect(&flipped, "corrupt");
+    // One flipped bit in the header JSON.
+    let mut header_flip = good.clone();
+    header_flip[12] ^= 0x40;
+    assert!(Checkpoint::from_bytes(&header_flip).is_err());
+    // A newer format.
+    let newer = replace_bytes(&good, "\"format_version\":\"1\"", "\"format_version\":\"9\"");
+    expect(&newer, "newer");
+    // Not ours: a plain safetensors file.
+    let plain = safetensors::serialize(
+        vec![("w", safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &[0u8; 4]).expect("view"))],
+        None,
+    )
+    .expect("plain file");
+    expect(&plain, "not a Strategy Playground checkpoint");
+    // A wrong dtype under our format.
+    let mut ck = sample();
+    ck.optimizer = None;
+    let mut md = std::collections::HashMap::new();
+    md.insert("format".to_string(), FORMAT.to_string());
+    md.insert("format_version".to_string(), "1".to_string());
+    md.insert("meta".to_string(), "{}".to_string());
+    md.insert("crc32".to_string(), "00000000".to_string());
+    let f64_file = safetensors::serialize(
+        vec![("state_dict.w", safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![1], &[0u8; 8]).expect("view"))],
+        Some(md),
+    )
+    .expect("f64 file");
+    // (Its CRC is wrong too; fix it as a writer of our format would have.)
+    let (n, _) = safetensors::SafeTensors::read_metadata(&f64_file).expect("header");
+    let st = safetensors::SafeTensors::deserialize(&f64_file).expect("file");
+    let md: std::collections::HashMap<String, String> =
+        safetensors::SafeTensors::read_metadata(&f64_file).expect("header").1.metadata().clone().expect("md").into_iter().collect();
+    let crc = format!("{:08x}", super::format::digest_for_tests(&md, &st, &f64_file[8 + n..]));
+    let fixed = replace_bytes(&f64_file, "00000000", &crc);
+    expect(&fixed, "checkpoints hold f32 tensors");
+}
+
+#[test]
+fn random_damage_never_panics() {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    let good = sample().to_bytes().expect("serialises");
+    let mut rng = StdRng::seed_from_u64(7);
+    for _ in 0..2_000 {
+        let mut bytes = good.clone();
+        match rng.random_range(0..3) {
+            0 => {
+                let i = rng.random_range(0..bytes.len());
+                bytes[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 => bytes.truncate(rng.random_range(0..good.len())),
+            _ => {
+                let i = rng.random_range(0..bytes.len());
+                bytes[i] = rng.random();
+            }
+        }
+        // Either an error or (for a change that cancels out) the same checkpoint.
+        if let Ok(ck) = Checkpoint::from_bytes(&bytes) {
+            assert_eq!(ck, sample());
+        }
+    }
+}
