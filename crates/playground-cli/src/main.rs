@@ -4,10 +4,15 @@
 //! - `env`: the environment report (MMEngine's `collect_env`), optionally proving each
 //!   backend computes;
 //! - `schedule`: the lr and momentum a config applies at every iteration;
-//! - `train`: a config's full run, with MMEngine's logs in the work dir.
+//! - `train`: a config's full run, with MMEngine's logs and checkpoints in the work dir
+//!   (`--resume`, `--load-from`);
+//! - `test`: a checkpoint's weights on the test (or validation) set;
+//! - `inspect`: what a checkpoint holds; `convert`: a checkpoint's weights as plain
+//!   safetensors for PyTorch.
 //!
 //! Exit codes: 0 success, 2 a bad config or bad arguments, 1 anything else.
 
+mod checkpoint_cmd;
 mod plot;
 mod schedule_cmd;
 mod train_cmd;
@@ -47,6 +52,12 @@ enum Command {
     /// Train a config (MMEngine keys, TOML or JSON) to the end, validating as
     /// `train_cfg` says; logs go to `<work_dir>/<timestamp>/`.
     Train(train_cmd::TrainArgs),
+    /// Evaluate a checkpoint's weights on the config's test set (or validation set).
+    Test(checkpoint_cmd::TestArgs),
+    /// Show a checkpoint: meta, tensor names/shapes/dtypes, optimizer and schedulers.
+    Inspect(checkpoint_cmd::InspectArgs),
+    /// Write a checkpoint's weights as plain safetensors (PyTorch names and layout).
+    Convert(checkpoint_cmd::ConvertArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -78,6 +89,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Env { format, check } => env(format, check),
         Command::Schedule(args) => schedule_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_cmd::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Test(args) => checkpoint_cmd::test(&args).map(|()| ExitCode::SUCCESS),
+        Command::Inspect(args) => checkpoint_cmd::inspect(&args).map(|()| ExitCode::SUCCESS),
+        Command::Convert(args) => checkpoint_cmd::convert(&args).map(|()| ExitCode::SUCCESS),
     }
 }
 

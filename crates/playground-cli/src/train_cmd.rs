@@ -5,12 +5,13 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use playground_strategy::config::{ExperimentConfig, Registries};
+use playground_strategy::config::{ExperimentConfig, Registries, Resume};
 use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::error::RunError;
 use playground_strategy::runner::log::{Level, LogSink, Progress, format_eta};
@@ -33,6 +34,12 @@ pub struct TrainArgs {
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Resume: from PATH, or (no value) from the work dir's `last_checkpoint`.
+    #[arg(long, num_args = 0..=1, value_name = "PATH", default_missing_value = "")]
+    pub resume: Option<String>,
+    /// Start from these weights (not the optimizer or schedule).
+    #[arg(long, value_name = "PATH")]
+    pub load_from: Option<PathBuf>,
 }
 
 /// `--device`.
@@ -106,7 +113,22 @@ pub fn cli_error(e: RunError, config: &std::path::Path) -> anyhow::Error {
 /// Runs `train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let device = DeviceChoice::from(args.device);
-    let cfg = ExperimentConfig::load(&args.config, &args.cfg_options, &Registries::default())?;
+    let mut cfg = ExperimentConfig::load(&args.config, &args.cfg_options, &Registries::default())?;
+    match args.resume.as_deref() {
+        None => {}
+        Some("") => cfg.resume = Resume::Latest,
+        Some(p) => cfg.resume = Resume::Path(p.to_string()),
+    }
+    if let Some(p) = &args.load_from {
+        cfg.load_from = Some(p.to_string_lossy().into_owned());
+    }
+    // Ctrl-C: finish the current iteration, save a checkpoint, exit cleanly.
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second handler cannot be installed (tests call `run` once per process).
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
@@ -132,13 +154,38 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             },
         )
         .await?;
-        runner.train().await?;
-        Ok::<_, RunError>((runner.strategy.log_dir.clone(), runner.last_val.clone()))
+        runner.load_or_resume()?;
+        while runner.train_iter().await? {
+            if stop.load(Ordering::SeqCst) {
+                let path = runner
+                    .strategy
+                    .work_dir
+                    .join(format!("iter_{}.safetensors", runner.hub.iter));
+                runner.save_checkpoint(&path).await?;
+                runner.strategy.logger.warning(format!(
+                    "interrupted: saved {} (resume with --resume)",
+                    path.display()
+                ));
+                return Ok::<_, RunError>((
+                    runner.strategy.log_dir.clone(),
+                    runner.last_val.clone(),
+                    true,
+                ));
+            }
+        }
+        Ok::<_, RunError>((
+            runner.strategy.log_dir.clone(),
+            runner.last_val.clone(),
+            false,
+        ))
     });
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let (log_dir, metrics) = outcome.map_err(|e| cli_error(e, &args.config))?;
+    let (log_dir, metrics, interrupted) = outcome.map_err(|e| cli_error(e, &args.config))?;
+    if interrupted {
+        std::process::exit(130);
+    }
     let summary: Vec<String> = metrics
         .iter()
         .map(|(k, v)| format!("{k}: {v:.4}"))

@@ -53,12 +53,29 @@ fn the_spiral_preset_trains_to_97_percent_on_the_cpu_backend() {
     // Not a terminal: plain MMEngine-style lines, no progress bar.
     assert!(stdout.contains("Epoch(train) [100][20/25]"), "{stdout}");
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\r'));
-    // One timestamped log dir with the text log and scalars.json.
-    let dirs: Vec<_> = std::fs::read_dir(dir.path())
+    // One timestamped log dir with the text log and scalars.json, beside the
+    // checkpoints (every 25 epochs, the last 3 kept) and `last_checkpoint`.
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
         .expect("work dir")
         .filter_map(|e| e.ok())
         .collect();
+    let dirs: Vec<_> = entries.iter().filter(|e| e.path().is_dir()).collect();
     assert_eq!(dirs.len(), 1);
+    let mut ckpts: Vec<String> = entries
+        .iter()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".safetensors"))
+        .collect();
+    ckpts.sort();
+    assert_eq!(
+        ckpts,
+        [
+            "epoch_100.safetensors",
+            "epoch_50.safetensors",
+            "epoch_75.safetensors"
+        ]
+    );
+    assert!(dir.path().join("last_checkpoint").is_file());
     let ts = dirs[0].file_name().to_string_lossy().into_owned();
     assert!(dirs[0].path().join(format!("{ts}.log")).is_file());
     let scalars = std::fs::read_to_string(dirs[0].path().join("vis_data/scalars.json"))

@@ -20,7 +20,9 @@
 //! - [`metric`]: evaluators (`Accuracy`, `SampleDistance`).
 //! - [`strategy`]: the `Strategy` trait and `SingleDeviceStrategy` (the seed's API).
 //! - [`runner`]: the epoch- and iteration-based loops, validation and test, hooks,
-//!   the message hub and MMEngine-layout logs.
+//!   the message hub, MMEngine-layout logs and the checkpoint policy.
+//! - [`checkpoint`]: one safetensors file per checkpoint (weights with PyTorch names,
+//!   optimizer, schedulers, runtime info), atomic writes, `last_checkpoint`.
 //! - [`env`]: `collect_env`, the typed report of the running environment (crate
 //!   version, platform, backends compiled in, the wgpu adapters found, the browser).
 //! - [`device`]: choosing and initialising a burn device at run time
@@ -38,6 +40,8 @@
 //! use them without a GPU backend (`default-features = false`), and
 //! [`env::collect_env`] reports that no tensor backend is compiled in.
 
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;

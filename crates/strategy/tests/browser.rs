@@ -122,3 +122,52 @@ async fn the_spiral_trains_in_the_browser_on_webgpu() {
     assert!(device.contains("webgpu"), "{device}");
     assert!(last < first * 0.93, "loss {first} -> {last} on {device}");
 }
+
+#[wasm_bindgen_test]
+async fn a_checkpoint_saved_from_webgpu_reloads_in_the_browser() {
+    use playground_strategy::checkpoint::Checkpoint;
+    use playground_strategy::runner::{Runner, RunnerOptions};
+    use playground_strategy::strategy::Strategy;
+
+    let text = include_str!("../../../public/configs/spiral_mlp.toml")
+        .replace("max_epochs = 100\n", "max_epochs = 2\n");
+    let build = |device| {
+        let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
+        Runner::from_config(
+            cfg,
+            RunnerOptions {
+                device,
+                write_files: false,
+                ..RunnerOptions::default()
+            },
+        )
+    };
+    let mut gpu = build(DeviceChoice::Wgpu).await.expect("builds on WebGPU");
+    for _ in 0..30 {
+        gpu.train_iter().await.expect("trains");
+    }
+    // Save with asynchronous reads, as bytes (what the web app downloads).
+    let bytes = gpu
+        .checkpoint(true, true)
+        .await
+        .expect("checkpoint")
+        .to_bytes()
+        .expect("bytes");
+    let ck = Checkpoint::from_bytes(&bytes).expect("parses in the browser");
+    assert_eq!(ck.iter(), 30);
+    // Resume on the CPU backend: same weights, and the loop carries on from iteration 30.
+    let mut cpu = build(DeviceChoice::Cpu)
+        .await
+        .expect("builds on the CPU backend");
+    cpu.resume(ck.clone(), true, true).expect("resumes");
+    let weights = cpu.strategy.model_state_dict().await.expect("weights");
+    assert_eq!(weights, ck.state_dict);
+    assert!(cpu.train_iter().await.expect("continues"));
+    assert_eq!(cpu.hub.iter, 31);
+    // A damaged file is refused with a clear message.
+    let err = Checkpoint::from_bytes(&bytes[..bytes.len() / 2]).expect_err("truncated");
+    assert!(
+        err.to_string().contains("not a readable checkpoint"),
+        "{err}"
+    );
+}

@@ -19,9 +19,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| CheckpointError::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| CheckpointError::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| CheckpointError::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| CheckpointError::io(path, e.error))?;
+    tmp.write_all(bytes)
+        .map_err(|e| CheckpointError::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CheckpointError::io(tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| CheckpointError::io(path, e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {
         // Make the rename itself durable (not possible on every platform).
         let _ = d.sync_all();
@@ -32,8 +36,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
 /// Reads and parses a checkpoint file.
 pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
     let file = std::fs::File::open(path).map_err(|e| CheckpointError::io(path, e))?;
-    let len = file.metadata().map_err(|e| CheckpointError::io(path, e))?.len();
-    if len > MAX_CHECKPOINT_BYTES as u64 {
+    let len = file
+        .metadata()
+        .map_err(|e| CheckpointError::io(path, e))?
+        .len();
+    if len > MAX_CHECKPOINT_BYTES {
         return Err(CheckpointError::io(
             path,
             format!("{len} bytes is more than the {MAX_CHECKPOINT_BYTES} a checkpoint may have"),

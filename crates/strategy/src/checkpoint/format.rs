@@ -14,7 +14,8 @@ pub const FORMAT: &str = "strategy-playground-checkpoint";
 /// The newest format version this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 /// Largest checkpoint accepted (4 GiB): bigger inputs are refused before parsing.
-pub const MAX_CHECKPOINT_BYTES: usize = 4 << 30;
+/// (A `u64`: on wasm32 `usize` cannot hold it.)
+pub const MAX_CHECKPOINT_BYTES: u64 = 4 << 30;
 
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
@@ -57,7 +58,13 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
     let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = ck
         .state_dict
         .iter()
-        .map(|t| (format!("state_dict.{}", t.name), t.shape.clone(), f32_bytes(&t.values)))
+        .map(|t| {
+            (
+                format!("state_dict.{}", t.name),
+                t.shape.clone(),
+                f32_bytes(&t.values),
+            )
+        })
         .collect();
     let mut optimizer_meta = Value::Null;
     if let Some(opt) = &ck.optimizer {
@@ -113,10 +120,12 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
         .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
     let (n, _) = SafeTensors::read_metadata(&first)
         .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
-    let st = SafeTensors::deserialize(&first).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let st =
+        SafeTensors::deserialize(&first).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
     let crc = digest(&metadata, &st, &first[8 + n..]);
     metadata.insert("crc32".into(), format!("{crc:08x}"));
-    safetensors::serialize(views, Some(metadata)).map_err(|e| CheckpointError::Malformed(e.to_string()))
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))
 }
 
 fn json_field<T: serde::de::DeserializeOwned>(
@@ -126,8 +135,9 @@ fn json_field<T: serde::de::DeserializeOwned>(
     metadata
         .get(key)
         .map(|text| {
-            serde_json::from_str(text)
-                .map_err(|e| CheckpointError::NotOurs(format!("metadata `{key}` is not valid: {e}")))
+            serde_json::from_str(text).map_err(|e| {
+                CheckpointError::NotOurs(format!("metadata `{key}` is not valid: {e}"))
+            })
         })
         .transpose()
 }
@@ -154,17 +164,16 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     if bytes.is_empty() {
         return Err(CheckpointError::Malformed("the file is empty".into()));
     }
-    if bytes.len() > MAX_CHECKPOINT_BYTES {
+    if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
         return Err(CheckpointError::Malformed(format!(
             "{} bytes is more than the {MAX_CHECKPOINT_BYTES} a checkpoint may have",
             bytes.len()
         )));
     }
-    let st = SafeTensors::deserialize(bytes).map_err(|e| {
-        CheckpointError::Malformed(format!("{e:?} (is this a safetensors file?)"))
-    })?;
-    let (n, header) =
-        SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Malformed(format!("{e:?}")))?;
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| CheckpointError::Malformed(format!("{e:?} (is this a safetensors file?)")))?;
+    let (n, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| CheckpointError::Malformed(format!("{e:?}")))?;
     let metadata = header
         .metadata()
         .clone()
@@ -204,7 +213,7 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         .names()
         .into_iter()
         .filter(|k| k.starts_with("state_dict."))
-        .cloned()
+        .map(str::to_string)
         .collect();
     // The header keeps no order; module order is recorded in `meta.param_order`.
     let order: Vec<String> = meta
@@ -228,16 +237,31 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         Some(wrappers) => {
             let mut out = Vec::new();
             for w in wrappers {
-                let bad = |what: &str| CheckpointError::NotOurs(format!("optimizer metadata: {what}"));
-                let param_groups = serde_json::from_value(w.get("param_groups").cloned().unwrap_or(Value::Null))
-                    .map_err(|e| bad(&format!("param_groups: {e}")))?;
+                let bad =
+                    |what: &str| CheckpointError::NotOurs(format!("optimizer metadata: {what}"));
+                let param_groups =
+                    serde_json::from_value(w.get("param_groups").cloned().unwrap_or(Value::Null))
+                        .map_err(|e| bad(&format!("param_groups: {e}")))?;
                 let mut state = Vec::new();
-                for p in w.get("state").and_then(Value::as_array).ok_or_else(|| bad("no state list"))? {
-                    let name = p.get("name").and_then(Value::as_str).ok_or_else(|| bad("a parameter without a name"))?;
+                for p in w
+                    .get("state")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| bad("no state list"))?
+                {
+                    let name = p
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| bad("a parameter without a name"))?;
                     let step = p.get("step").and_then(Value::as_u64).unwrap_or(0);
                     let mut buffers = Vec::new();
-                    for (b, key) in p.get("buffers").and_then(Value::as_object).ok_or_else(|| bad("no buffers"))? {
-                        let key = key.as_str().ok_or_else(|| bad("a buffer key is not a string"))?;
+                    for (b, key) in p
+                        .get("buffers")
+                        .and_then(Value::as_object)
+                        .ok_or_else(|| bad("no buffers"))?
+                    {
+                        let key = key
+                            .as_str()
+                            .ok_or_else(|| bad("a buffer key is not a string"))?;
                         buffers.push((b.clone(), read_f32(&st, key)?.1));
                     }
                     state.push(ParamStateEntry {

@@ -27,9 +27,9 @@
 //! *are* the RNG state.
 
 mod error;
-mod format;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
+mod format;
 mod revise;
 
 use serde_json::{Map, Value};

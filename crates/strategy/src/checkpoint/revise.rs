@@ -56,7 +56,8 @@ mod tests {
         let r = ReviseKeys::new(&default_revise_keys()).expect("compiles");
         assert_eq!(r.apply("module.layers.0.weight"), "layers.0.weight");
         assert_eq!(r.apply("layers.0.weight"), "layers.0.weight");
-        let r = ReviseKeys::new(&[("^backbone\\.(\\w+)".into(), "net.\\1".into())]).expect("compiles");
+        let r =
+            ReviseKeys::new(&[("^backbone\\.(\\w+)".into(), "net.\\1".into())]).expect("compiles");
         assert_eq!(r.apply("backbone.fc.weight"), "net.fc.weight");
         let err = ReviseKeys::new(&[("(".into(), String::new())]).expect_err("bad regex");
         assert!(err.to_string().contains("revise_keys pattern `(`"), "{err}");

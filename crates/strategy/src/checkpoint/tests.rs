@@ -23,7 +23,10 @@ fn sample() -> Checkpoint {
     meta.insert("epoch".into(), json!(3));
     meta.insert("iter".into(), json!(75));
     meta.insert("seed".into(), json!(42));
-    meta.insert("param_order".into(), json!(["layers.0.weight", "layers.0.bias"]));
+    meta.insert(
+        "param_order".into(),
+        json!(["layers.0.weight", "layers.0.bias"]),
+    );
     Checkpoint {
         meta,
         state_dict: vec![
@@ -72,7 +75,9 @@ fn a_checkpoint_round_trips_exactly() {
 fn any_safetensors_reader_sees_pytorch_names_and_shapes() {
     let bytes = sample().to_bytes().expect("serialises");
     let st = safetensors::SafeTensors::deserialize(&bytes).expect("plain safetensors");
-    let w = st.tensor("state_dict.layers.0.weight").expect("named as PyTorch");
+    let w = st
+        .tensor("state_dict.layers.0.weight")
+        .expect("named as PyTorch");
     assert_eq!(w.shape(), &[2, 3]);
     assert_eq!(w.dtype(), safetensors::Dtype::F32);
     assert!(st.tensor("optimizer.layers.0.weight.exp_avg").is_ok());
@@ -82,7 +87,9 @@ fn any_safetensors_reader_sees_pytorch_names_and_shapes() {
 fn bad_files_are_clear_errors() {
     let good = sample().to_bytes().expect("serialises");
     let expect = |bytes: &[u8], words: &str| {
-        let err = Checkpoint::from_bytes(bytes).expect_err("must fail").to_string();
+        let err = Checkpoint::from_bytes(bytes)
+            .expect_err("must fail")
+            .to_string();
         assert!(err.contains(words), "expected `{words}` in: {err}");
     };
     expect(&[], "empty");
@@ -103,11 +110,19 @@ fn bad_files_are_clear_errors() {
     header_flip[12] ^= 0x40;
     assert!(Checkpoint::from_bytes(&header_flip).is_err());
     // A newer format.
-    let newer = replace_bytes(&good, "\"format_version\":\"1\"", "\"format_version\":\"9\"");
+    let newer = replace_bytes(
+        &good,
+        "\"format_version\":\"1\"",
+        "\"format_version\":\"9\"",
+    );
     expect(&newer, "newer");
     // Not ours: a plain safetensors file.
     let plain = safetensors::serialize(
-        vec![("w", safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &[0u8; 4]).expect("view"))],
+        vec![(
+            "w",
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &[0u8; 4])
+                .expect("view"),
+        )],
         None,
     )
     .expect("plain file");
@@ -121,7 +136,11 @@ fn bad_files_are_clear_errors() {
     md.insert("meta".to_string(), "{}".to_string());
     md.insert("crc32".to_string(), "00000000".to_string());
     let f64_file = safetensors::serialize(
-        vec![("state_dict.w", safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![1], &[0u8; 8]).expect("view"))],
+        vec![(
+            "state_dict.w",
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![1], &[0u8; 8])
+                .expect("view"),
+        )],
         Some(md),
     )
     .expect("f64 file");
@@ -129,8 +148,18 @@ fn bad_files_are_clear_errors() {
     let (n, _) = safetensors::SafeTensors::read_metadata(&f64_file).expect("header");
     let st = safetensors::SafeTensors::deserialize(&f64_file).expect("file");
     let md: std::collections::HashMap<String, String> =
-        safetensors::SafeTensors::read_metadata(&f64_file).expect("header").1.metadata().clone().expect("md").into_iter().collect();
-    let crc = format!("{:08x}", super::format::digest_for_tests(&md, &st, &f64_file[8 + n..]));
+        safetensors::SafeTensors::read_metadata(&f64_file)
+            .expect("header")
+            .1
+            .metadata()
+            .clone()
+            .expect("md")
+            .into_iter()
+            .collect();
+    let crc = format!(
+        "{:08x}",
+        super::format::digest_for_tests(&md, &st, &f64_file[8 + n..])
+    );
     let fixed = replace_bytes(&f64_file, "00000000", &crc);
     expect(&fixed, "checkpoints hold f32 tensors");
 }

@@ -1,5 +1,10 @@
 //! Parameters by dotted name (`layers.0.weight`): reading them out of a module and
-//! loading them back, the basis of the state-dict accessors.
+//! loading them back, the basis of the state-dict accessors and checkpoints.
+//!
+//! Names, shapes and element order are PyTorch's: burn's `Linear` stores its weight
+//! as `[in, out]`, `nn.Linear` as `[out, in]`, so `Linear` weights are transposed on
+//! the way out and back on the way in. Everything else (convolutions, biases) already
+//! has PyTorch's layout.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
@@ -35,27 +40,48 @@ impl StateDictReport {
     }
 }
 
+/// Whether the parameter at the top of `path`, inside `containers`, is a `Linear`
+/// weight (stored transposed relative to PyTorch).
+fn is_linear_weight(path: &[String], containers: &[String], rank: usize) -> bool {
+    rank == 2
+        && path.last().is_some_and(|n| n == "weight")
+        && containers
+            .iter()
+            .rev()
+            .find(|c| c.starts_with("Struct:"))
+            .is_some_and(|c| c == "Struct:Linear")
+}
+
 #[derive(Default)]
 struct Collector {
     path: Vec<String>,
+    containers: Vec<String>,
     out: Vec<(String, Vec<usize>, Tensor<1>)>,
 }
 
 impl ModuleVisitor for Collector {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
         self.path.pop();
+        self.containers.pop();
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let t = param.val();
-        let shape = t.dims().to_vec();
+        let t = param.val().detach();
+        let mut shape = t.dims().to_vec();
         let n: usize = shape.iter().product();
-        self.out
-            .push((self.path.join("."), shape, t.detach().reshape([n])));
+        let flat = if is_linear_weight(&self.path, &self.containers, D) {
+            shape.reverse();
+            let t2: Tensor<2> = t.reshape([shape[1], shape[0]]);
+            t2.transpose().reshape([n])
+        } else {
+            t.reshape([n])
+        };
+        self.out.push((self.path.join("."), shape, flat));
     }
 }
 
@@ -68,18 +94,21 @@ pub fn collect<M: Module>(module: &M) -> Vec<(String, Vec<usize>, Tensor<1>)> {
 
 struct Loader<'a> {
     path: Vec<String>,
+    containers: Vec<String>,
     entries: &'a [NamedTensor],
     seen: Vec<String>,
     report: StateDictReport,
 }
 
 impl ModuleMapper for Loader<'_> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
         self.path.pop();
+        self.containers.pop();
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -90,7 +119,11 @@ impl ModuleMapper for Loader<'_> {
             return param;
         };
         let (id, tensor, mapper) = param.consume();
-        let shape = tensor.dims().to_vec();
+        let transposed = is_linear_weight(&self.path, &self.containers, D);
+        let mut shape = tensor.dims().to_vec();
+        if transposed {
+            shape.reverse();
+        }
         if shape != entry.shape || entry.values.len() != shape.iter().product::<usize>() {
             self.report
                 .shape_mismatches
@@ -98,11 +131,18 @@ impl ModuleMapper for Loader<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         }
         let require_grad = tensor.is_require_grad();
-        let dims: [usize; D] = std::array::from_fn(|i| shape[i]);
-        let mut loaded: Tensor<D> = Tensor::from_data(
-            TensorData::new(entry.values.clone(), dims),
-            &tensor.device(),
-        );
+        let device = tensor.device();
+        let mut loaded: Tensor<D> = if transposed {
+            let t: Tensor<2> = Tensor::from_data(
+                TensorData::new(entry.values.clone(), [shape[0], shape[1]]),
+                &device,
+            );
+            let dims: [usize; D] = std::array::from_fn(|i| shape[D - 1 - i]);
+            t.transpose().reshape(dims)
+        } else {
+            let dims: [usize; D] = std::array::from_fn(|i| shape[i]);
+            Tensor::from_data(TensorData::new(entry.values.clone(), dims), &device)
+        };
         if require_grad {
             loaded = loaded.require_grad();
         }
@@ -114,6 +154,7 @@ impl ModuleMapper for Loader<'_> {
 pub fn load<M: Module>(module: M, entries: &[NamedTensor]) -> (M, StateDictReport) {
     let mut loader = Loader {
         path: Vec::new(),
+        containers: Vec::new(),
         entries,
         seen: Vec::new(),
         report: StateDictReport::default(),

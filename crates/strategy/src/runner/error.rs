@@ -15,6 +15,9 @@ pub enum RunError {
     /// A parameter scheduler refused a step.
     #[error("parameter scheduler: {0}")]
     Scheduler(#[from] SchedulerError),
+    /// A checkpoint could not be written, read or applied.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
     /// A file could not be written or read.
     #[error("{path}: {message}")]
     Io {

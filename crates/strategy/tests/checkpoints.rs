@@ -1,0 +1,238 @@
+//! Checkpoints through the whole loop: the resume law (N epochs equal k epochs,
+//! stop, resume to N, bit for bit), the checkpoint hook's files and bookkeeping,
+//! `load_from`, and PyTorch's names and layout in the file.
+#![cfg(all(feature = "cpu", not(target_family = "wasm")))]
+
+use std::path::{Path, PathBuf};
+
+use playground_strategy::checkpoint::files::{find_latest_checkpoint, read_checkpoint};
+use playground_strategy::config::{ExperimentConfig, Registries, Resume};
+use playground_strategy::device::DeviceChoice;
+use playground_strategy::runner::{Runner, RunnerOptions};
+use playground_strategy::strategy::Strategy;
+
+fn preset(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../public/configs")
+        .join(name)
+}
+
+fn load(path: &Path, options: &[&str]) -> ExperimentConfig {
+    let opts: Vec<String> = options.iter().map(|s| s.to_string()).collect();
+    ExperimentConfig::load(path, &opts, &Registries::default()).expect("config loads")
+}
+
+fn runner(cfg: ExperimentConfig, work_dir: &Path) -> Runner {
+    pollster::block_on(Runner::from_config(
+        cfg,
+        RunnerOptions {
+            device: DeviceChoice::Cpu,
+            work_dir: Some(work_dir.to_path_buf()),
+            ..RunnerOptions::default()
+        },
+    ))
+    .expect("runner builds")
+}
+
+/// Everything the law compares: weights, optimizer state, and the losses logged
+/// from `from_iter` on (bits).
+fn fingerprint(r: &Runner, from_iter: i64) -> (Vec<(String, Vec<u32>)>, String, Vec<(i64, u64)>) {
+    pollster::block_on(async {
+        let w = r
+            .strategy
+            .model_state_dict()
+            .await
+            .expect("weights")
+            .into_iter()
+            .map(|t| (t.name, t.values.iter().map(|v| v.to_bits()).collect()))
+            .collect();
+        let o = serde_json::to_string(&r.strategy.optim_state_dict().await.expect("optim"))
+            .expect("json");
+        let l = r
+            .hub
+            .history("train/loss")
+            .iter()
+            .filter(|(i, _)| *i > from_iter)
+            .map(|(i, v)| (*i, v.to_bits()))
+            .collect();
+        (w, o, l)
+    })
+}
+
+fn law(cfg_opts: &[&str], preset_name: &str, resume_file: &str, resume_iter: i64) {
+    let full_dir = tempfile::tempdir().expect("tempdir");
+    let mut full = runner(load(&preset(preset_name), cfg_opts), full_dir.path());
+    pollster::block_on(full.train()).expect("full run");
+
+    // The same config, stopped after the checkpoint: train_iter until it exists.
+    let part_dir = tempfile::tempdir().expect("tempdir");
+    let mut part = runner(load(&preset(preset_name), cfg_opts), part_dir.path());
+    while part.hub.iter < resume_iter {
+        pollster::block_on(part.train_iter()).expect("partial run");
+    }
+    let ck_path = part_dir.path().join(resume_file);
+    assert!(ck_path.is_file(), "{} was saved", ck_path.display());
+    drop(part);
+
+    let mut cfg = load(&preset(preset_name), cfg_opts);
+    cfg.resume = Resume::Latest;
+    let mut resumed = runner(cfg, part_dir.path());
+    let used = resumed.load_or_resume().expect("resumes");
+    assert_eq!(used.as_deref(), Some(ck_path.as_path()));
+    assert_eq!(resumed.hub.iter, resume_iter);
+    pollster::block_on(resumed.train()).expect("resumed run");
+
+    let (wf, of, lf) = fingerprint(&full, resume_iter);
+    let (wr, or, lr) = fingerprint(&resumed, resume_iter);
+    assert!(!lf.is_empty());
+    assert_eq!(lf, lr, "losses after the resume point");
+    assert_eq!(wf, wr, "final weights");
+    assert_eq!(of, or, "final optimizer state");
+}
+
+#[test]
+fn resuming_an_epoch_based_run_is_bit_identical() {
+    law(
+        &[
+            "train_cfg.max_epochs=4",
+            "default_hooks.checkpoint.interval=2",
+            "model.dropout=0.1",
+        ],
+        "spiral_mlp.toml",
+        "epoch_2.safetensors",
+        50,
+    );
+}
+
+#[test]
+fn resuming_an_iteration_based_run_with_accumulation_is_bit_identical() {
+    // 40 iterations, windows of 3 updates, a checkpoint every 9 (a window boundary:
+    // MMEngine keeps no partial gradient sum in a checkpoint, nor do we).
+    law(
+        &[
+            "train_cfg={by_epoch=false,max_iters=40,val_interval=20}",
+            "optim_wrapper.accumulative_counts=3",
+            "default_hooks.checkpoint={type='CheckpointHook',by_epoch=false,interval=9}",
+        ],
+        "spiral_mlp.toml",
+        "iter_18.safetensors",
+        18,
+    );
+}
+
+#[test]
+fn the_checkpoint_hook_writes_files_and_last_checkpoint_and_keeps_a_few() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut r = runner(
+        load(
+            &preset("spiral_mlp.toml"),
+            &[
+                "train_cfg.max_epochs=5",
+                "default_hooks.checkpoint.interval=1",
+                "default_hooks.checkpoint.max_keep_ckpts=2",
+            ],
+        ),
+        dir.path(),
+    );
+    pollster::block_on(r.train()).expect("trains");
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("work dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".safetensors"))
+        .collect();
+    files.sort();
+    assert_eq!(files, ["epoch_4.safetensors", "epoch_5.safetensors"]);
+    let latest = find_latest_checkpoint(dir.path()).expect("last_checkpoint");
+    assert_eq!(latest, dir.path().join("epoch_5.safetensors"));
+    let raw = std::fs::read_to_string(dir.path().join("last_checkpoint")).expect("pointer");
+    assert!(!raw.ends_with('\n'), "no trailing newline, as MMEngine");
+    let ck = read_checkpoint(&latest).expect("reads");
+    assert_eq!((ck.epoch(), ck.iter()), (5, 125));
+    assert_eq!(ck.meta["seed"], 42);
+    assert!(ck.meta["cfg"]["model"]["type"] == "MLP");
+    // PyTorch's names and layout: nn.Linear(2, 32).weight is [32, 2].
+    let w = ck
+        .state_dict
+        .iter()
+        .find(|t| t.name == "layers.0.weight")
+        .expect("weight");
+    assert_eq!(w.shape, vec![32, 2]);
+    assert!(ck.optimizer.is_some() && ck.param_schedulers.is_some() && ck.message_hub.is_some());
+    // No temporary files left behind.
+    assert!(std::fs::read_dir(dir.path()).expect("dir").all(|e| {
+        !e.expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".tmp")
+    }));
+}
+
+#[test]
+fn load_from_takes_weights_only_and_resume_true_without_a_pointer_starts_fresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = runner(
+        load(
+            &preset("spiral_mlp.toml"),
+            &[
+                "train_cfg.max_epochs=2",
+                "default_hooks.checkpoint.interval=1",
+            ],
+        ),
+        dir.path(),
+    );
+    pollster::block_on(a.train()).expect("trains");
+    let ck = dir.path().join("epoch_2.safetensors");
+
+    let other = tempfile::tempdir().expect("tempdir");
+    let mut cfg = load(&preset("spiral_mlp.toml"), &["train_cfg.max_epochs=2"]);
+    cfg.load_from = Some(ck.to_string_lossy().into_owned());
+    let mut b = runner(cfg, other.path());
+    b.load_or_resume().expect("loads");
+    assert_eq!(b.hub.iter, 0, "load_from does not resume the loop");
+    let (wa, _, _) = fingerprint(&a, 0);
+    let (wb, _, _) = fingerprint(&b, 0);
+    assert_eq!(wa, wb, "the weights are the checkpoint's");
+
+    let mut cfg = load(&preset("spiral_mlp.toml"), &["train_cfg.max_epochs=1"]);
+    cfg.resume = Resume::Latest;
+    let mut c = runner(cfg, other.path());
+    assert_eq!(c.load_or_resume().expect("nothing to resume"), None);
+}
+
+#[test]
+fn a_checkpoint_that_does_not_fit_the_model_is_refused_by_strict_loading() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = runner(
+        load(
+            &preset("spiral_mlp.toml"),
+            &[
+                "train_cfg.max_epochs=1",
+                "default_hooks.checkpoint.interval=1",
+            ],
+        ),
+        dir.path(),
+    );
+    pollster::block_on(a.train()).expect("trains");
+    let ck = read_checkpoint(&dir.path().join("epoch_1.safetensors")).expect("reads");
+    let mut b = runner(
+        load(&preset("spiral_mlp.toml"), &["model.hidden_sizes=[8]"]),
+        tempfile::tempdir().expect("tempdir").path(),
+    );
+    let before = fingerprint(&b, 0).0;
+    let err = b
+        .strategy
+        .load_checkpoint(
+            ck,
+            true,
+            &playground_strategy::checkpoint::default_revise_keys(),
+            None,
+        )
+        .expect_err("does not fit");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("layers.0.weight") && msg.contains("unexpected key `layers.2.weight`"),
+        "{msg}"
+    );
+    assert_eq!(fingerprint(&b, 0).0, before, "nothing changed");
+}
