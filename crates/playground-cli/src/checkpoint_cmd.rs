@@ -138,11 +138,14 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
 /// Arguments of `convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// A playground checkpoint (`.safetensors`).
+    /// A PyTorch `.pth`/`.pt` (state dict or MMEngine checkpoint): written as a
+    /// playground checkpoint (weights only). A playground checkpoint (`.safetensors`):
+    /// its weights written as plain safetensors for PyTorch.
     pub input: PathBuf,
-    /// The plain safetensors weights to write (PyTorch names and layout).
+    /// The file to write.
     pub output: PathBuf,
-    /// Key rewrites, `REGEX=REPLACEMENT`, applied in order (Python `re.sub` syntax).
+    /// Key rewrites, `REGEX=REPLACEMENT`, applied in order (Python `re.sub` syntax;
+    /// default for `.pth` input: `^module.=`, MMEngine's).
     #[arg(long, num_args = 1.., value_name = "REGEX=REPL")]
     pub revise_keys: Vec<String>,
 }
@@ -154,13 +157,7 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default();
-    if ext == "pth" || ext == "pt" {
-        bail!(
-            "{}: importing PyTorch pickles is not in this build yet; export the state dict with `safetensors.torch.save_file` and convert that",
-            args.input.display()
-        );
-    }
-    let pairs: Vec<(String, String)> = args
+    let mut pairs: Vec<(String, String)> = args
         .revise_keys
         .iter()
         .map(|r| {
@@ -169,6 +166,26 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
                 .with_context(|| format!("--revise-keys `{r}`: expected REGEX=REPLACEMENT"))
         })
         .collect::<Result<_>>()?;
+    if ext == "pth" || ext == "pt" {
+        if pairs.is_empty() {
+            pairs = playground_strategy::checkpoint::default_revise_keys();
+        }
+        let ck = playground_strategy::checkpoint::pytorch::import_pytorch(&args.input, &pairs)?;
+        write_atomic(&args.output, &ck.to_bytes()?)?;
+        println!(
+            "imported {} tensors from {} into the playground checkpoint {}",
+            ck.state_dict.len(),
+            args.input.display(),
+            args.output.display()
+        );
+        return Ok(());
+    }
+    if ext != "safetensors" {
+        bail!(
+            "{}: expected a .pth/.pt PyTorch file or a .safetensors playground checkpoint",
+            args.input.display()
+        );
+    }
     let revise = ReviseKeys::new(&pairs)?;
     let ck = read_checkpoint(&args.input)?;
     let owned: Vec<(String, Vec<usize>, Vec<u8>)> = ck

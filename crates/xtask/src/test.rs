@@ -42,6 +42,14 @@ fn native(ctx: &Context) -> Result<()> {
     exec(
         ctx.command("cargo")
             .args(["test", "--locked", "--no-fail-fast"]),
+    )?;
+    eprintln!("xtask: [native] PyTorch interop: Python's safetensors + numpy read our files");
+    let python = tools::ensure_python(ctx)?;
+    exec(
+        ctx.command("cargo")
+            .args(["test", "--locked", "--test", "cli_pytorch"])
+            .args(["--", "--ignored"])
+            .env("PLAYGROUND_PYTHON", python),
     )
 }
 

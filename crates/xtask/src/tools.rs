@@ -43,6 +43,58 @@ const TRUNK: CargoTool = CargoTool {
     locked: true,
 };
 
+/// The Python packages the interop tests read our files with (exact versions).
+const PYTHON_PACKAGES: &[(&str, &str)] = &[("safetensors", "0.8.0"), ("numpy", "2.4.6")];
+
+/// A Python virtual environment in the cache directory with `safetensors` and `numpy`
+/// (from PyPI), made once; returns its interpreter.
+pub fn ensure_python(ctx: &Context) -> Result<std::path::PathBuf> {
+    let venv = ctx.target_dir.join("python-venv");
+    let python = venv.join("bin").join("python");
+    let want = PYTHON_PACKAGES
+        .iter()
+        .map(|(_, v)| *v)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let probe = |python: &std::path::Path| {
+        Command::new(python)
+            .args([
+                "-c",
+                "import safetensors, numpy; print(safetensors.__version__, numpy.__version__)",
+            ])
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    if probe(&python).as_deref() == Some(want.as_str()) {
+        eprintln!("xtask: Python venv with safetensors and numpy ({want}): present");
+        return Ok(python);
+    }
+    eprintln!(
+        "xtask: making a Python venv with safetensors and numpy in {}",
+        venv.display()
+    );
+    if !python.exists() {
+        exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .context("python3 -m venv (on Debian: apt-get install python3-venv)")?;
+    }
+    let pins: Vec<String> = PYTHON_PACKAGES
+        .iter()
+        .map(|(p, v)| format!("{p}=={v}"))
+        .collect();
+    exec(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(&pins),
+    )?;
+    match probe(&python) {
+        Some(v) if v == want => Ok(python),
+        other => bail!("the venv's safetensors/numpy are {other:?}, not {want}"),
+    }
+}
+
 /// Debian packages for the browser tests and the native wgpu tests.
 const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers"];
 

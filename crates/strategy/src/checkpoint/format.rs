@@ -30,9 +30,13 @@ fn optimizer_key(wrapper: Option<&str>, param: &str, buffer: &str) -> String {
     }
 }
 
-/// CRC-32 over everything a reader relies on: the metadata (but the CRC itself), every
-/// tensor's name, dtype and shape, and the data bytes.
-fn digest(metadata: &HashMap<String, String>, st: &SafeTensors<'_>, data: &[u8]) -> u32 {
+/// CRC-32 over everything a reader relies on: the metadata (but the CRC itself), and
+/// every tensor's name, dtype, shape and bytes, tensors in name order (so it can be
+/// computed before serialising, in one pass).
+fn digest<'a>(
+    metadata: &HashMap<String, String>,
+    tensors: impl IntoIterator<Item = (&'a str, String, &'a [usize], &'a [u8])>,
+) -> u32 {
     let mut h = crc32fast::Hasher::new();
     let mut keys: Vec<&String> = metadata.keys().filter(|k| *k != "crc32").collect();
     keys.sort();
@@ -42,15 +46,23 @@ fn digest(metadata: &HashMap<String, String>, st: &SafeTensors<'_>, data: &[u8])
         h.update(metadata[k].as_bytes());
         h.update(b"\n");
     }
-    let mut names = st.names();
-    names.sort();
-    for n in names {
-        if let Ok(v) = st.tensor(n) {
-            h.update(format!("{n}:{:?}:{:?}\n", v.dtype(), v.shape()).as_bytes());
-        }
+    let mut tensors: Vec<_> = tensors.into_iter().collect();
+    tensors.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, dtype, shape, bytes) in tensors {
+        h.update(format!("{name}:{dtype}:{shape:?}\n").as_bytes());
+        h.update(bytes);
     }
-    h.update(data);
     h.finalize()
+}
+
+fn digest_file(metadata: &HashMap<String, String>, st: &SafeTensors<'_>) -> u32 {
+    let views: Vec<(String, TensorView<'_>)> = st.tensors();
+    digest(
+        metadata,
+        views
+            .iter()
+            .map(|(n, v)| (n.as_str(), format!("{:?}", v.dtype()), v.shape(), v.data())),
+    )
 }
 
 pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
@@ -97,8 +109,6 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
                 .map_err(|e| CheckpointError::Malformed(format!("tensor `{k}`: {e}")))
         })
         .collect::<Result<_, _>>()?;
-    // The CRC covers the serialised layout: serialise once without it, compute it,
-    // serialise again with it (the data section does not move).
     let mut metadata: HashMap<String, String> = HashMap::new();
     metadata.insert("format".into(), FORMAT.into());
     metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
@@ -115,14 +125,17 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
     if !ck.extra.is_empty() {
         metadata.insert("extra".into(), Value::Object(ck.extra.clone()).to_string());
     }
-    metadata.insert("crc32".into(), "00000000".into());
-    let first = safetensors::serialize(views.clone(), Some(metadata.clone()))
-        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
-    let (n, _) = SafeTensors::read_metadata(&first)
-        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
-    let st =
-        SafeTensors::deserialize(&first).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
-    let crc = digest(&metadata, &st, &first[8 + n..]);
+    let crc = digest(
+        &metadata,
+        owned.iter().map(|(k, shape, bytes)| {
+            (
+                k.as_str(),
+                format!("{:?}", Dtype::F32),
+                shape.as_slice(),
+                bytes.as_slice(),
+            )
+        }),
+    );
     metadata.insert("crc32".into(), format!("{crc:08x}"));
     safetensors::serialize(views, Some(metadata))
         .map_err(|e| CheckpointError::Malformed(e.to_string()))
@@ -172,7 +185,7 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     }
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| CheckpointError::Malformed(format!("{e:?} (is this a safetensors file?)")))?;
-    let (n, header) = SafeTensors::read_metadata(bytes)
+    let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| CheckpointError::Malformed(format!("{e:?}")))?;
     let metadata = header
         .metadata()
@@ -202,7 +215,7 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         .get("crc32")
         .and_then(|c| u32::from_str_radix(c, 16).ok())
         .ok_or_else(|| CheckpointError::NotOurs("no readable `crc32`".into()))?;
-    let found = digest(&metadata, &st, &bytes[8 + n..]);
+    let found = digest_file(&metadata, &st);
     if found != expected {
         return Err(CheckpointError::Corrupt { found, expected });
     }
@@ -291,10 +304,6 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
 }
 
 #[cfg(test)]
-pub(super) fn digest_for_tests(
-    metadata: &HashMap<String, String>,
-    st: &SafeTensors<'_>,
-    data: &[u8],
-) -> u32 {
-    digest(metadata, st, data)
+pub(super) fn digest_for_tests(metadata: &HashMap<String, String>, st: &SafeTensors<'_>) -> u32 {
+    digest_file(metadata, st)
 }

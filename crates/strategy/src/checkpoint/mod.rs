@@ -30,6 +30,8 @@ mod error;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
 mod format;
+#[cfg(not(target_family = "wasm"))]
+pub mod pytorch;
 mod revise;
 
 use serde_json::{Map, Value};

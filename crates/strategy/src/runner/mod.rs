@@ -821,7 +821,8 @@ impl Runner {
     /// MMEngine's `load_or_resume` from the config's `resume` and `load_from`:
     /// `resume = true` takes `work_dir/last_checkpoint` (nothing there: start fresh,
     /// with a log line), a path resumes from it; otherwise `load_from` loads weights
-    /// only. Returns the checkpoint used, if any.
+    /// only (a playground checkpoint, or a PyTorch `.pth`/`.pt` state dict or MMEngine
+    /// checkpoint). Returns the checkpoint used, if any.
     #[cfg(not(target_family = "wasm"))]
     pub fn load_or_resume(&mut self) -> Result<Option<PathBuf>, RunError> {
         use crate::checkpoint::files::{find_latest_checkpoint, read_checkpoint};
@@ -848,7 +849,16 @@ impl Runner {
         }
         if let Some(p) = self.cfg.load_from.clone() {
             let path = PathBuf::from(p);
-            let ck = read_checkpoint(&path)?;
+            let is_pytorch = path.extension().is_some_and(|e| e == "pth" || e == "pt");
+            let ck = if is_pytorch {
+                // Keys are revised on import (default: strip `^module.`).
+                crate::checkpoint::pytorch::import_pytorch(
+                    &path,
+                    &crate::checkpoint::default_revise_keys(),
+                )?
+            } else {
+                read_checkpoint(&path)?
+            };
             self.strategy.load_checkpoint(
                 ck,
                 false,
