@@ -236,3 +236,53 @@ fn a_checkpoint_that_does_not_fit_the_model_is_refused_by_strict_loading() {
     );
     assert_eq!(fingerprint(&b, 0).0, before, "nothing changed");
 }
+
+#[test]
+fn the_strategy_saves_and_loads_files_with_extra_keys_and_callbacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = runner(
+        load(&preset("spiral_mlp.toml"), &["train_cfg.max_epochs=1"]),
+        dir.path(),
+    );
+    pollster::block_on(a.train()).expect("trains");
+    let path = dir.path().join("manual.safetensors");
+    let mut extra = serde_json::Map::new();
+    extra.insert("note".into(), serde_json::json!("by hand"));
+    let tag = |ck: &mut playground_strategy::checkpoint::Checkpoint| {
+        ck.meta.insert("tagged".into(), serde_json::json!(true));
+    };
+    pollster::block_on(
+        a.strategy
+            .save_checkpoint(&path, false, false, extra, Some(&tag)),
+    )
+    .expect("saves");
+    let ck = read_checkpoint(&path).expect("reads");
+    assert_eq!(ck.extra["note"], "by hand");
+    assert_eq!(ck.meta["tagged"], true);
+    assert!(
+        ck.optimizer.is_none() && ck.param_schedulers.is_none(),
+        "not asked for"
+    );
+
+    // Loaded into a fresh model with keys rewritten on the way in.
+    let mut b = runner(
+        load(&preset("spiral_mlp.toml"), &[]),
+        tempfile::tempdir().expect("tempdir").path(),
+    );
+    let rename = |ck: &mut playground_strategy::checkpoint::Checkpoint| {
+        for t in &mut ck.state_dict {
+            t.name = format!("model.{}", t.name);
+        }
+    };
+    let (_, report) = b
+        .strategy
+        .load_checkpoint_file(
+            &path,
+            true,
+            &[("^model\\.".to_string(), String::new())],
+            Some(&rename),
+        )
+        .expect("callback adds a prefix, revise_keys strips it");
+    assert!(report.is_exact());
+    assert_eq!(fingerprint(&a, 0).0, fingerprint(&b, 0).0);
+}

@@ -687,6 +687,49 @@ impl SingleDeviceStrategy {
     }
 }
 
+#[cfg(not(target_family = "wasm"))]
+impl SingleDeviceStrategy {
+    /// MMEngine's `save_checkpoint(filename, save_optimizer, save_param_scheduler,
+    /// extra_ckpt, callback)`: [`checkpoint`](Self::checkpoint) written to `filename`
+    /// atomically (temp file, fsync, rename).
+    pub async fn save_checkpoint(
+        &self,
+        filename: &std::path::Path,
+        save_optimizer: bool,
+        save_param_scheduler: bool,
+        extra_ckpt: serde_json::Map<String, Value>,
+        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
+    ) -> Result<(), RunError> {
+        let ck = self
+            .checkpoint(save_optimizer, save_param_scheduler, extra_ckpt, callback)
+            .await?;
+        crate::checkpoint::files::write_checkpoint(filename, &ck)?;
+        Ok(())
+    }
+
+    /// MMEngine's `load_checkpoint(filename, strict, revise_keys, callback)` from a
+    /// file: a playground checkpoint, or a PyTorch `.pth`/`.pt` (weights only). The
+    /// weights go to this strategy's device (MMEngine's `map_location` has nothing to
+    /// choose here).
+    pub fn load_checkpoint_file(
+        &mut self,
+        filename: &std::path::Path,
+        strict: bool,
+        revise_keys: &[(String, String)],
+        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
+    ) -> Result<(crate::checkpoint::Checkpoint, StateDictReport), RunError> {
+        let is_pytorch = filename
+            .extension()
+            .is_some_and(|e| e == "pth" || e == "pt");
+        let ck = if is_pytorch {
+            crate::checkpoint::pytorch::import_pytorch(filename, &[])?
+        } else {
+            crate::checkpoint::files::read_checkpoint(filename)?
+        };
+        self.load_checkpoint(ck, strict, revise_keys, callback)
+    }
+}
+
 /// Reads a flattened tensor back to the host asynchronously.
 pub async fn read_f32(t: burn::tensor::Tensor<1>, device: &str) -> Result<Vec<f32>, RunError> {
     let failed = |message: String| {
