@@ -158,6 +158,87 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .expect("screenshot");
     set_editor(c, &text).await;
     wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.001).await;
+
+    // Training in the page (WebGPU through SwiftShader here): three epochs of the
+    // spiral preset, 75 iterations, with the live loss chart and the decision boundary.
+    let short = text.replacen("max_epochs = 100\n", "max_epochs = 3\n", 1);
+    assert_ne!(short, text);
+    set_editor(c, &short).await;
+    c.find(Locator::Css("[data-testid=train-button]"))
+        .await
+        .expect("train button")
+        .click()
+        .await
+        .expect("click");
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    let (iter, loss) = loop {
+        let chart = c
+            .find(Locator::Css("[data-testid=loss-chart]"))
+            .await
+            .expect("loss chart");
+        let iter = attr(&chart, "data-iter").await;
+        let loss = attr(&chart, "data-last-loss").await;
+        if iter == "75" {
+            break (iter, loss);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training stuck at iteration {iter}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let loss: f64 = loss.parse().expect("a loss value");
+    assert!(
+        loss.is_finite() && loss > 0.0 && loss < 0.8,
+        "last loss {loss} at {iter}"
+    );
+    let cells = c
+        .find_all(Locator::Css("[data-testid=decision-boundary] rect"))
+        .await
+        .expect("boundary cells");
+    assert_eq!(cells.len(), 32 * 32);
+    let status = c
+        .find(Locator::Css("[data-testid=train-status]"))
+        .await
+        .expect("status")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        status.contains("iter 75/75") && status.contains("finished"),
+        "{status}"
+    );
+    browser
+        .screenshot(&output_dir().join("web_smoke_trained.png"))
+        .await
+        .expect("screenshot");
+
+    // Uploading garbage shows an error and leaves the trained session as it was.
+    let garbage = std::env::temp_dir().join("playground_not_a_checkpoint.safetensors");
+    std::fs::write(&garbage, b"this is not a checkpoint").expect("write");
+    c.find(Locator::Css("[data-testid=checkpoint-upload]"))
+        .await
+        .expect("upload input")
+        .send_keys(&garbage.to_string_lossy())
+        .await
+        .expect("file chosen");
+    let err = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[data-testid=train-error]"))
+        .await
+        .expect("the error appears");
+    let msg = err.text().await.expect("text");
+    assert!(msg.contains("not a readable checkpoint"), "{msg}");
+    let chart = c
+        .find(Locator::Css("[data-testid=loss-chart]"))
+        .await
+        .expect("loss chart");
+    assert_eq!(attr(&chart, "data-iter").await, "75", "the session is kept");
+    browser
+        .screenshot(&output_dir().join("web_smoke_bad_upload.png"))
+        .await
+        .expect("screenshot");
     browser.close().await.expect("browser closes");
 }
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::components::config_panel::ConfigPanel;
 use crate::components::env_panel::EnvPanel;
 use crate::components::schedule_panel::SchedulePanel;
+use crate::components::train_panel::TrainPanel;
 use crate::presets::PRESETS;
 
 /// The whole page: the experiment's config, its schedule, the environment.
@@ -22,6 +23,7 @@ pub fn App() -> impl IntoView {
             <ConfigPanel text=text />
             <div class="side">
                 <SchedulePanel text=text />
+                <TrainPanel text=text />
                 <EnvPanel />
             </div>
         </main>

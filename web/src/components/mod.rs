@@ -3,3 +3,4 @@
 pub mod config_panel;
 pub mod env_panel;
 pub mod schedule_panel;
+pub mod train_panel;
