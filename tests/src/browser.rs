@@ -15,6 +15,7 @@ pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
     _profile: tempfile::TempDir,
+    downloads: tempfile::TempDir,
 }
 
 fn free_port() -> Result<u16> {
@@ -57,10 +58,17 @@ impl Browser {
             .spawn()
             .with_context(|| format!("starting {driver_bin} (apt-get install chromium-driver)"))?;
         let profile = tempfile::tempdir()?;
+        let downloads = tempfile::tempdir()?;
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({ "args": chromium_args(profile.path()) }),
+            serde_json::json!({
+                "args": chromium_args(profile.path()),
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -82,7 +90,13 @@ impl Browser {
             driver,
             client,
             _profile: profile,
+            downloads,
         })
+    }
+
+    /// The folder the browser saves downloads to.
+    pub fn downloads(&self) -> &std::path::Path {
+        self.downloads.path()
     }
 
     /// Ends the browser session.

@@ -239,7 +239,112 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .screenshot(&output_dir().join("web_smoke_bad_upload.png"))
         .await
         .expect("screenshot");
+
+    // Download the page's checkpoint and read it natively (what `playground-cli
+    // inspect` reads).
+    c.find(Locator::Css("[data-testid=checkpoint-download]"))
+        .await
+        .expect("download button")
+        .click()
+        .await
+        .expect("click");
+    let file = browser.downloads().join("playground_iter_75.safetensors");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !file.is_file() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no download in {}",
+            browser.downloads().display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ck = playground_strategy::checkpoint::files::read_checkpoint(&file)
+        .expect("the browser's checkpoint reads natively");
+    assert_eq!(ck.iter(), 75);
+    assert!(ck.optimizer.is_some() && ck.param_schedulers.is_some());
+    assert_eq!(ck.state_dict[0].name, "layers.0.weight");
+    assert_eq!(ck.state_dict[0].shape, vec![32, 2]);
+
+    // Upload a checkpoint made natively after 50 iterations: the page resumes there
+    // and trains on to the end.
+    let native = native_checkpoint(&short, 50);
+    c.find(Locator::Css("[data-testid=checkpoint-upload]"))
+        .await
+        .expect("upload input")
+        .send_keys(&native.to_string_lossy())
+        .await
+        .expect("file chosen");
+    wait_for_number(c, "[data-testid=loss-chart]", "data-iter", 50.0).await;
+    c.find(Locator::Css("[data-testid=train-button]"))
+        .await
+        .expect("train button")
+        .click()
+        .await
+        .expect("click");
+    wait_for_number_within(c, "[data-testid=loss-chart]", "data-iter", 75.0, 600).await;
     browser.close().await.expect("browser closes");
+}
+
+/// Trains `config` natively on the CPU backend for `iters` iterations and writes a
+/// checkpoint; returns its path.
+fn native_checkpoint(config: &str, iters: i64) -> PathBuf {
+    use playground_strategy::config::{ExperimentConfig, Registries};
+    use playground_strategy::device::DeviceChoice;
+    use playground_strategy::runner::{Runner, RunnerOptions};
+
+    let cfg = ExperimentConfig::from_text(config, &Registries::default()).expect("parses");
+    let dir = std::env::temp_dir().join(format!("playground_native_ck_{}", std::process::id()));
+    let path = dir.join(format!("native_iter_{iters}.safetensors"));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pollster::block_on(async {
+                let mut r = Runner::from_config(
+                    cfg,
+                    RunnerOptions {
+                        device: DeviceChoice::Cpu,
+                        work_dir: Some(dir.clone()),
+                        ..RunnerOptions::default()
+                    },
+                )
+                .await
+                .expect("native runner");
+                while r.hub.iter < iters {
+                    r.train_iter().await.expect("trains");
+                }
+                r.save_checkpoint(&path).await.expect("saves");
+            })
+        });
+    });
+    path
+}
+
+/// [`wait_for_number`] with a longer limit (seconds).
+async fn wait_for_number_within(
+    c: &fantoccini::Client,
+    css: &str,
+    name: &str,
+    want: f64,
+    secs: u64,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = match c.find(Locator::Css(css)).await {
+            Ok(el) => el.attr(name).await.ok().flatten(),
+            Err(_) => None,
+        };
+        if got
+            .as_deref()
+            .and_then(|g| g.parse::<f64>().ok())
+            .is_some_and(|g| (g - want).abs() < 1e-12)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} {name} is {got:?}, expected {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn attr(el: &fantoccini::elements::Element, name: &str) -> String {
