@@ -282,7 +282,48 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("click");
     wait_for_number_within(c, "[data-testid=loss-chart]", "data-iter", 75.0, 600).await;
+
+    // The edited config survives a reload (localStorage)...
+    c.refresh().await.expect("reloads");
+    assert_eq!(editor_text(c).await, short, "the edit was kept");
+    // ...and travels in a share link (the URL fragment), with nothing stored.
+    c.find(Locator::Css("[data-testid=share-button]"))
+        .await
+        .expect("share button")
+        .click()
+        .await
+        .expect("click");
+    let link = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=share-link]"))
+        .await
+        .expect("the link appears")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(link.contains("#cfg="), "{link}");
+    c.execute("localStorage.clear();", vec![])
+        .await
+        .expect("cleared");
+    c.goto("about:blank").await.expect("leaves");
+    c.goto(&link).await.expect("opens the link");
+    assert_eq!(editor_text(c).await, short, "the link carries the config");
     browser.close().await.expect("browser closes");
+}
+
+/// The config editor's text once the app has mounted.
+async fn editor_text(c: &fantoccini::Client) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-testid=config-editor]"))
+        .await
+        .expect("config editor")
+        .prop("value")
+        .await
+        .expect("editor value")
+        .unwrap_or_default()
 }
 
 /// Trains `config` natively on the CPU backend for `iters` iterations and writes a

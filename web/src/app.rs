@@ -12,8 +12,12 @@ use crate::presets::PRESETS;
 #[component]
 pub fn App() -> impl IntoView {
     // The config text is the one piece of state the panels share: the editor writes
-    // it, the schedule preview reads it.
-    let text = RwSignal::new(PRESETS[0].text.to_string());
+    // it, the schedule preview and the trainer read it. It starts from a shared link,
+    // else from the last visit, else from the first preset, and every edit is kept.
+    let text = RwSignal::new(
+        crate::persist::initial_text().unwrap_or_else(|| PRESETS[0].text.to_string()),
+    );
+    Effect::new(move |_| crate::persist::save_text(&text.get()));
     view! {
         <header class="top">
             <h1>"Strategy Playground"</h1>

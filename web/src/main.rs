@@ -2,6 +2,7 @@
 
 mod app;
 mod components;
+mod persist;
 mod presets;
 
 fn main() {

@@ -10,7 +10,12 @@ pub fn ConfigPanel(
     /// The config text, shared with the schedule preview.
     text: RwSignal<String>,
 ) -> impl IntoView {
-    let (selected, set_selected) = signal(0usize);
+    let (selected, set_selected) = signal(
+        crate::persist::initial_preset()
+            .filter(|i| *i < PRESETS.len())
+            .unwrap_or(0),
+    );
+    let shared = RwSignal::new(String::new());
     view! {
         <section class="panel" aria-labelledby="config-title">
             <h2 id="config-title">"Experiment"</h2>
@@ -24,6 +29,7 @@ pub fn ConfigPanel(
                             && let Some(p) = PRESETS.get(i)
                         {
                             set_selected.set(i);
+                            crate::persist::save_preset(i);
                             text.set(p.text.to_string());
                         }
                     }
@@ -31,11 +37,37 @@ pub fn ConfigPanel(
                     {PRESETS
                         .iter()
                         .enumerate()
-                        .map(|(i, p)| view! { <option value=i.to_string()>{p.label}</option> })
+                        .map(|(i, p)| {
+                            view! {
+                                <option value=i.to_string() selected=move || selected.get() == i>
+                                    {p.label}
+                                </option>
+                            }
+                        })
                         .collect_view()}
                 </select>
                 <span class="muted">{move || PRESETS.get(selected.get()).map_or("", |p| p.file)}</span>
+                <button
+                    class="share"
+                    data-testid="share-button"
+                    title="Put the config into the page's address to share it"
+                    on:click=move |_| shared.set(crate::persist::share(&text.get_untracked()).unwrap_or_default())
+                >
+                    "Share link"
+                </button>
             </p>
+            {move || {
+                let link = shared.get();
+                (!link.is_empty())
+                    .then(|| {
+                        view! {
+                            <p class="muted share-link">
+                                "Link to this config (also in the address bar): "
+                                <input data-testid="share-link" readonly prop:value=link.clone() />
+                            </p>
+                        }
+                    })
+            }}
             <textarea
                 data-testid="config-editor"
                 aria-label="Config (TOML or JSON, MMEngine keys)"
