@@ -125,6 +125,37 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .expect("attribute read")
         .unwrap_or_default();
     assert!(points.split(' ').count() > 100, "{points}");
+    // The warm-up and the cosine phase are marked; hovering reads the values out.
+    let phases = c
+        .find_all(Locator::Css("[data-testid=schedule-chart] g.phase"))
+        .await
+        .expect("phase marks");
+    assert_eq!(phases.len(), 2, "LinearLR and CosineAnnealingLR");
+    {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+        let chart = c
+            .find(Locator::Css("[data-testid=schedule-chart]"))
+            .await
+            .expect("chart");
+        let moves = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: chart,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        c.perform_actions(moves).await.expect("the pointer moves");
+        let hover = c
+            .find(Locator::Css("[data-testid=schedule-hover]"))
+            .await
+            .expect("readout")
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            hover.starts_with("iteration 12") && hover.contains("lr "),
+            "{hover}"
+        );
+    }
 
     // Editing the lr redraws the curve.
     let doubled = text.replacen("lr = 0.01\n", "lr = 0.02\n", 1);

@@ -115,8 +115,72 @@ fn Chart(curves: Curves) -> impl IntoView {
             view! { <span style=format!("color: {}", colors[k % colors.len()])>{format!("— {name}lr  ┄ {name}momentum")}</span> }
         })
         .collect_view();
+    // Phase boundaries: where each scheduler's window starts and ends (warm-up, main).
+    let n = curves.iterations.max(1);
+    let x_of = move |i: usize| PAD + (WIDTH - 2.0 * PAD) * i as f64 / (n.max(2) - 1) as f64;
+    let phases = curves
+        .series
+        .first()
+        .map(|s| s.phases.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.param_name == "lr")
+        .map(|p| {
+            let (x0, x1) = (x_of(p.start.min(n - 1)), x_of(p.end.min(n).saturating_sub(1)));
+            view! {
+                <g class="phase">
+                    <title>{format!("{} ({}): iterations {}–{}", p.scheduler, p.param_name, p.start, p.end)}</title>
+                    <line x1=format!("{x0:.1}") x2=format!("{x0:.1}") y1="0" y2=HEIGHT.to_string() />
+                    <line x1=format!("{x1:.1}") x2=format!("{x1:.1}") y1="0" y2=HEIGHT.to_string() />
+                    <text x=format!("{:.1}", x0 + 3.0) y="14">{p.scheduler.clone()}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    // Hover: the iteration under the pointer and every curve's value there.
+    let hover = RwSignal::new(None::<usize>);
+    let series = curves.series.clone();
+    let readout = move || {
+        hover.get().map(|i| {
+            let parts: Vec<String> = series
+                .iter()
+                .map(|s| {
+                    let name = s
+                        .optimizer
+                        .clone()
+                        .map_or_else(String::new, |n| format!("{n} "));
+                    let m = s
+                        .momentum
+                        .as_ref()
+                        .and_then(|m| m.get(i))
+                        .map_or(String::new(), |v| format!(", {name}momentum {v:.4}"));
+                    format!(
+                        "{name}lr {:.4e}{m}",
+                        s.lr.get(i).copied().unwrap_or(f64::NAN)
+                    )
+                })
+                .collect();
+            format!("iteration {i}: {}", parts.join(" · "))
+        })
+    };
+    let on_move = move |ev: leptos::ev::PointerEvent| {
+        use wasm_bindgen::JsCast;
+        let width = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .map_or(0, |e| e.client_width());
+        if width > 0 {
+            let frac =
+                ((f64::from(ev.offset_x()) / f64::from(width)) * WIDTH - PAD) / (WIDTH - 2.0 * PAD);
+            hover.set(Some(
+                ((frac.clamp(0.0, 1.0)) * (n - 1) as f64).round() as usize
+            ));
+        }
+    };
     view! {
         <svg
+            on:pointermove=on_move
+            on:pointerleave=move |_| hover.set(None)
             class="chart"
             data-testid="schedule-chart"
             data-iterations=curves.iterations.to_string()
@@ -127,8 +191,14 @@ fn Chart(curves: Curves) -> impl IntoView {
             aria-label="Learning rate and momentum over the run"
         >
             <rect x="0" y="0" width=WIDTH.to_string() height=HEIGHT.to_string() class="frame" />
+            {phases}
             {lines}
+            {move || hover.get().map(|i| {
+                let x = x_of(i);
+                view! { <line class="cursor" x1=format!("{x:.1}") x2=format!("{x:.1}") y1="0" y2=HEIGHT.to_string() /> }
+            })}
         </svg>
+        <p class="muted hover" data-testid="schedule-hover">{readout}</p>
         <p class="muted legend">
             {legend}
             <br />
