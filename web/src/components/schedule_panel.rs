@@ -125,14 +125,15 @@ fn Chart(curves: Curves) -> impl IntoView {
         .unwrap_or_default()
         .into_iter()
         .filter(|p| p.param_name == "lr")
-        .map(|p| {
+        .enumerate()
+        .map(|(k, p)| {
             let (x0, x1) = (x_of(p.start.min(n - 1)), x_of(p.end.min(n).saturating_sub(1)));
             view! {
                 <g class="phase">
                     <title>{format!("{} ({}): iterations {}–{}", p.scheduler, p.param_name, p.start, p.end)}</title>
                     <line x1=format!("{x0:.1}") x2=format!("{x0:.1}") y1="0" y2=HEIGHT.to_string() />
                     <line x1=format!("{x1:.1}") x2=format!("{x1:.1}") y1="0" y2=HEIGHT.to_string() />
-                    <text x=format!("{:.1}", x0 + 3.0) y="14">{p.scheduler.clone()}</text>
+                    <text x=format!("{:.1}", x0 + 3.0) y=(14 + 13 * k).to_string()>{p.scheduler.clone()}</text>
                 </g>
             }
         })

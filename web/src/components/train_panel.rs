@@ -123,8 +123,8 @@ async fn boundary(r: &Runner) -> Option<Boundary> {
     })
 }
 
-fn polyline(values: &[(i64, f64)], max_x: i64, top: f64) -> String {
-    if values.is_empty() || top <= 0.0 {
+fn polyline(values: &[(i64, f64)], max_x: i64, bottom: f64, top: f64) -> String {
+    if values.is_empty() || top <= bottom {
         return String::new();
     }
     let step = values.len().div_ceil(480).max(1);
@@ -133,7 +133,7 @@ fn polyline(values: &[(i64, f64)], max_x: i64, top: f64) -> String {
         .step_by(step)
         .map(|(i, v)| {
             let x = 4.0 + (W - 8.0) * (*i as f64) / (max_x.max(1) as f64);
-            let y = H - 4.0 - (H - 8.0) * (v / top).clamp(0.0, 1.0);
+            let y = H - 4.0 - (H - 8.0) * ((v - bottom) / (top - bottom)).clamp(0.0, 1.0);
             format!("{x:.1},{y:.1}")
         })
         .collect::<Vec<_>>()
@@ -457,7 +457,9 @@ pub fn TrainPanel(
             <h3>"Loss"</h3>
             {move || {
                 let s = snap.get();
-                let top = s.losses.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+                // Scaled to the losses seen, so a slow fall is visible.
+                let top = s.losses.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
+                let bottom = s.losses.iter().map(|(_, v)| *v).fold(f64::MAX, f64::min).min(top - 1e-6);
                 let last = s.losses.last().map(|(_, v)| *v);
                 view! {
                     <svg class="chart" data-testid="loss-chart" viewBox=format!("0 0 {W} {H}")
@@ -465,7 +467,7 @@ pub fn TrainPanel(
                         data-last-loss=last.map_or(String::new(), |v| v.to_string())
                         role="img" aria-label="training loss">
                         <rect class="frame" x="0" y="0" width=W height=H />
-                        <polyline class="loss" stroke="#c2410c" points=polyline(&s.losses, s.max_iters, top) />
+                        <polyline class="loss" stroke="#c2410c" points=polyline(&s.losses, s.max_iters, bottom, top) />
                     </svg>
                 }
             }}
@@ -478,7 +480,7 @@ pub fn TrainPanel(
                         data-last-acc=last.map_or(String::new(), |v| v.to_string())
                         role="img" aria-label="validation accuracy">
                         <rect class="frame" x="0" y="0" width=W height=H />
-                        <polyline class="acc" stroke="#15803d" points=polyline(&s.accuracy, s.max_iters, 100.0) />
+                        <polyline class="acc" stroke="#15803d" points=polyline(&s.accuracy, s.max_iters, 0.0, 100.0) />
                     </svg>
                 }
             }}
