@@ -190,6 +190,24 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     set_editor(c, &text).await;
     wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.001).await;
 
+    // The form's lr knob writes into the text (comments kept) and the chart follows.
+    c.execute(
+        "const i = document.querySelector('[data-testid=knob-lr]');\
+         i.value = '0.03'; i.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )
+    .await
+    .expect("the knob takes the value");
+    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.003).await;
+    let edited = editor_text(c).await;
+    assert!(edited.contains("lr = 0.03"), "{edited}");
+    assert!(
+        edited.contains("# Linear warm-up over the first 50 iterations"),
+        "comments kept"
+    );
+    set_editor(c, &text).await;
+    wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.001).await;
+
     // Training in the page (WebGPU through SwiftShader here): three epochs of the
     // spiral preset, 75 iterations, with the live loss chart and the decision boundary.
     let short = text.replacen("max_epochs = 100\n", "max_epochs = 3\n", 1);

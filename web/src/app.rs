@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::components::config_panel::ConfigPanel;
 use crate::components::env_panel::EnvPanel;
+use crate::components::knobs::Knobs;
 use crate::components::schedule_panel::SchedulePanel;
 use crate::components::train_panel::TrainPanel;
 use crate::presets::PRESETS;
@@ -24,7 +25,10 @@ pub fn App() -> impl IntoView {
             <p>"MMEngine's training Strategy, in your browser"</p>
         </header>
         <main>
-            <ConfigPanel text=text />
+            <div class="side">
+                <ConfigPanel text=text />
+                <Knobs text=text />
+            </div>
             <div class="side">
                 <SchedulePanel text=text />
                 <TrainPanel text=text />

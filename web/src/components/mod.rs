@@ -2,5 +2,6 @@
 
 pub mod config_panel;
 pub mod env_panel;
+pub mod knobs;
 pub mod schedule_panel;
 pub mod train_panel;
