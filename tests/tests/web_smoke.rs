@@ -408,7 +408,8 @@ fn native_checkpoint(config: &str, iters: i64) -> PathBuf {
     path
 }
 
-/// [`wait_for_number`] with a longer limit (seconds).
+/// Waits up to `secs` seconds until the attribute `name` of the element at `css` holds
+/// `want` (within 1e-12).
 async fn wait_for_number_within(
     c: &fantoccini::Client,
     css: &str,
@@ -455,25 +456,8 @@ async fn set_editor(c: &fantoccini::Client, text: &str) {
     .expect("the editor takes the text");
 }
 
-/// Waits until the attribute `name` of the element at `css` holds `want` (within 1e-12).
+/// Waits (up to 30 s) until the attribute `name` of the element at `css` holds `want`
+/// (within 1e-12).
 async fn wait_for_number(c: &fantoccini::Client, css: &str, name: &str, want: f64) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = match c.find(Locator::Css(css)).await {
-            Ok(el) => el.attr(name).await.ok().flatten(),
-            Err(_) => None,
-        };
-        if got
-            .as_deref()
-            .and_then(|g| g.parse::<f64>().ok())
-            .is_some_and(|g| (g - want).abs() < 1e-12)
-        {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{css} {name} is {got:?}, expected {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_number_within(c, css, name, want, 30).await;
 }

@@ -3,36 +3,14 @@
 //! `load_from`, and PyTorch's names and layout in the file.
 #![cfg(all(feature = "cpu", not(target_family = "wasm")))]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use playground_strategy::checkpoint::files::{find_latest_checkpoint, read_checkpoint};
-use playground_strategy::config::{ExperimentConfig, Registries, Resume};
-use playground_strategy::device::DeviceChoice;
-use playground_strategy::runner::{Runner, RunnerOptions};
+use playground_strategy::config::Resume;
+use playground_strategy::runner::Runner;
 use playground_strategy::strategy::Strategy;
 
-fn preset(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/configs")
-        .join(name)
-}
-
-fn load(path: &Path, options: &[&str]) -> ExperimentConfig {
-    let opts: Vec<String> = options.iter().map(|s| s.to_string()).collect();
-    ExperimentConfig::load(path, &opts, &Registries::default()).expect("config loads")
-}
-
-fn runner(cfg: ExperimentConfig, work_dir: &Path) -> Runner {
-    pollster::block_on(Runner::from_config(
-        cfg,
-        RunnerOptions {
-            device: DeviceChoice::Cpu,
-            work_dir: Some(work_dir.to_path_buf()),
-            ..RunnerOptions::default()
-        },
-    ))
-    .expect("runner builds")
-}
+use common::runs::{load, preset, runner};
 
 /// Everything the law compares: weights, optimizer state, and the losses logged
 /// from `from_iter` on (bits).

@@ -3,40 +3,14 @@
 //! the iteration-based loop, accumulation and two optimizers work.
 #![cfg(all(feature = "cpu", not(target_family = "wasm")))]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::{Runner, RunnerOptions};
 use playground_strategy::strategy::Strategy;
 
-fn preset(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/configs")
-        .join(name)
-}
-
-fn load(path: &Path, options: &[&str]) -> ExperimentConfig {
-    let opts: Vec<String> = options.iter().map(|s| s.to_string()).collect();
-    ExperimentConfig::load(path, &opts, &Registries::default()).expect("config loads")
-}
-
-fn run(cfg: ExperimentConfig, work_dir: &Path) -> Runner {
-    pollster::block_on(async {
-        let mut runner = Runner::from_config(
-            cfg,
-            RunnerOptions {
-                device: DeviceChoice::Cpu,
-                work_dir: Some(work_dir.to_path_buf()),
-                ..RunnerOptions::default()
-            },
-        )
-        .await
-        .expect("runner builds");
-        runner.train().await.expect("trains");
-        runner
-    })
-}
+use common::runs::{load, preset, run};
 
 #[test]
 fn spiral_preset_reaches_97_percent() {

@@ -1,6 +1,11 @@
 //! The reference data shared by the tests (`../shared/reference`, read, never copied).
 
+#![allow(dead_code)] // each test binary uses a part
+
 use std::path::PathBuf;
+
+#[cfg(all(feature = "cpu", not(target_family = "wasm")))]
+pub mod runs;
 
 /// The reference folder: `$PLAYGROUND_REFERENCE_DIR`, or `shared/reference` beside the clone.
 pub fn reference_dir() -> PathBuf {
