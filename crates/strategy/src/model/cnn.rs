@@ -13,8 +13,8 @@ use rand::rngs::StdRng;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::mlp::cross_entropy;
-use super::{LossTensors, Model, StepContext, init, parse_cfg};
+use super::mlp::classifier_step;
+use super::{LossTensors, Model, StepContext, check_dropout, init, parse_cfg};
 use crate::config::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::optim::wrapper_dict::OptimWrapperDict;
@@ -103,13 +103,8 @@ impl Model for DigitsCnn {
         optim: &mut OptimWrapperDict,
         ctx: &mut StepContext,
     ) -> (Self, LossTensors) {
-        let loss = cross_entropy(
-            self.forward(batch.inputs.clone(), Some(&mut ctx.rng)),
-            batch,
-        );
-        let logged = loss.clone().detach();
-        let model = optim.update_params(loss, self);
-        (model, vec![("loss".to_string(), logged)])
+        let logits = self.forward(batch.inputs.clone(), Some(&mut ctx.rng));
+        classifier_step(self, logits, batch, optim)
     }
 
     fn val_step(&self, batch: &Batch, _ctx: &mut StepContext) -> Tensor<2> {
@@ -142,10 +137,6 @@ pub fn parse(
     if cfg.hidden == 0 {
         return Err(path.key("hidden").error("expected a positive width, got 0"));
     }
-    if !(0.0..1.0).contains(&cfg.dropout) {
-        return Err(path
-            .key("dropout")
-            .error(format!("expected 0 <= dropout < 1, got {}", cfg.dropout)));
-    }
+    check_dropout(cfg.dropout, &path.key("dropout"))?;
     Ok(move |device: &Device, rng: &mut StdRng| DigitsCnn::new(&cfg, device, rng))
 }

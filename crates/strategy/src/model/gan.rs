@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::activation::Activation;
 use super::mlp::{Mlp, MlpCfg};
-use super::{LossTensors, Model, StepContext, parse_cfg};
+use super::{LossTensors, Model, StepContext, check_widths, parse_cfg};
 use crate::config::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::optim::config::OptimWrapperConfig;
@@ -192,11 +192,6 @@ pub fn parse(
             .key("latent_dim")
             .error("expected a positive size, got 0"));
     }
-    if let Some(i) = cfg.hidden_sizes.iter().position(|&h| h == 0) {
-        return Err(path
-            .key("hidden_sizes")
-            .index(i)
-            .error("expected a positive layer width, got 0"));
-    }
+    check_widths(&cfg.hidden_sizes, &path.key("hidden_sizes"))?;
     Ok(move |device: &Device, rng: &mut StdRng| Gan2d::new(&cfg, device, rng))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::activation::Activation;
-use super::{LossTensors, Model, StepContext, init, parse_cfg};
+use super::{LossTensors, Model, StepContext, check_dropout, check_widths, init, parse_cfg};
 use crate::config::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::optim::wrapper_dict::OptimWrapperDict;
@@ -87,6 +87,20 @@ pub fn cross_entropy(logits: Tensor<2>, batch: &Batch) -> Tensor<1> {
     CrossEntropyLoss::new(None, &logits.device()).forward(logits, batch.targets.clone())
 }
 
+/// A classifier's training step: the cross-entropy of `logits` (computed by `model`)
+/// and one `update_params` through `optim`; logs `loss`.
+pub fn classifier_step<M: burn::module::Module>(
+    model: M,
+    logits: Tensor<2>,
+    batch: &Batch,
+    optim: &mut OptimWrapperDict,
+) -> (M, LossTensors) {
+    let loss = cross_entropy(logits, batch);
+    let logged = loss.clone().detach();
+    let model = optim.update_params(loss, model);
+    (model, vec![("loss".to_string(), logged)])
+}
+
 impl Model for Mlp {
     fn train_step(
         self,
@@ -94,13 +108,8 @@ impl Model for Mlp {
         optim: &mut OptimWrapperDict,
         ctx: &mut StepContext,
     ) -> (Self, LossTensors) {
-        let loss = cross_entropy(
-            self.forward(batch.inputs.clone(), Some(&mut ctx.rng)),
-            batch,
-        );
-        let logged = loss.clone().detach();
-        let model = optim.update_params(loss, self);
-        (model, vec![("loss".to_string(), logged)])
+        let logits = self.forward(batch.inputs.clone(), Some(&mut ctx.rng));
+        classifier_step(self, logits, batch, optim)
     }
 
     fn val_step(&self, batch: &Batch, _ctx: &mut StepContext) -> Tensor<2> {
@@ -129,16 +138,7 @@ pub fn parse(
             cfg.num_classes
         )));
     }
-    if let Some(i) = cfg.hidden_sizes.iter().position(|&h| h == 0) {
-        return Err(path
-            .key("hidden_sizes")
-            .index(i)
-            .error("expected a positive layer width, got 0"));
-    }
-    if !(0.0..1.0).contains(&cfg.dropout) {
-        return Err(path
-            .key("dropout")
-            .error(format!("expected 0 <= dropout < 1, got {}", cfg.dropout)));
-    }
+    check_widths(&cfg.hidden_sizes, &path.key("hidden_sizes"))?;
+    check_dropout(cfg.dropout, &path.key("dropout"))?;
     Ok(move |device: &Device, rng: &mut StdRng| Mlp::new(&cfg, device, rng))
 }

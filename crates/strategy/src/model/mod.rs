@@ -249,3 +249,22 @@ pub(crate) fn parse_cfg<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ConfigError> {
     crate::config::from_value(&Value::Object(dict.clone()), path)
 }
+
+/// Refuses a zero layer width, naming its index (`model.hidden_sizes[1]`).
+pub(crate) fn check_widths(widths: &[usize], path: &KeyPath) -> Result<(), ConfigError> {
+    match widths.iter().position(|&w| w == 0) {
+        Some(i) => Err(path
+            .index(i)
+            .error("expected a positive layer width, got 0")),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a dropout probability outside `[0, 1)`.
+pub(crate) fn check_dropout(p: f64, path: &KeyPath) -> Result<(), ConfigError> {
+    if (0.0..1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(path.error(format!("expected 0 <= dropout < 1, got {p}")))
+    }
+}
