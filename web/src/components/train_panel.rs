@@ -17,6 +17,7 @@ use playground_strategy::checkpoint::Checkpoint;
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::{Runner, RunnerOptions};
+use playground_strategy::strategy::Strategy;
 use wasm_bindgen::JsCast;
 
 /// Iterations per chunk between yields to the browser.
@@ -375,28 +376,13 @@ pub fn TrainPanel(
                 let Some(mut r) = cell.borrow_mut().take() else {
                     return;
                 };
-                // Check the fit first so a checkpoint of another model changes nothing.
-                let fits = r
+                // Strict loading first: a checkpoint of another model is refused with
+                // every misfit named, and nothing changes.
+                let result = r
                     .strategy
-                    .model
-                    .as_ref()
-                    .map(|m| {
-                        let names: Vec<(String, Vec<usize>)> = m
-                            .state_tensors()
-                            .into_iter()
-                            .map(|(n, s, _)| (n, s))
-                            .collect();
-                        names.len() == ck.state_dict.len()
-                            && names.iter().all(|(n, s)| {
-                                ck.state_dict.iter().any(|t| &t.name == n && &t.shape == s)
-                            })
-                    })
-                    .unwrap_or(false);
-                let result = if fits {
-                    r.resume(ck, true, true).map_err(|e| e.to_string())
-                } else {
-                    Err("the checkpoint does not fit this model (different layers or shapes); nothing was changed".into())
-                };
+                    .load_model_state_dict(&ck.state_dict, true)
+                    .and_then(|_| r.resume(ck, true, true))
+                    .map_err(|e| e.to_string());
                 snap.set(snapshot(&r));
                 bound.set(boundary(&r).await);
                 *cell.borrow_mut() = Some(r);
