@@ -18,6 +18,7 @@ use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::DeviceChoice;
+use playground_strategy::model::Model;
 use playground_strategy::model::gan::{Gan2d, bce_with_logits, gaussian_noise};
 use playground_strategy::model::mlp::cross_entropy;
 use playground_strategy::optim::algorithm::{ParamState, update};
@@ -179,60 +180,57 @@ fn classifier(name: &str) -> (f64, f64) {
         ),
         _ => unreachable!("one optimizer"),
     };
-    let group = spec.initial_group();
     let model_cfg = cfg.model.expect("model");
     let kind = model_cfg["type"].as_str().unwrap_or_default().to_string();
     let mut rng = StdRng::seed_from_u64(0);
-    let mut state = HashMap::new();
-    let mut step = 0usize;
-    let mut order = loader.epoch_order(0);
     match kind.as_str() {
         "MLP" => {
             let cfg: playground_strategy::model::mlp::MlpCfg =
                 serde_json::from_value(model_cfg).expect("mlp");
-            let mut model = playground_strategy::model::mlp::Mlp::new(&cfg, &device, &mut rng);
-            measure(name, move |n| {
-                let t = Instant::now();
-                for _ in 0..n {
-                    let i = step % loader.len();
-                    if i == 0 {
-                        order = loader.epoch_order(step as u64);
-                    }
-                    let batch = loader.batch(&order, i, &device);
-                    let loss = cross_entropy(model.forward(batch.inputs.clone(), None), &batch);
-                    if step % 10 == 9 {
-                        let _ = loss.clone().into_scalar::<f32>();
-                    }
-                    model = bare_step(model.clone(), loss, &spec, &group, max_norm, &mut state);
-                    step += 1;
-                }
-                t.elapsed().as_secs_f64() / n as f64
-            })
+            let model = playground_strategy::model::mlp::Mlp::new(&cfg, &device, &mut rng);
+            bare_classifier(name, model, loader, device, spec, max_norm)
         }
         _ => {
             let cfg: playground_strategy::model::cnn::DigitsCnnCfg =
                 serde_json::from_value(model_cfg).expect("cnn");
-            let mut model =
-                playground_strategy::model::cnn::DigitsCnn::new(&cfg, &device, &mut rng);
-            measure(name, move |n| {
-                let t = Instant::now();
-                for _ in 0..n {
-                    let i = step % loader.len();
-                    if i == 0 {
-                        order = loader.epoch_order(step as u64);
-                    }
-                    let batch = loader.batch(&order, i, &device);
-                    let loss = cross_entropy(model.forward(batch.inputs.clone(), None), &batch);
-                    if step % 10 == 9 {
-                        let _ = loss.clone().into_scalar::<f32>();
-                    }
-                    model = bare_step(model.clone(), loss, &spec, &group, max_norm, &mut state);
-                    step += 1;
-                }
-                t.elapsed().as_secs_f64() / n as f64
-            })
+            let model = playground_strategy::model::cnn::DigitsCnn::new(&cfg, &device, &mut rng);
+            bare_classifier(name, model, loader, device, spec, max_norm)
         }
     }
+}
+
+/// The bare loop for a classifier (its training forward is `predict` without dropout,
+/// as the presets use none), measured against the strategy on preset `name`.
+fn bare_classifier<M: Model>(
+    name: &str,
+    mut model: M,
+    loader: playground_strategy::data::loader::DataLoader,
+    device: burn::tensor::Device,
+    spec: OptimizerSpec,
+    max_norm: Option<f64>,
+) -> (f64, f64) {
+    let group = spec.initial_group();
+    let mut state = HashMap::new();
+    let mut step = 0usize;
+    let mut order = loader.epoch_order(0);
+    measure(name, move |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            let i = step % loader.len();
+            if i == 0 {
+                order = loader.epoch_order(step as u64);
+            }
+            let batch = loader.batch(&order, i, &device);
+            let logits = model.predict(batch.inputs.clone()).expect("a classifier");
+            let loss = cross_entropy(logits, &batch);
+            if step % 10 == 9 {
+                let _ = loss.clone().into_scalar::<f32>();
+            }
+            model = bare_step(model.clone(), loss, &spec, &group, max_norm, &mut state);
+            step += 1;
+        }
+        t.elapsed().as_secs_f64() / n as f64
+    })
 }
 
 fn gan() -> (f64, f64) {
