@@ -264,3 +264,33 @@ fn the_strategy_saves_and_loads_files_with_extra_keys_and_callbacks() {
     assert!(report.is_exact());
     assert_eq!(fingerprint(&a, 0).0, fingerprint(&b, 0).0);
 }
+
+#[test]
+fn a_run_told_not_to_write_files_saves_no_periodic_checkpoint() {
+    use playground_strategy::device::DeviceChoice;
+    use playground_strategy::runner::RunnerOptions;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut r = pollster::block_on(Runner::from_config(
+        load(
+            &preset("spiral_mlp.toml"),
+            &[
+                "train_cfg.max_epochs=2",
+                "default_hooks.checkpoint.interval=1",
+            ],
+        ),
+        RunnerOptions {
+            device: DeviceChoice::Cpu,
+            work_dir: Some(dir.path().to_path_buf()),
+            write_files: false,
+            ..RunnerOptions::default()
+        },
+    ))
+    .expect("runner builds");
+    pollster::block_on(r.train()).expect("trains");
+    assert!(r.saved.is_empty());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "wrote {left:?}");
+}

@@ -53,7 +53,8 @@ pub struct RunnerOptions {
     pub work_dir: Option<PathBuf>,
     /// The experiment name (`<name>_<timestamp>`).
     pub experiment_name: Option<String>,
-    /// Write the log files (off in the browser).
+    /// Write the log files and the periodic checkpoints (off in the browser; off to
+    /// train without touching the disk).
     pub write_files: bool,
     /// Extra log sinks (terminal, charts).
     pub sinks: Vec<Box<dyn LogSink>>,
@@ -117,6 +118,7 @@ pub struct Runner {
     pub checkpoints: Option<CheckpointPolicy>,
     /// Paths of the checkpoints this run wrote, in order.
     pub saved: Vec<PathBuf>,
+    write_files: bool,
 }
 
 fn loader_cfg(
@@ -373,6 +375,7 @@ impl Runner {
             last_val: BTreeMap::new(),
             checkpoints,
             saved: Vec::new(),
+            write_files: opts.write_files,
         })
     }
 
@@ -773,11 +776,12 @@ impl Runner {
     }
 
     /// Saves a periodic checkpoint into the work dir, updates `last_checkpoint` and
-    /// deletes those beyond `max_keep_ckpts` (natively; the browser keeps none).
+    /// deletes those beyond `max_keep_ckpts` (natively, when the run writes files; the
+    /// browser keeps none).
     async fn save_periodic(&mut self, name: &str) -> Result<(), RunError> {
         #[cfg(not(target_family = "wasm"))]
         {
-            let Some(policy) = self.checkpoints.clone() else {
+            let Some(policy) = self.checkpoints.clone().filter(|_| self.write_files) else {
                 return Ok(());
             };
             let path = self.strategy.work_dir.join(name);
