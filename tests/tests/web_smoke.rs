@@ -176,6 +176,20 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("the error panel appears");
     assert_eq!(attr(&error, "data-path").await, "train_cfg.max_epochs");
+    // The editor marks the line the key path points to.
+    let inline = c
+        .find(Locator::Css("[data-testid=editor-error]"))
+        .await
+        .expect("the error under the editor");
+    assert_eq!(attr(&inline, "data-line").await, "5");
+    let marked = c
+        .find(Locator::Css(".gutter .ln.bad"))
+        .await
+        .expect("a marked line")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(marked, "5");
     assert!(
         error
             .text()
@@ -213,12 +227,36 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     let short = text.replacen("max_epochs = 100\n", "max_epochs = 3\n", 1);
     assert_ne!(short, text);
     set_editor(c, &short).await;
-    c.find(Locator::Css("[data-testid=train-button]"))
+    click(c, "train-button").await;
+    // Long tasks on the page's thread while it trains: the worker keeps them short.
+    // Watched from the first iteration on: SwiftShader compiles WebGPU's shaders in
+    // the GPU process, and while it does (seconds, once) the page's thread waits on it
+    // too; on a hardware adapter that takes milliseconds.
+    wait_for_at_least(c, "[data-testid=loss-chart]", "data-iter", 1.0).await;
+    c.execute(
+        "window.__long = []; new PerformanceObserver(l => l.getEntries()\
+         .forEach(e => window.__long.push(e.duration))).observe({ type: 'longtask' });",
+        vec![],
+    )
+    .await
+    .expect("observer installed");
+    // Pause stops the worker after the iteration in flight; Train goes on from there.
+    wait_for_at_least(c, "[data-testid=loss-chart]", "data-iter", 10.0).await;
+    click(c, "pause-button").await;
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=pause-button][disabled]"))
         .await
-        .expect("train button")
-        .click()
-        .await
-        .expect("click");
+        .expect("training pauses");
+    let paused = number(c, "[data-testid=loss-chart]", "data-iter").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        number(c, "[data-testid=loss-chart]", "data-iter").await,
+        paused,
+        "nothing trains while paused"
+    );
+    assert!(paused < 75.0, "paused at {paused}");
+    click(c, "train-button").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
     let (iter, loss) = loop {
         let chart = c
@@ -256,6 +294,31 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     assert!(
         status.contains("iter 75/75") && status.contains("finished"),
         "{status}"
+    );
+    assert!(status.contains("in a Web Worker"), "{status}");
+    let lr = c
+        .find(Locator::Css("[data-testid=lr-chart]"))
+        .await
+        .expect("lr chart");
+    let lr: f64 = attr(&lr, "data-last-lr")
+        .await
+        .parse()
+        .expect("the lr applied");
+    assert!(lr > 0.0 && lr < 0.01, "lr {lr}");
+    let long: Vec<f64> = serde_json::from_value(
+        c.execute("return window.__long;", vec![])
+            .await
+            .expect("long tasks read"),
+    )
+    .expect("durations");
+    let longest = long.iter().copied().fold(0.0, f64::max);
+    eprintln!(
+        "web_smoke: {} long tasks on the page's thread while training, longest {longest:.0} ms",
+        long.len()
+    );
+    assert!(
+        longest < 1000.0,
+        "the page froze for {longest:.0} ms while training"
     );
     browser
         .screenshot(&output_dir().join("web_smoke_trained.png"))
@@ -443,6 +506,53 @@ async fn attr(el: &fantoccini::elements::Element, name: &str) -> String {
         .await
         .expect("attribute read")
         .unwrap_or_default()
+}
+
+/// Clicks the element with `data-testid` `testid`.
+async fn click(c: &fantoccini::Client, testid: &str) {
+    c.find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("{testid}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {testid}: {e}"));
+}
+
+/// The attribute `name` of the element at `css`, as a number (NaN when absent).
+async fn number(c: &fantoccini::Client, css: &str, name: &str) -> f64 {
+    match c.find(Locator::Css(css)).await {
+        Ok(el) => attr(&el, name).await.parse().unwrap_or(f64::NAN),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// What the training panel says (status and error), for failure messages.
+async fn train_panel_text(c: &fantoccini::Client) -> String {
+    let mut out = String::new();
+    for id in ["train-status", "train-error"] {
+        if let Ok(el) = c.find(Locator::Css(&format!("[data-testid={id}]"))).await {
+            out += &format!("{id}: {}\n", el.text().await.unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// Waits (up to 5 minutes) until the attribute `name` of `css` is at least `least`.
+async fn wait_for_at_least(c: &fantoccini::Client, css: &str, name: &str, least: f64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let got = number(c, css, name).await;
+        if got >= least {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "{css} {name} is {got}, expected at least {least}\n{}",
+                train_panel_text(c).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Replaces the editor's text the way typing does (an `input` event).

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::components::config_panel::ConfigPanel;
 use crate::components::env_panel::EnvPanel;
 use crate::components::knobs::Knobs;
-use crate::components::schedule_panel::SchedulePanel;
+use crate::components::schedule_panel::{SchedulePanel, curves_of};
 use crate::components::train_panel::TrainPanel;
 use crate::presets::PRESETS;
 
@@ -19,6 +19,8 @@ pub fn App() -> impl IntoView {
         crate::persist::initial_text().unwrap_or_else(|| PRESETS[0].text.to_string()),
     );
     Effect::new(move |_| crate::persist::save_text(&text.get()));
+    // Parsed and simulated once per edit: the chart draws it, the editor marks its error.
+    let result = Memo::new(move |_| text.with(|t| curves_of(t)));
     view! {
         <header class="top">
             <h1>"Strategy Playground"</h1>
@@ -26,11 +28,11 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <div class="side">
-                <ConfigPanel text=text />
+                <ConfigPanel text=text result=result />
                 <Knobs text=text />
             </div>
             <div class="side">
-                <SchedulePanel text=text />
+                <SchedulePanel result=result />
                 <TrainPanel text=text />
                 <EnvPanel />
             </div>

@@ -1,11 +1,5 @@
-//! The Strategy Playground web app (Leptos CSR). `main` only mounts the app.
-
-mod app;
-mod components;
-mod persist;
-mod presets;
+//! The web app's binary (what trunk builds): see the library for everything.
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    playground_web::start();
 }

@@ -3,11 +3,13 @@
 //! - `serve`: build the web app with trunk and serve it on http://127.0.0.1:8080.
 //! - `test`: every test: native (with wgpu on a real Vulkan adapter), the strategy
 //!   crate's wasm tests in headless Chromium, and the web app's browser smoke test.
+//! - `bench`: benchmarks that need their own builds (the release web bundle's budgets).
 //! - `setup`: only install what the other tasks need.
 //!
 //! Every task first installs what is missing, idempotently and without downloading
 //! anything from outside the package registries (crates.io, Debian).
 
+mod bench;
 mod context;
 mod serve;
 mod test;
@@ -39,6 +41,12 @@ enum Task {
         #[arg(long, value_delimiter = ',')]
         only: Vec<test::Stage>,
     },
+    /// Run the benchmarks (measurements and ratios; nothing fails on a timing).
+    Bench {
+        /// Only these groups (web); all when omitted.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<bench::Stage>,
+    },
     /// Install the toolchain pieces and system packages the other tasks use.
     Setup,
 }
@@ -48,6 +56,7 @@ fn main() -> ExitCode {
     let result = context::Context::new().and_then(|ctx| match cli.task {
         Task::Serve { port } => serve::run(&ctx, port),
         Task::Test { only } => test::run(&ctx, &only),
+        Task::Bench { only } => bench::run(&ctx, &only),
         Task::Setup => tools::ensure_all(&ctx),
     });
     match result {

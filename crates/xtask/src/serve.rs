@@ -20,6 +20,24 @@ pub fn build_web(ctx: &Context) -> Result<PathBuf> {
     Ok(dist)
 }
 
+/// Builds the shipped bundle (`wasm-release`: optimised for size) and returns its folder.
+pub fn build_web_release(ctx: &Context) -> Result<PathBuf> {
+    tools::ensure_web_tools(ctx)?;
+    let dist = ctx.target_dir.join("web-dist-release");
+    exec(
+        ctx.command("trunk")
+            .args([
+                "build",
+                "--release",
+                "--cargo-profile",
+                "wasm-release",
+                "--dist",
+            ])
+            .arg(&dist),
+    )?;
+    Ok(dist)
+}
+
 /// Builds, serves and rebuilds on change until interrupted.
 pub fn run(ctx: &Context, port: u16) -> Result<()> {
     tools::ensure_web_tools(ctx)?;

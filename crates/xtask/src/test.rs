@@ -12,7 +12,8 @@ pub enum Stage {
     /// `cargo fmt --check` and `cargo test`: unit and integration tests, including the
     /// wgpu tests on a real Vulkan adapter (lavapipe without a GPU).
     Native,
-    /// `wasm-pack test`: the strategy crate in headless Chromium, CPU and WebGPU.
+    /// `wasm-pack test`: the strategy crate and the web app's worker session and
+    /// components in headless Chromium, CPU and WebGPU.
     Wasm,
     /// trunk builds the web app; a WebDriver test loads it in headless Chromium.
     Web,
@@ -67,15 +68,21 @@ fn wasm(ctx: &Context) -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
-    eprintln!("xtask: [wasm] the strategy crate's tests in headless Chromium (CPU and WebGPU)");
-    exec(ctx.command("wasm-pack").args([
-        "test",
-        "--headless",
-        "--chrome",
-        "--mode",
-        "no-install",
-        "crates/strategy",
-    ]))
+    for (what, dir) in [
+        ("the strategy crate's tests", "crates/strategy"),
+        ("the web app's worker session and components", "web"),
+    ] {
+        eprintln!("xtask: [wasm] {what} in headless Chromium (CPU and WebGPU)");
+        exec(ctx.command("wasm-pack").args([
+            "test",
+            "--headless",
+            "--chrome",
+            "--mode",
+            "no-install",
+            dir,
+        ]))?;
+    }
+    Ok(())
 }
 
 /// The smoke test runs with the same package selection as the native stage (the

@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use toml_edit::{DocumentMut, Item, value};
 
+use super::schedulers::SchedulerList;
+
 /// Where each knob lives in an MMEngine config.
 const LR: &[&str] = &["optim_wrapper", "optimizer", "lr"];
 const OPTIMIZER: &[&str] = &["optim_wrapper", "optimizer", "type"];
@@ -172,6 +174,7 @@ pub fn Knobs(
                 {field("batch size", BATCH, "int", "knob-batch")}
                 {field("epochs", EPOCHS, "int", "knob-epochs")}
             </div>
+            <SchedulerList text=text />
         </section>
     }
 }

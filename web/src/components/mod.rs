@@ -4,4 +4,5 @@ pub mod config_panel;
 pub mod env_panel;
 pub mod knobs;
 pub mod schedule_panel;
+pub mod schedulers;
 pub mod train_panel;

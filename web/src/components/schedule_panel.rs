@@ -12,7 +12,7 @@ const PAD: f64 = 8.0;
 const MAX_POINTS: usize = 640;
 
 /// Parses and simulates `text` (the web app's one call into the schedulers).
-fn curves_of(text: &str) -> Result<Curves, ConfigError> {
+pub fn curves_of(text: &str) -> Result<Curves, ConfigError> {
     let cfg = ExperimentConfig::from_text(text, &Registries::default())?;
     simulate(&cfg, None)
 }
@@ -39,10 +39,9 @@ fn polyline(values: &[f64], top: f64) -> String {
 /// The preview panel.
 #[component]
 pub fn SchedulePanel(
-    /// The config text being edited.
-    text: RwSignal<String>,
+    /// The config text, parsed and simulated (shared with the editor's error marks).
+    result: Memo<Result<Curves, ConfigError>>,
 ) -> impl IntoView {
-    let result = Memo::new(move |_| curves_of(&text.get()));
     view! {
         <section class="panel" aria-labelledby="schedule-title">
             <h2 id="schedule-title">"Schedule"</h2>

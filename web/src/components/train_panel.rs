@@ -1,45 +1,20 @@
-//! Training in the browser: play, pause, step, reset; live loss and validation-accuracy
-//! charts; the decision boundary of a 2-D classifier over its training points; checkpoint
-//! download and upload. Everything is computed by the strategy crate's `Runner`; this
-//! component only drives it and shows what it reports.
+//! Training in the browser: play, pause, step, reset; live charts of the loss, the
+//! validation accuracy and the lr applied; the decision boundary of a 2-D classifier
+//! over its training and validation points; checkpoint download and upload.
 //!
-//! The loop runs on the page's thread in chunks of a few iterations, yielding to the
-//! browser between chunks (a timer tick) so the page stays responsive; while a chunk
-//! runs the runner is taken out of its cell, so no handler can touch it mid-step.
+//! The strategy crate's `Runner` trains in a Web Worker (see [`crate::worker`]), so
+//! the page never freezes; this component sends it requests and shows what it reports.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use burn::tensor::{Tensor, TensorData};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use playground_strategy::checkpoint::Checkpoint;
-use playground_strategy::config::{ExperimentConfig, Registries};
-use playground_strategy::device::DeviceChoice;
-use playground_strategy::runner::{Runner, RunnerOptions};
-use playground_strategy::strategy::Strategy;
 use wasm_bindgen::JsCast;
 
-/// Iterations per chunk between yields to the browser.
-const CHUNK: usize = 10;
-/// Decision-boundary grid resolution (cells per side).
-const GRID: usize = 32;
+use crate::worker::client::TrainerClient;
+use crate::worker::protocol::{Boundary, Progress, Request, Response};
+
 const W: f64 = 480.0;
 const H: f64 = 180.0;
 
-type Cell = Rc<RefCell<Option<Runner>>>;
-
-/// Lets the browser run (paint, handle input) before the next chunk.
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-/// What the charts show, copied out of the runner after each chunk.
+/// What the charts show: the worker's progress reports, accumulated.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Snapshot {
     iter: i64,
@@ -47,81 +22,35 @@ struct Snapshot {
     epoch: i64,
     losses: Vec<(i64, f64)>,
     accuracy: Vec<(i64, f64)>,
-    lr: Option<f64>,
+    lrs: Vec<(String, Vec<(i64, f64)>)>,
     finished: bool,
     device: String,
+    speed: f64,
 }
 
-fn snapshot(r: &Runner) -> Snapshot {
-    Snapshot {
-        iter: r.hub.iter,
-        max_iters: r.hub.max_iters,
-        epoch: r.hub.epoch,
-        losses: r.hub.history("train/loss").to_vec(),
-        accuracy: r.hub.history("val/accuracy/top1").to_vec(),
-        lr: r.hub.latest("train/lr"),
-        finished: r.is_finished(),
-        device: r.strategy.device.description.clone(),
-    }
-}
-
-/// The decision boundary: class-1 probability on a grid over the training points.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Boundary {
-    /// `[x_min, x_max, y_min, y_max]`.
-    range: [f32; 4],
-    /// `GRID × GRID` probabilities, row by row from the top.
-    probs: Vec<f32>,
-    /// Up to 300 training points: x, y, class.
-    points: Vec<(f32, f32, i64)>,
-}
-
-async fn boundary(r: &Runner) -> Option<Boundary> {
-    let samples = &r.train_loader.samples;
-    if samples.sample_shape != [2] || samples.num_classes != 2 {
-        return None;
-    }
-    let xs = samples.features.iter().step_by(2).copied();
-    let ys = samples.features.iter().skip(1).step_by(2).copied();
-    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for (x, y) in xs.zip(ys) {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    let (mx, my) = ((x1 - x0) * 0.05, (y1 - y0) * 0.05);
-    let range = [x0 - mx, x1 + mx, y0 - my, y1 + my];
-    let mut grid = Vec::with_capacity(GRID * GRID * 2);
-    for row in 0..GRID {
-        let y = range[3] - (range[3] - range[2]) * (row as f32 + 0.5) / GRID as f32;
-        for col in 0..GRID {
-            grid.push(range[0] + (range[1] - range[0]) * (col as f32 + 0.5) / GRID as f32);
-            grid.push(y);
+impl Snapshot {
+    /// Takes in one report: replaces the histories when it is full, extends them otherwise.
+    fn absorb(&mut self, p: Progress) {
+        if p.full {
+            self.losses.clear();
+            self.accuracy.clear();
+            self.lrs.clear();
         }
+        self.iter = p.iter;
+        self.max_iters = p.max_iters;
+        self.epoch = p.epoch;
+        self.losses.extend(p.losses);
+        self.accuracy.extend(p.accuracy);
+        for (name, points) in p.lrs {
+            match self.lrs.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, have)) => have.extend(points),
+                None => self.lrs.push((name, points)),
+            }
+        }
+        self.finished = p.finished;
+        self.device = p.device;
+        self.speed = p.speed;
     }
-    let device = r.strategy.device.device.clone();
-    let inputs: Tensor<2> = Tensor::from_data(TensorData::new(grid, [GRID * GRID, 2]), &device);
-    let scores = r.strategy.model.as_ref()?.predict(inputs)?;
-    let probs = burn::tensor::activation::softmax(scores, 1).narrow(1, 1, 1);
-    let data = probs.into_data_async().await.ok()?;
-    let probs: Vec<f32> = data.try_into_vec_as().ok()?;
-    let step = (samples.len() / 300).max(1);
-    let points = (0..samples.len())
-        .step_by(step)
-        .map(|i| {
-            (
-                samples.features[2 * i],
-                samples.features[2 * i + 1],
-                samples.labels[i],
-            )
-        })
-        .collect();
-    Some(Boundary {
-        range,
-        probs,
-        points,
-    })
 }
 
 fn polyline(values: &[(i64, f64)], max_x: i64, bottom: f64, top: f64) -> String {
@@ -168,233 +97,118 @@ pub fn TrainPanel(
     /// The config text being edited.
     text: RwSignal<String>,
 ) -> impl IntoView {
-    let cell: Cell = Rc::new(RefCell::new(None));
     let running = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let snap = RwSignal::new(Snapshot::default());
     let bound = RwSignal::new(None::<Boundary>);
     let message = RwSignal::new(None::<String>);
-    let speed = RwSignal::new(0.0f64);
     let last_checkpoint = RwSignal::new(String::new());
+    // `auto`: WebGPU when the browser offers an adapter, else the CPU backend.
+    let backend = RwSignal::new("auto".to_string());
 
-    // Builds the runner from the current text when there is none.
-    let ensure = {
-        let cell = cell.clone();
-        move || {
-            let cell = cell.clone();
-            async move {
-                if cell.borrow().is_some() {
-                    return Ok(());
-                }
-                let cfg =
-                    ExperimentConfig::from_text(&text.get_untracked(), &Registries::default())
-                        .map_err(|e| format!("{}: {}", e.path, e.message))?;
-                let r = Runner::from_config(
-                    cfg,
-                    RunnerOptions {
-                        device: DeviceChoice::Auto,
-                        write_files: false,
-                        ..RunnerOptions::default()
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                snap.set(snapshot(&r));
-                bound.set(boundary(&r).await);
-                *cell.borrow_mut() = Some(r);
-                Ok::<(), String>(())
-            }
+    let on_response = move |response: Response, bytes: Option<Vec<u8>>| match response {
+        Response::Ready => {}
+        Response::Progress(mut p) => {
+            running.set(p.running);
+            bound.set(p.boundary.take());
+            snap.update(|s| s.absorb(p));
         }
-    };
-
-    // Runs `n` iterations (or until paused / finished), updating the view after each chunk.
-    let run = {
-        let cell = cell.clone();
-        let ensure = ensure.clone();
-        move |n: Option<usize>| {
-            let cell = cell.clone();
-            let ensure = ensure.clone();
-            spawn_local(async move {
-                if busy.get_untracked() {
-                    return;
-                }
-                busy.set(true);
-                if let Err(e) = ensure().await {
-                    message.set(Some(e));
-                    running.set(false);
-                    busy.set(false);
-                    return;
-                }
-                let mut left = n.unwrap_or(usize::MAX);
-                loop {
-                    let Some(mut r) = cell.borrow_mut().take() else {
-                        break;
-                    };
-                    let started = web_time::Instant::now();
-                    let mut done = 0usize;
-                    let mut failed = None;
-                    while done < CHUNK.min(left) {
-                        match r.train_iter().await {
-                            Ok(more) => {
-                                done += 1;
-                                if !more {
-                                    break;
-                                }
-                            }
-                            Err(e) => {
-                                failed = Some(e.to_string());
-                                break;
-                            }
-                        }
-                    }
-                    let _ = r.flush().await;
-                    let secs = started.elapsed().as_secs_f64();
-                    if done > 0 && secs > 0.0 {
-                        speed.set(done as f64 / secs);
-                    }
-                    left = left.saturating_sub(done);
-                    snap.set(snapshot(&r));
-                    bound.set(boundary(&r).await);
-                    let finished = r.is_finished();
-                    *cell.borrow_mut() = Some(r);
-                    if let Some(e) = failed {
-                        message.set(Some(e));
-                        break;
-                    }
-                    if finished || left == 0 || (n.is_none() && !running.get_untracked()) {
-                        break;
-                    }
-                    yield_to_browser().await;
-                }
-                running.set(false);
-                busy.set(false);
-            });
-        }
-    };
-
-    let on_train = {
-        let run = run.clone();
-        move |_| {
+        Response::Checkpoint { name } => match bytes.as_deref().map(|b| download(b, &name)) {
+            Some(Ok(())) => last_checkpoint.set(name),
+            Some(Err(e)) => message.set(Some(e)),
+            None => message.set(Some("the checkpoint's bytes did not arrive".into())),
+        },
+        Response::Resumed { name } => {
             message.set(None);
-            running.set(true);
-            run(None);
+            last_checkpoint.set(format!("resumed from {name}"));
         }
-    };
-    let on_step = {
-        let run = run.clone();
-        move |_| {
-            message.set(None);
-            run(Some(1));
-        }
-    };
-    let on_reset = {
-        let cell = cell.clone();
-        move |_| {
+        Response::Error { message: m } => {
             running.set(false);
-            if !busy.get_untracked() {
-                *cell.borrow_mut() = None;
-                snap.set(Snapshot::default());
-                bound.set(None);
-                message.set(None);
-            }
+            message.set(Some(m));
         }
     };
-    let on_download = {
-        let cell = cell.clone();
-        move |_| {
-            let cell = cell.clone();
-            spawn_local(async move {
-                if busy.get_untracked() {
-                    message.set(Some(
-                        "pause training before downloading a checkpoint".into(),
-                    ));
-                    return;
-                }
-                let Some(mut r) = cell.borrow_mut().take() else {
-                    message.set(Some("nothing to save yet: train first".into()));
-                    return;
-                };
-                let result = r
-                    .checkpoint(true, true)
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|ck| {
-                        let name = format!("playground_iter_{}.safetensors", ck.iter());
-                        let bytes = ck.to_bytes().map_err(|e| e.to_string())?;
-                        download(&bytes, &name)?;
-                        Ok(name)
-                    });
-                *cell.borrow_mut() = Some(r);
-                match result {
-                    Ok(name) => last_checkpoint.set(name),
-                    Err(e) => message.set(Some(e)),
-                }
-            });
+    // The worker starts with the page and lives as long as this panel.
+    let client = match TrainerClient::spawn(on_response) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            message.set(Some(e));
+            None
         }
     };
-    let on_upload = {
-        let cell = cell.clone();
-        let ensure = ensure.clone();
-        move |ev: leptos::ev::Event| {
-            let cell = cell.clone();
-            let ensure = ensure.clone();
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            input.set_value("");
-            spawn_local(async move {
-                if busy.get_untracked() {
-                    message.set(Some("pause training before loading a checkpoint".into()));
-                    return;
-                }
-                let name = file.name();
-                let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buf) => js_sys::Uint8Array::new(&buf).to_vec(),
-                    Err(e) => {
-                        message.set(Some(format!("{name}: could not read the file: {e:?}")));
-                        return;
-                    }
-                };
-                let ck = match Checkpoint::from_bytes(&bytes) {
-                    Ok(ck) => ck,
-                    Err(e) => {
-                        // The current session is kept as it was.
-                        message.set(Some(format!("{name}: {e}")));
-                        return;
-                    }
-                };
-                if let Err(e) = ensure().await {
+    let client = StoredValue::new_local(client);
+    let send = move |request: Request, bytes: Option<&[u8]>| {
+        client.with_value(|c| match c {
+            Some(c) => {
+                if let Err(e) = c.send(&request, bytes) {
                     message.set(Some(e));
-                    return;
                 }
-                let Some(mut r) = cell.borrow_mut().take() else {
-                    return;
-                };
-                // Strict loading first: a checkpoint of another model is refused with
-                // every misfit named, and nothing changes.
-                let result = r
-                    .strategy
-                    .load_model_state_dict(&ck.state_dict, true)
-                    .and_then(|_| r.resume(ck, true, true))
-                    .map_err(|e| e.to_string());
-                snap.set(snapshot(&r));
-                bound.set(boundary(&r).await);
-                *cell.borrow_mut() = Some(r);
-                match result {
-                    Ok(()) => {
-                        message.set(None);
-                        last_checkpoint.set(format!("resumed from {name}"));
-                    }
-                    Err(e) => message.set(Some(format!("{name}: {e}"))),
-                }
-            });
+            }
+            None => message.set(Some("the training worker is not running".into())),
+        });
+    };
+
+    let on_train = move |_| {
+        message.set(None);
+        running.set(true);
+        send(
+            Request::Train {
+                config: text.get_untracked(),
+                backend: backend.get_untracked(),
+            },
+            None,
+        );
+    };
+    let on_step = move |_| {
+        message.set(None);
+        send(
+            Request::Step {
+                config: text.get_untracked(),
+                backend: backend.get_untracked(),
+                iters: 1,
+            },
+            None,
+        );
+    };
+    let on_pause = move |_| send(Request::Pause, None);
+    let on_reset = move |_| {
+        message.set(None);
+        last_checkpoint.set(String::new());
+        send(Request::Reset, None);
+    };
+    let on_download = move |_| {
+        if snap.with_untracked(|s| s.max_iters == 0) {
+            message.set(Some("nothing to save yet: train first".into()));
+            return;
         }
+        send(Request::Checkpoint, None);
+    };
+    let on_upload = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => {
+                    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+                    send(
+                        Request::Resume {
+                            config: text.get_untracked(),
+                            backend: backend.get_untracked(),
+                            name,
+                        },
+                        Some(&bytes),
+                    );
+                }
+                Err(e) => message.set(Some(format!("{name}: could not read the file: {e:?}"))),
+            }
+        });
     };
 
     view! {
@@ -404,14 +218,23 @@ pub fn TrainPanel(
                 <button data-testid="train-button" disabled=move || running.get() on:click=on_train>
                     "▶ Train"
                 </button>
-                <button data-testid="pause-button" disabled=move || !running.get() on:click=move |_| running.set(false)>
+                <button data-testid="pause-button" disabled=move || !running.get() on:click=on_pause>
                     "⏸ Pause"
                 </button>
-                <button data-testid="step-button" disabled=move || busy.get() on:click=on_step>
+                <button data-testid="step-button" disabled=move || running.get() on:click=on_step>
                     "Step"
                 </button>
                 <button data-testid="reset-button" on:click=on_reset>"Reset"</button>
                 <button data-testid="checkpoint-download" on:click=on_download>"⬇ Checkpoint"</button>
+                <label class="backend">
+                    "Backend"
+                    <select data-testid="backend-select" title="Used when the run is built (Train after Reset)"
+                        on:change=move |ev| backend.set(event_target_value(&ev))>
+                        <option value="auto" selected=true>"auto"</option>
+                        <option value="wgpu">"WebGPU"</option>
+                        <option value="cpu">"CPU"</option>
+                    </select>
+                </label>
                 <label class="upload">
                     "⬆ Resume from…"
                     <input data-testid="checkpoint-upload" type="file" accept=".safetensors" on:change=on_upload />
@@ -423,13 +246,18 @@ pub fn TrainPanel(
                     if s.max_iters == 0 {
                         "Press Train: the config on the left is built and trained here.".to_string()
                     } else {
+                        let lr = s
+                            .lrs
+                            .first()
+                            .and_then(|(_, h)| h.last())
+                            .map_or("-".into(), |(_, v)| format!("{v:.2e}"));
                         format!(
-                            "iter {}/{} · epoch {} · {:.0} it/s · lr {} · {}{}",
+                            "iter {}/{} · epoch {} · {:.1} it/s · lr {} · {} (in a Web Worker){}",
                             s.iter,
                             s.max_iters,
                             s.epoch,
-                            speed.get(),
-                            s.lr.map_or("-".into(), |v| format!("{v:.2e}")),
+                            s.speed,
+                            lr,
                             s.device,
                             if s.finished { " · finished" } else { "" }
                         )
@@ -450,6 +278,8 @@ pub fn TrainPanel(
                 view! {
                     <svg class="chart" data-testid="loss-chart" viewBox=format!("0 0 {W} {H}")
                         data-iter=s.iter.to_string()
+                        data-speed=format!("{:.3}", s.speed)
+                        data-device=s.device.clone()
                         data-last-loss=last.map_or(String::new(), |v| v.to_string())
                         role="img" aria-label="training loss">
                         <rect class="frame" x="0" y="0" width=W height=H />
@@ -470,18 +300,49 @@ pub fn TrainPanel(
                     </svg>
                 }
             }}
+            <h3>"Learning rate applied"</h3>
+            {move || {
+                let s = snap.get();
+                let top = s
+                    .lrs
+                    .iter()
+                    .flat_map(|(_, h)| h.iter().map(|(_, v)| *v))
+                    .fold(0.0f64, f64::max)
+                    * 1.05;
+                let last = s.lrs.first().and_then(|(_, h)| h.last()).map(|(_, v)| *v);
+                let colors = ["#1d6fd8", "#d95f02", "#1b9e77", "#7570b3"];
+                view! {
+                    <svg class="chart" data-testid="lr-chart" viewBox=format!("0 0 {W} {H}")
+                        data-last-lr=last.map_or(String::new(), |v| v.to_string())
+                        role="img" aria-label="learning rate applied">
+                        <rect class="frame" x="0" y="0" width=W height=H />
+                        {s.lrs.iter().enumerate().map(|(k, (name, h))| view! {
+                            <polyline class="lr" stroke=colors[k % colors.len()]
+                                points=polyline(h, s.max_iters, 0.0, top)>
+                                <title>{name.clone()}</title>
+                            </polyline>
+                        }).collect_view()}
+                    </svg>
+                    <p class="muted legend">
+                        {s.lrs.iter().enumerate().map(|(k, (name, _))| view! {
+                            <span style=format!("color: {}", colors[k % colors.len()])>{format!("— {name}")}</span>
+                        }).collect_view()}
+                    </p>
+                }
+            }}
             {move || bound.get().map(|b| {
                 let size = 240.0;
-                let cell = size / GRID as f64;
+                let grid = b.grid.max(1);
+                let cell = size / grid as f64;
                 let [x0, x1, y0, y1] = b.range;
                 let px = move |x: f32| f64::from((x - x0) / (x1 - x0)) * size;
                 let py = move |y: f32| f64::from((y1 - y) / (y1 - y0)) * size;
                 view! {
-                    <h3>"Decision boundary"</h3>
+                    <h3>"Decision boundary · filled: training points, rings: validation points"</h3>
                     <svg class="boundary" data-testid="decision-boundary" viewBox=format!("0 0 {size} {size}")
-                        role="img" aria-label="decision boundary with the training points">
+                        role="img" aria-label="decision boundary with the training (filled) and validation (ringed) points">
                         {b.probs.iter().enumerate().map(|(i, p)| {
-                            let (row, col) = (i / GRID, i % GRID);
+                            let (row, col) = (i / grid, i % grid);
                             let color = if *p >= 0.5 { "#1d6fd8" } else { "#f59e0b" };
                             let alpha = (f64::from(*p) - 0.5).abs() * 1.6;
                             view! {
@@ -493,6 +354,10 @@ pub fn TrainPanel(
                         {b.points.iter().map(|(x, y, c)| view! {
                             <circle cx=format!("{:.1}", px(*x)) cy=format!("{:.1}", py(*y)) r="2.2"
                                 class=if *c == 1 { "pt pos" } else { "pt neg" } />
+                        }).collect_view()}
+                        {b.val_points.iter().map(|(x, y, c)| view! {
+                            <circle cx=format!("{:.1}", px(*x)) cy=format!("{:.1}", py(*y)) r="2.6"
+                                class=if *c == 1 { "pt val pos" } else { "pt val neg" } />
                         }).collect_view()}
                     </svg>
                 }

@@ -4,10 +4,12 @@
 //!   replaces instead of merging), `--cfg-options key.path=value`.
 //! - [`experiment`]: tree → [`ExperimentConfig`], parsed once into typed structs.
 //! - Every error is a [`ConfigError`]: the file, the key path
-//!   (`param_scheduler[1].T_max`) and what was expected.
+//!   (`param_scheduler[1].T_max`) and what was expected; [`locate`] finds the line of
+//!   the text it points to (the web editor marks it).
 
 pub mod experiment;
 mod key_path;
+pub mod locate;
 pub mod source;
 mod typed;
 

@@ -118,6 +118,8 @@ pub struct Runner {
     pub checkpoints: Option<CheckpointPolicy>,
     /// Paths of the checkpoints this run wrote, in order.
     pub saved: Vec<PathBuf>,
+    // Read by the periodic checkpoint saving, which the browser build leaves out.
+    #[cfg_attr(target_family = "wasm", allow(dead_code))]
     write_files: bool,
 }
 
@@ -392,6 +394,11 @@ impl Runner {
     /// Whether a validation set is configured.
     pub fn has_val(&self) -> bool {
         self.val.is_some()
+    }
+
+    /// The validation samples, when a validation set is configured.
+    pub fn val_samples(&self) -> Option<&crate::data::Samples> {
+        self.val.as_ref().map(|v| v.loader.samples.as_ref())
     }
 
     fn parts(
