@@ -2,6 +2,7 @@
 //! on 127.0.0.1). Nothing is downloaded: both binaries come from Debian's packages.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,7 +52,10 @@ impl Browser {
         let driver_bin =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port()?;
+        // Its own process group, so that dropping the browser ends Chromium too, even
+        // when a failed test never closed the session.
         let driver = Command::new(&driver_bin)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -69,6 +73,11 @@ impl Browser {
                     "download.prompt_for_download": false,
                 },
             }),
+        );
+        // The console (page and workers) is kept for [`Browser::console`].
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({ "browser": "ALL" }),
         );
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -106,6 +115,29 @@ impl Browser {
         closed.context("closing the browser session")
     }
 
+    /// The browser's console since the last call (the page's and its workers'
+    /// messages, and failed loads): `(level, message)`, from ChromeDriver's log.
+    pub async fn console(&self) -> Result<Vec<(String, String)>> {
+        let v = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .context("reading the browser's console log")?;
+        let entries = v.as_array().cloned().unwrap_or_default();
+        Ok(entries
+            .iter()
+            .map(|e| {
+                let s = |k: &str| {
+                    e.get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                (s("level"), s("message"))
+            })
+            .collect())
+    }
+
     /// Writes a PNG screenshot of the page to `path`.
     pub async fn screenshot(&self, path: &std::path::Path) -> Result<()> {
         let png = self
@@ -120,8 +152,32 @@ impl Browser {
     }
 }
 
+/// ChromeDriver's `POST /session/{id}/se/log` for the `browser` log.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -100,6 +100,31 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("screenshot");
 
+    // Every control is reachable with the keyboard (Tab from the top of the page).
+    let reached = tab_through(c, 150).await;
+    for id in [
+        "preset-select",
+        "config-open",
+        "share-button",
+        "config-editor",
+        "knob-dataset",
+        "knob-lr",
+        "scheduler-0-type",
+        "scheduler-0-remove",
+        "scheduler-add",
+        "train-button",
+        "step-button",
+        "reset-button",
+        "checkpoint-download",
+        "backend-select",
+        "checkpoint-upload",
+    ] {
+        assert!(
+            reached.iter().any(|r| r == id),
+            "Tab never reaches {id}: {reached:?}"
+        );
+    }
+
     // The schedule preview: the spiral preset's 2,500 iterations, warm-up from 0.001.
     let chart = c
         .wait()
@@ -222,6 +247,14 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     set_editor(c, &text).await;
     wait_for_number(c, "[data-testid=schedule-chart]", "data-first-lr", 0.001).await;
 
+    // No console errors so far: loading, the environment probe, edits, a config error.
+    let console = browser.console().await.expect("console log");
+    for (level, message) in &console {
+        eprintln!("web_smoke: console {level}: {message}");
+    }
+    let severe: Vec<_> = console.iter().filter(|(l, _)| l == "SEVERE").collect();
+    assert!(severe.is_empty(), "console errors: {severe:?}");
+
     // Training in the page (WebGPU through SwiftShader here): three epochs of the
     // spiral preset, 75 iterations, with the live loss chart and the decision boundary.
     let short = text.replacen("max_epochs = 100\n", "max_epochs = 3\n", 1);
@@ -305,6 +338,17 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .parse()
         .expect("the lr applied");
     assert!(lr > 0.0 && lr < 0.01, "lr {lr}");
+    // SwiftShader can reject some of burn's kernel variants while autotune tries them,
+    // and WebGPU training may then log errors (not on hardware adapters): counted here,
+    // not failed.
+    let severe = browser
+        .console()
+        .await
+        .expect("console log")
+        .into_iter()
+        .filter(|(l, _)| l == "SEVERE")
+        .count();
+    eprintln!("web_smoke: {severe} console errors while training on SwiftShader's WebGPU");
     let long: Vec<f64> = serde_json::from_value(
         c.execute("return window.__long;", vec![])
             .await
@@ -422,6 +466,49 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     c.goto("about:blank").await.expect("leaves");
     c.goto(&link).await.expect("opens the link");
     assert_eq!(editor_text(c).await, short, "the link carries the config");
+    // On a phone-sized screen the panels stack in one column.
+    c.set_window_size(390, 844).await.expect("resized");
+    let widths: Vec<f64> = serde_json::from_value(
+        c.execute(
+            "return [...document.querySelectorAll('main > .side')]\
+             .map(e => e.getBoundingClientRect().left);",
+            vec![],
+        )
+        .await
+        .expect("layout read"),
+    )
+    .expect("numbers");
+    assert!(
+        widths.len() == 2 && (widths[0] - widths[1]).abs() < 1.0,
+        "one column: {widths:?}"
+    );
+    let overflow: f64 = serde_json::from_value(
+        c.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .expect("layout read"),
+    )
+    .expect("a number");
+    if overflow > 0.0 {
+        let wide = c
+            .execute(
+                "const w = document.documentElement.clientWidth;\
+                 return [...document.querySelectorAll('body *')]\
+                 .filter(e => e.getBoundingClientRect().right > w + 1)\
+                 .slice(-8).map(e => e.tagName + '.' + e.className + ' ' +\
+                 (e.getAttribute('data-testid') || '') + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )
+            .await
+            .expect("layout read");
+        panic!("the page is {overflow} px wider than the phone: {wide}");
+    }
+    browser
+        .screenshot(&output_dir().join("web_smoke_phone.png"))
+        .await
+        .expect("screenshot");
     browser.close().await.expect("browser closes");
 }
 
@@ -506,6 +593,35 @@ async fn attr(el: &fantoccini::elements::Element, name: &str) -> String {
         .await
         .expect("attribute read")
         .unwrap_or_default()
+}
+
+/// Presses Tab up to `presses` times from the top of the page; the `data-testid` (or
+/// tag) of each element that takes the focus.
+async fn tab_through(c: &fantoccini::Client, presses: usize) -> Vec<String> {
+    c.execute(
+        "document.activeElement && document.activeElement.blur();",
+        vec![],
+    )
+    .await
+    .expect("blur");
+    let mut reached = Vec::new();
+    for _ in 0..presses {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let tab = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: '\u{e004}' })
+            .then(KeyAction::Up { value: '\u{e004}' });
+        c.perform_actions(tab).await.expect("Tab");
+        let id = c
+            .execute(
+                "const e = document.activeElement;\
+                 return e ? (e.getAttribute('data-testid') || e.tagName.toLowerCase()) : '';",
+                vec![],
+            )
+            .await
+            .expect("focus read");
+        reached.push(id.as_str().unwrap_or_default().to_string());
+    }
+    reached
 }
 
 /// Clicks the element with `data-testid` `testid`.

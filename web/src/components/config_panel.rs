@@ -81,6 +81,29 @@ pub fn ConfigPanel(
                         .collect_view()}
                 </select>
                 <span class="muted">{move || PRESETS.get(selected.get()).map_or("", |p| p.file)}</span>
+                <label class="open" title="Load a config file (TOML or JSON) from this computer">
+                    "Open…"
+                    <input data-testid="config-open" type="file" accept=".toml,.json"
+                        on:change=move |ev: leptos::ev::Event| {
+                            let Some(input) = ev
+                                .target()
+                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                            else {
+                                return;
+                            };
+                            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                                return;
+                            };
+                            input.set_value("");
+                            leptos::task::spawn_local(async move {
+                                if let Ok(t) = wasm_bindgen_futures::JsFuture::from(file.text()).await
+                                    && let Some(t) = t.as_string()
+                                {
+                                    text.set(t);
+                                }
+                            });
+                        } />
+                </label>
                 <button
                     class="share"
                     data-testid="share-button"

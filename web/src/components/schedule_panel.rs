@@ -133,6 +133,16 @@ fn Chart(curves: Curves) -> impl IntoView {
                     <line x1=format!("{x0:.1}") x2=format!("{x0:.1}") y1="0" y2=HEIGHT.to_string() />
                     <line x1=format!("{x1:.1}") x2=format!("{x1:.1}") y1="0" y2=HEIGHT.to_string() />
                     <text x=format!("{:.1}", x0 + 3.0) y=(14 + 13 * k).to_string()>{p.scheduler.clone()}</text>
+                    // Milestones (MultiStep) and decays (Step): where the value jumps.
+                    {p.marks.iter().map(|m| {
+                        let x = x_of((*m).min(n - 1));
+                        view! {
+                            <line class="mark" x1=format!("{x:.1}") x2=format!("{x:.1}")
+                                y1=(HEIGHT - 16.0).to_string() y2=HEIGHT.to_string()>
+                                <title>{format!("{} milestone: iteration {m}", p.scheduler)}</title>
+                            </line>
+                        }
+                    }).collect_view()}
                 </g>
             }
         })

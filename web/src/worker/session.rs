@@ -18,7 +18,7 @@ pub const GRID: usize = 32;
 /// reads its messages (pause, checkpoint) and the page's charts move a few times a second.
 const CHUNK_MILLIS: f64 = 150.0;
 /// The most iterations in one chunk.
-const CHUNK_MAX: usize = 50;
+const CHUNK_MAX: usize = 500;
 
 /// A training session: at most one runner, and what the page has been sent of it.
 pub struct Session {

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::groups::ParamGroup;
 use super::param_scheduler::ParamScheduler;
+use super::rule::Rule;
 use super::spec::{RunLength, SchedulerSpec};
 use crate::config::{ConfigError, ExperimentConfig, KeyPath, ParamSchedulerConfig, TrainLoop};
 
@@ -111,6 +112,9 @@ pub struct Phase {
     /// False for an epoch-based scheduler in an iteration-based loop: it applies its
     /// first value when built and never steps (as in MMEngine).
     pub steps: bool,
+    /// Iterations at which a step-wise scheduler changes the value: `MultiStep*`'s
+    /// milestones, `Step*`'s decays (at most 64); empty for the other families.
+    pub marks: Vec<usize>,
 }
 
 /// The values in effect during each iteration of one optimizer's first group.
@@ -264,6 +268,23 @@ pub fn simulate(
                 .min(total)
         };
         let steps = !(s.by_epoch && !by_epoch);
+        // Milestones count the scheduler's own steps, which start at `begin`.
+        let in_window = |g: &i64| *g < s.end && to_iter(*g) < total;
+        let marks = match &s.rule {
+            _ if !steps => Vec::new(),
+            Rule::MultiStep { milestones, .. } => milestones
+                .keys()
+                .map(|m| s.begin.saturating_add(*m))
+                .filter(in_window)
+                .map(to_iter)
+                .collect(),
+            Rule::Step { step_size, .. } => (1..=64i64)
+                .map(|k| s.begin.saturating_add(k.saturating_mul(*step_size)))
+                .take_while(in_window)
+                .map(to_iter)
+                .collect(),
+            _ => Vec::new(),
+        };
         Phase {
             scheduler: match s.param_name.as_str() {
                 "lr" => format!("{}LR", s.rule.family()),
@@ -274,6 +295,7 @@ pub fn simulate(
             start: if steps { to_iter(s.begin) } else { 0 },
             end: if steps { to_iter(s.end) } else { 0 },
             steps,
+            marks,
         }
     };
     let mut series: Vec<Series> = optimizers
@@ -320,4 +342,47 @@ pub fn simulate(
         by_epoch,
         series,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Registries;
+
+    #[test]
+    fn step_wise_schedulers_mark_where_the_value_changes() {
+        let text = r#"
+[optim_wrapper.optimizer]
+type = "SGD"
+lr = 0.1
+
+[train_cfg]
+by_epoch = false
+max_iters = 100
+
+[[param_scheduler]]
+type = "MultiStepLR"
+milestones = [10, 20]
+by_epoch = false
+begin = 5
+
+[[param_scheduler]]
+type = "StepLR"
+step_size = 30
+by_epoch = false
+
+[[param_scheduler]]
+type = "LinearLR"
+by_epoch = false
+end = 10
+"#;
+        let cfg = ExperimentConfig::from_text(text, &Registries::default()).expect("parses");
+        let curves = simulate(&cfg, None).expect("simulates");
+        let s = &curves.series[0];
+        let marks: Vec<&[usize]> = s.phases.iter().map(|p| p.marks.as_slice()).collect();
+        assert_eq!(marks, [&[15, 25][..], &[30, 60, 90][..], &[][..]]);
+        for m in marks.concat() {
+            assert_ne!(s.lr[m], s.lr[m - 1], "the lr changes at iteration {m}");
+        }
+    }
 }
