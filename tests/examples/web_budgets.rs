@@ -98,14 +98,16 @@ async fn browser_speed(url: &str, config: &str) -> Result<f64> {
         Ok::<_, anyhow::Error>((v.parse::<i64>().unwrap_or(0), device))
     };
     let deadline = Instant::now() + Duration::from_secs(300);
-    let (mut start, device) = iter().await?;
-    while start < WARM_UP {
+    let (start, device) = loop {
+        let (at, device) = iter().await?;
+        if at >= WARM_UP {
+            break (at, device);
+        }
         if Instant::now() > deadline {
             bail!("the browser did not reach {WARM_UP} iterations");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        start = iter().await?.0;
-    }
+    };
     if !device.contains("cpu") {
         bail!("the page trains on {device}, not the CPU backend");
     }
@@ -170,6 +172,10 @@ async fn main() -> Result<()> {
                 .await??,
         );
         web.push(browser_speed(&server.url, &config).await?);
+        eprintln!(
+            "web_budgets: mounted {m:.0} ms, paint {p:.0} ms, native {:.0} it/s, browser {:.0} it/s",
+            native[run], web[run]
+        );
     }
     let (web, native) = (median(web), median(native));
     println!("| budget | measured | target |");

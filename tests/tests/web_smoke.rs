@@ -431,6 +431,23 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("file chosen");
     wait_for_number(c, "[data-testid=loss-chart]", "data-iter", 50.0).await;
+    // Evaluating the uploaded weights reports the test metrics and changes nothing.
+    click(c, "evaluate-button").await;
+    let eval = c
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-testid=eval-result]"))
+        .await
+        .expect("the evaluation appears");
+    let shown = eval.text().await.expect("text");
+    assert!(
+        shown.contains("iteration 50") && shown.contains("accuracy/top1"),
+        "{shown}"
+    );
+    assert_eq!(
+        number(c, "[data-testid=loss-chart]", "data-iter").await,
+        50.0
+    );
     c.find(Locator::Css("[data-testid=train-button]"))
         .await
         .expect("train button")

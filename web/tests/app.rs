@@ -124,6 +124,16 @@ async fn cpu_session_trains_saves_and_resumes_exactly() {
     let mut t = Session::new(DeviceChoice::Cpu);
     t.resume(SPIRAL, &name, &bytes).await.expect("resumes");
     assert_eq!(t.progress(true, false).await.iter, 400);
+    // Evaluating the uploaded weights leaves the run where it is.
+    let (at, metrics) = t.evaluate().await.expect("evaluates");
+    assert_eq!(at, 400);
+    let acc = metrics
+        .iter()
+        .find(|(k, _)| k == "accuracy/top1")
+        .map(|(_, v)| *v)
+        .expect("an accuracy");
+    assert!((0.0..=100.0).contains(&acc), "{acc}");
+    assert_eq!(t.progress(false, false).await.iter, 400);
     let a = train(&mut s, 20).await;
     let b = train(&mut t, 20).await;
     assert_eq!(

@@ -12,15 +12,8 @@ fn dist_dir(ctx: &Context) -> PathBuf {
     ctx.target_dir.join("web-dist")
 }
 
-/// Builds the web app once (for tests) and returns the folder it is in.
-pub fn build_web(ctx: &Context) -> Result<PathBuf> {
-    tools::ensure_web_tools(ctx)?;
-    let dist = dist_dir(ctx);
-    exec(ctx.command("trunk").arg("build").arg("--dist").arg(&dist))?;
-    Ok(dist)
-}
-
-/// Builds the shipped bundle (`wasm-release`: optimised for size) and returns its folder.
+/// Builds the shipped bundle (`wasm-release`: optimised for size) and returns its
+/// folder: what the web smoke test uses and the web benchmark measures.
 pub fn build_web_release(ctx: &Context) -> Result<PathBuf> {
     tools::ensure_web_tools(ctx)?;
     let dist = ctx.target_dir.join("web-dist-release");

@@ -15,7 +15,8 @@ pub enum Stage {
     /// `wasm-pack test`: the strategy crate and the web app's worker session and
     /// components in headless Chromium, CPU and WebGPU.
     Wasm,
-    /// trunk builds the web app; a WebDriver test loads it in headless Chromium.
+    /// trunk builds the web app's release bundle; a WebDriver test uses it in headless
+    /// Chromium.
     Web,
 }
 
@@ -89,8 +90,10 @@ fn wasm(ctx: &Context) -> Result<()> {
 /// default members, no `-p`): another selection unifies features differently and
 /// rebuilds burn natively.
 fn web(ctx: &Context) -> Result<()> {
-    eprintln!("xtask: [web] building the web app with trunk, then loading it in headless Chromium");
-    let dist = crate::serve::build_web(ctx)?;
+    eprintln!(
+        "xtask: [web] building the shipped web bundle with trunk (release), then using it in headless Chromium"
+    );
+    let dist = crate::serve::build_web_release(ctx)?;
     exec(
         ctx.command("cargo")
             .args(["test", "--locked", "--test", "web_smoke"])

@@ -102,6 +102,7 @@ pub fn TrainPanel(
     let bound = RwSignal::new(None::<Boundary>);
     let message = RwSignal::new(None::<String>);
     let last_checkpoint = RwSignal::new(String::new());
+    let evaluation = RwSignal::new(None::<(i64, Vec<(String, f64)>)>);
     // `auto`: WebGPU when the browser offers an adapter, else the CPU backend.
     let backend = RwSignal::new("auto".to_string());
 
@@ -117,6 +118,7 @@ pub fn TrainPanel(
             Some(Err(e)) => message.set(Some(e)),
             None => message.set(Some("the checkpoint's bytes did not arrive".into())),
         },
+        Response::Evaluated { iter, metrics } => evaluation.set(Some((iter, metrics))),
         Response::Resumed { name } => {
             message.set(None);
             last_checkpoint.set(format!("resumed from {name}"));
@@ -174,6 +176,16 @@ pub fn TrainPanel(
         last_checkpoint.set(String::new());
         send(Request::Reset, None);
     };
+    let on_evaluate = move |_| {
+        message.set(None);
+        send(
+            Request::Evaluate {
+                config: text.get_untracked(),
+                backend: backend.get_untracked(),
+            },
+            None,
+        );
+    };
     let on_download = move |_| {
         if snap.with_untracked(|s| s.max_iters == 0) {
             message.set(Some("nothing to save yet: train first".into()));
@@ -225,6 +237,8 @@ pub fn TrainPanel(
                     "Step"
                 </button>
                 <button data-testid="reset-button" on:click=on_reset>"Reset"</button>
+                <button data-testid="evaluate-button" title="Test the current weights (the test set, else the validation set)"
+                    on:click=on_evaluate>"Evaluate"</button>
                 <button data-testid="checkpoint-download" on:click=on_download>"⬇ Checkpoint"</button>
                 <label class="backend">
                     "Backend"
@@ -268,6 +282,19 @@ pub fn TrainPanel(
                 <div class="error" role="alert" data-testid="train-error">{m}</div>
             })}
             <p class="muted">{move || last_checkpoint.get()}</p>
+            {move || evaluation.get().map(|(iter, metrics)| {
+                let json = serde_json::to_string(&metrics).unwrap_or_default();
+                let shown = metrics
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                view! {
+                    <p class="eval" data-testid="eval-result" data-metrics=json>
+                        {format!("Evaluated at iteration {iter}: {shown}")}
+                    </p>
+                }
+            })}
             <h3>"Loss"</h3>
             {move || {
                 let s = snap.get();

@@ -33,6 +33,14 @@ pub enum Request {
     Reset,
     /// Save the current state; answered by [`Response::Checkpoint`] with the file's bytes.
     Checkpoint,
+    /// Evaluate the current weights on the test set (the validation set when the config
+    /// has none), as MMEngine's test loop; training state is untouched.
+    Evaluate {
+        /// The config to build from when there is no runner yet.
+        config: String,
+        /// The backend to build on (`auto`, `cpu`, `wgpu`) when there is no runner yet.
+        backend: String,
+    },
     /// Resume from the checkpoint whose bytes come with this message.
     Resume {
         /// The config to build from when there is no runner yet.
@@ -60,6 +68,13 @@ pub enum Response {
     Resumed {
         /// The uploaded file's name.
         name: String,
+    },
+    /// The metrics of an evaluation.
+    Evaluated {
+        /// The iteration the weights are at.
+        iter: i64,
+        /// Metric name → value (`accuracy/top1` in percent).
+        metrics: Vec<(String, f64)>,
     },
     /// A request failed; the session is as it was before it.
     Error {

@@ -214,6 +214,20 @@ impl Worker {
                 self.session.reset();
                 self.progress(true).await;
             }
+            Request::Evaluate { config, backend } => {
+                // Training, if any, goes on after it.
+                let budget = self.budget;
+                self.build(&config, &backend).await;
+                self.budget = budget;
+                if self.session.is_built() {
+                    match self.session.evaluate().await {
+                        Ok((iter, metrics)) => {
+                            self.post(&Response::Evaluated { iter, metrics }, None)
+                        }
+                        Err(e) => self.fail(e),
+                    }
+                }
+            }
             Request::Checkpoint => match self.session.checkpoint().await {
                 Ok((name, bytes)) => self.post(&Response::Checkpoint { name }, Some(&bytes)),
                 Err(e) => self.fail(e),

@@ -18,7 +18,7 @@ pub const GRID: usize = 32;
 /// reads its messages (pause, checkpoint) and the page's charts move a few times a second.
 const CHUNK_MILLIS: f64 = 150.0;
 /// The most iterations in one chunk.
-const CHUNK_MAX: usize = 500;
+const CHUNK_MAX: usize = 50;
 
 /// A training session: at most one runner, and what the page has been sent of it.
 pub struct Session {
@@ -188,6 +188,16 @@ impl Session {
         let name = format!("playground_iter_{}.safetensors", ck.iter());
         let bytes = ck.to_bytes().map_err(|e| e.to_string())?;
         Ok((name, bytes))
+    }
+
+    /// Evaluates the current weights (MMEngine's test loop: the test set, else the
+    /// validation set); returns the iteration and the metrics.
+    pub async fn evaluate(&mut self) -> Result<(i64, Vec<(String, f64)>), String> {
+        let Some(r) = self.runner.as_mut() else {
+            return Err("nothing to evaluate: no runner".into());
+        };
+        let metrics = r.test().await.map_err(|e| e.to_string())?;
+        Ok((r.hub.iter, metrics.into_iter().collect()))
     }
 
     /// Resumes from checkpoint `bytes` (building the runner from `config` first if
