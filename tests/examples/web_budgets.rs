@@ -49,17 +49,25 @@ fn wasm_size(dist: &Path) -> Result<(PathBuf, u64, u64)> {
     Ok((wasm, bytes.len() as u64, gz.len() as u64))
 }
 
-/// A fresh browser (cold cache) loads the page: milliseconds from navigation to the
-/// app's `playground-mounted` mark and to the first contentful paint.
-async fn first_render(url: &str) -> Result<(f64, f64)> {
+/// A fresh browser (fresh profile, cold cache) with the app loaded and mounted.
+async fn open_app(url: &str) -> Result<Browser> {
     let browser = Browser::start().await?;
-    let c = &browser.client;
-    c.goto(url).await?;
-    c.wait()
+    browser.client.goto(url).await?;
+    browser
+        .client
+        .wait()
         .at_most(Duration::from_secs(120))
         .for_element(Locator::Css("[data-testid=config-editor]"))
         .await?;
-    let v = c
+    Ok(browser)
+}
+
+/// A fresh browser (cold cache) loads the page: milliseconds from navigation to the
+/// app's `playground-mounted` mark and to the first contentful paint.
+async fn first_render(url: &str) -> Result<(f64, f64)> {
+    let browser = open_app(url).await?;
+    let v = browser
+        .client
         .execute(
             "const m = performance.getEntriesByName('playground-mounted')[0];\
              const p = performance.getEntriesByName('first-contentful-paint')[0];\
@@ -75,13 +83,8 @@ async fn first_render(url: &str) -> Result<(f64, f64)> {
 /// Iterations per second of the spiral preset trained in the page's worker on the
 /// CPU backend, sampled over [`SAMPLE`] after [`WARM_UP`] iterations.
 async fn browser_speed(url: &str, config: &str) -> Result<f64> {
-    let browser = Browser::start().await?;
+    let browser = open_app(url).await?;
     let c = &browser.client;
-    c.goto(url).await?;
-    c.wait()
-        .at_most(Duration::from_secs(120))
-        .for_element(Locator::Css("[data-testid=config-editor]"))
-        .await?;
     c.execute(
         "const t = document.querySelector('[data-testid=config-editor]');\
          t.value = arguments[0]; t.dispatchEvent(new Event('input', { bubbles: true }));\

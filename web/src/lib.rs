@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod components;
+pub mod file_input;
 pub mod persist;
 pub mod presets;
 pub mod worker;

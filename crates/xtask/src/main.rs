@@ -2,7 +2,8 @@
 //!
 //! - `serve`: build the web app with trunk and serve it on http://127.0.0.1:8080.
 //! - `test`: every test: native (with wgpu on a real Vulkan adapter), the strategy
-//!   crate's wasm tests in headless Chromium, and the web app's browser smoke test.
+//!   crate's and the web app's wasm tests in headless Chromium, and the browser smoke
+//!   test on the web app's release bundle.
 //! - `bench`: benchmarks that need their own builds (the release web bundle's budgets).
 //! - `setup`: only install what the other tasks need.
 //!

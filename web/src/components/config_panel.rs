@@ -6,6 +6,7 @@ use playground_strategy::config::locate::error_line;
 use playground_strategy::scheduler::Curves;
 use wasm_bindgen::JsCast;
 
+use crate::file_input::take_chosen_file;
 use crate::presets::PRESETS;
 
 /// The UTF-16 offsets (what a textarea's selection counts) of line `line` (1-based).
@@ -85,16 +86,9 @@ pub fn ConfigPanel(
                     "Open…"
                     <input data-testid="config-open" type="file" accept=".toml,.json"
                         on:change=move |ev: leptos::ev::Event| {
-                            let Some(input) = ev
-                                .target()
-                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-                            else {
+                            let Some(file) = take_chosen_file(&ev) else {
                                 return;
                             };
-                            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                                return;
-                            };
-                            input.set_value("");
                             leptos::task::spawn_local(async move {
                                 if let Ok(t) = wasm_bindgen_futures::JsFuture::from(file.text()).await
                                     && let Some(t) = t.as_string()

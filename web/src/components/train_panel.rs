@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::file_input::take_chosen_file;
 use crate::worker::client::TrainerClient;
 use crate::worker::protocol::{Boundary, Progress, Request, Response};
 
@@ -194,16 +195,9 @@ pub fn TrainPanel(
         send(Request::Checkpoint, None);
     };
     let on_upload = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(file) = take_chosen_file(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
         leptos::task::spawn_local(async move {
             let name = file.name();
             match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
