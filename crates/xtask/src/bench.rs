@@ -1,36 +1,110 @@
-//! `cargo xtask bench`: benchmarks that need builds the tests do not make. Benchmarks
-//! are never tests: they print measurements and ratios, and nothing fails on a timing.
+//! `cargo xtask bench`: every benchmark, each against the tool people would use
+//! instead, then `BENCHMARKS.md`. Benchmarks are never tests: they print measurements
+//! and ratios, and nothing fails on a timing.
+//!
+//! Each stage writes its rows (JSON lines) to `<target>/bench/<stage>.jsonl`; the
+//! report is rendered from every stage's latest rows, so `--only web` refreshes the
+//! browser rows and keeps the native ones.
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
 use clap::ValueEnum;
 
 use crate::context::{Context, exec};
+use crate::tools;
 
-/// A group of benchmarks.
+/// A group of benchmarks that needs its own build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Stage {
-    /// The web app's budgets on the release bundle: gzipped `.wasm` size, time to first
-    /// render in headless Chromium, browser vs native training speed.
+    /// `playground-bench` (release): CPU and wgpu training against PyTorch + MMEngine,
+    /// checkpoint I/O against torch.save/load and a file copy, schedules against
+    /// MMEngine, the strategy against a bare burn loop.
+    Native,
+    /// The release web bundle in headless Chromium: training against TensorFlow.js,
+    /// the download against TensorFlow.js's, the time to first render.
     Web,
 }
 
-/// Runs the chosen benchmark groups (all when `only` is empty).
-pub fn run(ctx: &Context, only: &[Stage]) -> Result<()> {
-    let wanted = |s: Stage| only.is_empty() || only.contains(&s);
-    if wanted(Stage::Web) {
-        web(ctx)?;
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Native => "native",
+            Stage::Web => "web",
+        }
     }
-    Ok(())
 }
 
-fn web(ctx: &Context) -> Result<()> {
-    let dist = crate::serve::build_web_release(ctx)?;
-    eprintln!("xtask: [bench web] first render and training speed in headless Chromium");
-    // The default members' selection, as in the tests: no second native burn build.
+/// Runs the chosen stages (all when `only` is empty), then writes `BENCHMARKS.md`.
+pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
+    let wanted = |s: Stage| only.is_empty() || only.contains(&s);
+    let dir = ctx.target_dir.join("bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let rows = |s: Stage| dir.join(format!("{}.jsonl", s.name()));
+    eprintln!(
+        "xtask: [bench] building playground-bench (release; the first build of burn in release takes about 30 minutes)"
+    );
+    // One package selection for every release build of the bench: no second burn build.
     exec(
         ctx.command("cargo")
-            .args(["run", "--locked", "--example", "web_budgets", "--"])
-            .arg(&dist)
-            .args(["--runs", "3"]),
+            .args(["build", "--locked", "--release", "-p", "playground-bench"]),
+    )?;
+    let bench = ctx.target_dir.join("release").join("playground-bench");
+    if wanted(Stage::Native) {
+        let python = tools::ensure_bench_python(ctx)?;
+        let out = fresh(rows(Stage::Native))?;
+        eprintln!(
+            "xtask: [bench native] ours against PyTorch + MMEngine, a file copy, a bare burn loop"
+        );
+        exec(
+            ctx.command(&bench)
+                .arg("run")
+                .arg("--python")
+                .arg(&python)
+                .arg("--rows")
+                .arg(&out)
+                .args(["--rounds", &rounds.to_string()]),
+        )?;
+    }
+    if wanted(Stage::Web) {
+        let node_modules = tools::ensure_tfjs(ctx)?;
+        let dist = crate::serve::build_web_release(ctx)?;
+        let out = fresh(rows(Stage::Web))?;
+        eprintln!("xtask: [bench web] the app against TensorFlow.js in headless Chromium");
+        // The default members' selection, as in the tests: no second native burn build.
+        exec(
+            ctx.command("cargo")
+                .args(["run", "--locked", "--example", "web_bench", "--"])
+                .arg("--dist")
+                .arg(&dist)
+                .arg("--tfjs")
+                .arg(&node_modules)
+                .arg("--rows")
+                .arg(&out)
+                .args(["--rounds", &rounds.min(3).to_string()]),
+        )?;
+    }
+    // Every stage's latest rows, in stage order.
+    let all = dir.join("all.jsonl");
+    let mut text = String::new();
+    for stage in [Stage::Native, Stage::Web] {
+        if let Ok(t) = std::fs::read_to_string(rows(stage)) {
+            text.push_str(&t);
+        }
+    }
+    std::fs::write(&all, text).with_context(|| format!("writing {}", all.display()))?;
+    exec(
+        ctx.command(&bench)
+            .arg("report")
+            .arg("--rows")
+            .arg(&all)
+            .arg("--out")
+            .arg(ctx.root.join("BENCHMARKS.md")),
     )
+}
+
+/// `path`, emptied.
+fn fresh(path: PathBuf) -> Result<PathBuf> {
+    std::fs::write(&path, "").with_context(|| format!("emptying {}", path.display()))?;
+    Ok(path)
 }

@@ -4,11 +4,12 @@
 //! - `test`: every test: native (with wgpu on a real Vulkan adapter), the strategy
 //!   crate's and the web app's wasm tests in headless Chromium, and the browser smoke
 //!   test on the web app's release bundle.
-//! - `bench`: benchmarks that need their own builds (the release web bundle's budgets).
+//! - `bench`: every benchmark against its peer (PyTorch + MMEngine, TensorFlow.js, a
+//!   file copy, a bare burn loop), written to `BENCHMARKS.md`.
 //! - `setup`: only install what the other tasks need.
 //!
 //! Every task first installs what is missing, idempotently and without downloading
-//! anything from outside the package registries (crates.io, Debian).
+//! anything from outside the package registries (crates.io, Debian, PyPI, npm).
 
 mod bench;
 mod context;
@@ -42,11 +43,15 @@ enum Task {
         #[arg(long, value_delimiter = ',')]
         only: Vec<test::Stage>,
     },
-    /// Run the benchmarks (measurements and ratios; nothing fails on a timing).
+    /// Run every benchmark against its peer and write BENCHMARKS.md (ratios; nothing
+    /// fails on a timing).
     Bench {
-        /// Only these groups (web); all when omitted.
+        /// Only these stages (native, web); all when omitted.
         #[arg(long, value_delimiter = ',')]
         only: Vec<bench::Stage>,
+        /// Interleaved rounds per comparison (the browser stage uses at most 3).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
     /// Install the toolchain pieces and system packages the other tasks use.
     Setup,
@@ -57,7 +62,7 @@ fn main() -> ExitCode {
     let result = context::Context::new().and_then(|ctx| match cli.task {
         Task::Serve { port } => serve::run(&ctx, port),
         Task::Test { only } => test::run(&ctx, &only),
-        Task::Bench { only } => bench::run(&ctx, &only),
+        Task::Bench { only, rounds } => bench::run(&ctx, &only, rounds),
         Task::Setup => tools::ensure_all(&ctx),
     });
     match result {

@@ -46,12 +46,41 @@ const TRUNK: CargoTool = CargoTool {
 /// The Python packages the interop tests read our files with (exact versions).
 const PYTHON_PACKAGES: &[(&str, &str)] = &[("safetensors", "0.8.0"), ("numpy", "2.4.6")];
 
+/// The benchmarks' Python peer: PyTorch eager with MMEngine's optimizer wrapper and
+/// schedulers (`mmengine-lite` is MMEngine without OpenCV; it forgets `packaging`).
+const BENCH_PYTHON_PACKAGES: &[(&str, &str)] = &[
+    ("torch", "2.15.0"),
+    ("mmengine-lite", "0.10.7"),
+    ("packaging", "26.4"),
+    ("numpy", "2.4.6"),
+];
+
+/// TensorFlow.js for the browser benchmarks (npm).
+const TFJS_PACKAGES: &[(&str, &str)] = &[
+    ("@tensorflow/tfjs", "4.22.0"),
+    ("@tensorflow/tfjs-backend-wasm", "4.22.0"),
+];
+
 /// A Python virtual environment in the cache directory with `safetensors` and `numpy`
 /// (from PyPI), made once; returns its interpreter.
 pub fn ensure_python(ctx: &Context) -> Result<std::path::PathBuf> {
-    let venv = ctx.target_dir.join("python-venv");
+    ensure_venv(ctx, "python-venv", PYTHON_PACKAGES)
+}
+
+/// A Python virtual environment with PyTorch and MMEngine for the benchmarks (PyPI's
+/// PyTorch wheel brings CUDA's libraries, several GB, and runs on the CPU without a
+/// GPU), made once; returns its interpreter.
+pub fn ensure_bench_python(ctx: &Context) -> Result<std::path::PathBuf> {
+    ensure_venv(ctx, "bench-venv", BENCH_PYTHON_PACKAGES)
+}
+
+/// A virtual environment `<target>/<dir>` with exactly `packages` (checked through
+/// their installed metadata), made or completed once; returns its interpreter.
+fn ensure_venv(ctx: &Context, dir: &str, packages: &[(&str, &str)]) -> Result<std::path::PathBuf> {
+    let venv = ctx.target_dir.join(dir);
     let python = venv.join("bin").join("python");
-    let want = PYTHON_PACKAGES
+    let names: Vec<&str> = packages.iter().map(|(p, _)| *p).collect();
+    let want = packages
         .iter()
         .map(|(_, v)| *v)
         .collect::<Vec<_>>()
@@ -60,30 +89,29 @@ pub fn ensure_python(ctx: &Context) -> Result<std::path::PathBuf> {
         Command::new(python)
             .args([
                 "-c",
-                "import safetensors, numpy; print(safetensors.__version__, numpy.__version__)",
+                "import importlib.metadata as m, sys; print(' '.join(m.version(p) for p in sys.argv[1:]))",
             ])
+            .args(&names)
             .stderr(Stdio::null())
             .output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
+    let list = names.join(", ");
     if probe(&python).as_deref() == Some(want.as_str()) {
-        eprintln!("xtask: Python venv with safetensors and numpy ({want}): present");
+        eprintln!("xtask: Python venv {dir} ({list}: {want}): present");
         return Ok(python);
     }
     eprintln!(
-        "xtask: making a Python venv with safetensors and numpy in {}",
+        "xtask: making a Python venv with {list} in {}",
         venv.display()
     );
     if !python.exists() {
         exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))
             .context("python3 -m venv (on Debian: apt-get install python3-venv)")?;
     }
-    let pins: Vec<String> = PYTHON_PACKAGES
-        .iter()
-        .map(|(p, v)| format!("{p}=={v}"))
-        .collect();
+    let pins: Vec<String> = packages.iter().map(|(p, v)| format!("{p}=={v}")).collect();
     exec(
         Command::new(&python)
             .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
@@ -91,8 +119,45 @@ pub fn ensure_python(ctx: &Context) -> Result<std::path::PathBuf> {
     )?;
     match probe(&python) {
         Some(v) if v == want => Ok(python),
-        other => bail!("the venv's safetensors/numpy are {other:?}, not {want}"),
+        other => bail!("the venv's {list} are {other:?}, not {want}"),
     }
+}
+
+/// TensorFlow.js from npm in `<target>/bench-npm`, installed once; returns its
+/// `node_modules`.
+pub fn ensure_tfjs(ctx: &Context) -> Result<std::path::PathBuf> {
+    let prefix = ctx.target_dir.join("bench-npm");
+    let modules = prefix.join("node_modules");
+    let installed = |name: &str| -> Option<String> {
+        let text = std::fs::read_to_string(modules.join(name).join("package.json")).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        json["version"].as_str().map(str::to_string)
+    };
+    if TFJS_PACKAGES
+        .iter()
+        .all(|(p, v)| installed(p).as_deref() == Some(*v))
+    {
+        eprintln!("xtask: TensorFlow.js in {}: present", modules.display());
+        return Ok(modules);
+    }
+    ensure_command("npm", "npm")?;
+    eprintln!(
+        "xtask: installing TensorFlow.js from npm into {}",
+        prefix.display()
+    );
+    std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
+    let pins: Vec<String> = TFJS_PACKAGES
+        .iter()
+        .map(|(p, v)| format!("{p}@{v}"))
+        .collect();
+    exec(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .args(&pins),
+    )
+    .context("npm install (on Debian: apt-get install npm)")?;
+    Ok(modules)
 }
 
 /// Debian packages for the browser tests and the native wgpu tests.
@@ -244,5 +309,30 @@ fn ensure_system_packages() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-qq"])
             .args(&missing),
+    )
+}
+
+/// `bin` on PATH, or Debian's `package` installed (as root) to provide it.
+fn ensure_command(bin: &str, package: &str) -> Result<()> {
+    let works = || {
+        Command::new(bin)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if works() {
+        return Ok(());
+    }
+    if dpkg_installed(package).is_none() || !is_root() {
+        bail!("`{bin}` is missing: install it (Debian: `sudo apt-get install {package}`)");
+    }
+    eprintln!("xtask: installing Debian package {package} for `{bin}`");
+    exec(Command::new("apt-get").args(["update", "-qq"]))?;
+    exec(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", package]),
     )
 }

@@ -26,7 +26,7 @@ pub const DIGITS_SAMPLES: u64 = 1_797;
 pub const DEFAULT_VAL_RATIO: f64 = 0.2;
 
 /// Samples in the split a dataset config selects, for the built-in types (`Circle`,
-/// `Xor`, `Gauss`, `Spiral` with `num_samples`; `Digits`); `None` for a type this
+/// `Xor`, `Gauss`, `Spiral`, `FakeData` with `num_samples`; `Digits`); `None` for a type this
 /// crate does not know (a user-registered one).
 ///
 /// A split holds `floor(n × val_ratio)` samples for `val` and the rest for `train`.
@@ -35,7 +35,7 @@ pub fn dataset_len(cfg: &Value, path: &KeyPath) -> Result<Option<u64>, ConfigErr
         return Ok(None);
     };
     let total = match kind {
-        "Circle" | "Xor" | "Gauss" | "Spiral" => match cfg.get("num_samples") {
+        "Circle" | "Xor" | "Gauss" | "Spiral" | "FakeData" => match cfg.get("num_samples") {
             None => {
                 return Err(path
                     .key("num_samples")

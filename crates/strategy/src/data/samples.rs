@@ -95,6 +95,35 @@ fn seed_of(dict: &Map<String, Value>, path: &KeyPath) -> Result<u64, ConfigError
     }
 }
 
+fn positive_list(v: &Value) -> Option<Vec<usize>> {
+    let list = v.as_array()?;
+    if list.is_empty() {
+        return None;
+    }
+    list.iter()
+        .map(|d| d.as_u64().filter(|&d| d >= 1).map(|d| d as usize))
+        .collect()
+}
+
+/// `n` samples of uniform noise in [-1, 1) with uniformly random labels, from `seed`.
+fn fake_data(n: usize, sample_shape: Vec<usize>, num_classes: usize, seed: u64) -> Samples {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    let mut rng = StdRng::seed_from_u64(seed);
+    let k: usize = sample_shape.iter().product();
+    let features = (0..n * k).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let labels = (0..n)
+        .map(|_| rng.random_range(0..num_classes) as i64)
+        .collect();
+    Samples {
+        features,
+        sample_shape,
+        labels,
+        num_classes,
+    }
+}
+
 fn take_split(
     all: Samples,
     dict: &Map<String, Value>,
@@ -111,7 +140,10 @@ fn take_split(
 
 /// The built-in dataset types: `Circle`, `Xor`, `Gauss`, `Spiral` (TensorFlow
 /// Playground's 2-D sets: `num_samples`, `noise`, `seed`, `split`, `val_ratio`) and
-/// `Digits` (`split`, `val_ratio`, `seed` of the split). Register your own with
+/// `Digits` (`split`, `val_ratio`, `seed` of the split) and `FakeData` (torchvision's
+/// idea: `num_samples` samples of uniform noise in [-1, 1) of `sample_shape`, default
+/// `[784]`, with random labels among `num_classes`, default 10, from `seed`: for
+/// measuring speed and trying shapes without data). Register your own with
 /// [`Registry::register`]: a builder returns the [`Samples`] of its split.
 pub fn dataset_registry() -> Registry<Samples> {
     let mut registry = Registry::new("dataset");
@@ -139,6 +171,31 @@ pub fn dataset_registry() -> Registry<Samples> {
             take_split(all, dict, path, seed)
         });
     }
+    registry.register("FakeData", |dict, path| {
+        dataset_len(&Value::Object(dict.clone()), path)?;
+        let n = dict.get("num_samples").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let sample_shape = match dict.get("sample_shape") {
+            None => vec![784],
+            Some(v) => positive_list(v).ok_or_else(|| {
+                path.key("sample_shape")
+                    .error(format!("expected a list of positive integers, found {v}"))
+            })?,
+        };
+        let num_classes = match dict.get("num_classes") {
+            None => 10,
+            Some(v) => match v.as_u64() {
+                Some(c) if c >= 2 => c as usize,
+                _ => {
+                    return Err(path
+                        .key("num_classes")
+                        .error(format!("expected an integer of at least 2, found {v}")));
+                }
+            },
+        };
+        let seed = seed_of(dict, path)?;
+        let all = fake_data(n, sample_shape, num_classes, seed);
+        take_split(all, dict, path, seed)
+    });
     registry.register("Digits", |dict, path| {
         dataset_len(&Value::Object(dict.clone()), path)?;
         let all = parse_digits(DIGITS_CSV)
@@ -165,6 +222,7 @@ mod tests {
             json!({"type": "Digits", "split": "train"}),
             json!({"type": "Digits", "split": "val", "val_ratio": 0.5}),
             json!({"type": "Xor", "num_samples": 37, "val_ratio": 0.3}),
+            json!({"type": "FakeData", "num_samples": 50, "sample_shape": [3, 4]}),
         ] {
             let s = reg.build(&cfg, &p).expect("builds");
             assert_eq!(
@@ -183,6 +241,46 @@ mod tests {
         all.sort_unstable();
         assert_eq!(all, (0..1_797).collect::<Vec<_>>());
         assert_eq!(val.len(), 359);
+    }
+
+    #[test]
+    fn fake_data_has_its_shape_classes_and_seed() {
+        let reg = dataset_registry();
+        let p = KeyPath::root().key("train_dataloader").key("dataset");
+        let cfg = json!({"type": "FakeData", "num_samples": 200, "sample_shape": [784],
+                         "num_classes": 10, "seed": 3});
+        let a = reg.build(&cfg, &p).expect("builds");
+        assert_eq!((a.len(), a.sample_size(), a.num_classes), (160, 784, 10));
+        assert!(a.features.iter().all(|x| (-1.0..1.0).contains(x)));
+        assert!(a.labels.iter().all(|&l| (0..10).contains(&l)));
+        // Every class shows up in 160 draws, and the same seed gives the same set.
+        assert!((0..10).all(|c| a.labels.contains(&c)));
+        assert_eq!(reg.build(&cfg, &p).expect("builds"), a);
+        let other = reg
+            .build(
+                &json!({"type": "FakeData", "num_samples": 200, "seed": 4}),
+                &p,
+            )
+            .expect("builds");
+        assert_ne!(other.features, a.features);
+        for (bad, key) in [
+            (
+                json!({"type": "FakeData", "num_samples": 5, "sample_shape": [0]}),
+                "sample_shape",
+            ),
+            (
+                json!({"type": "FakeData", "num_samples": 5, "sample_shape": []}),
+                "sample_shape",
+            ),
+            (
+                json!({"type": "FakeData", "num_samples": 5, "num_classes": 1}),
+                "num_classes",
+            ),
+            (json!({"type": "FakeData"}), "num_samples"),
+        ] {
+            let err = reg.build(&bad, &p).expect_err("rejected");
+            assert_eq!(err.path, format!("train_dataloader.dataset.{key}"), "{bad}");
+        }
     }
 
     #[test]

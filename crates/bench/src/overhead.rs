@@ -1,19 +1,14 @@
 //! Strategy overhead: one training iteration of each preset through the whole
-//! strategy (Runner: data, OptimWrapper, schedulers, hooks, message hub, logging)
-//! against a bare burn loop doing the same work (same model and weights, same
-//! batches, forward, loss, backward, the same optimizer arithmetic, a loss read-back
-//! every 10 iterations as a loop that logs does, gradient clipping where the preset
-//! clips) on the CPU backend.
-//!
-//! The two run interleaved in one process, blocks of `BLOCK` iterations, `ROUNDS`
-//! rounds, after a warm-up; the medians give the ratio. Run with
-//! `cargo bench -p playground-strategy --bench overhead` (release), or with
-//! `--profile dev` to reuse the test build (the overhead then looks larger: the
-//! strategy crate itself is unoptimised in dev builds while burn is not).
+//! strategy (`Runner`: data, `OptimWrapper`, schedulers, hooks, message hub, logging)
+//! against a bare burn loop doing the same work in the same process (same model and
+//! weights, same batches, forward, loss, backward, the same optimizer arithmetic, a
+//! loss read-back every 10 iterations as a loop that logs does, gradient clipping
+//! where the preset clips) on the CPU backend, interleaved blocks.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use anyhow::{Context, Result};
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
 use playground_strategy::config::{ExperimentConfig, Registries};
@@ -22,14 +17,17 @@ use playground_strategy::model::Model;
 use playground_strategy::model::gan::{Gan2d, bce_with_logits, gaussian_noise};
 use playground_strategy::model::mlp::cross_entropy;
 use playground_strategy::optim::algorithm::{ParamState, update};
-use playground_strategy::optim::config::OptimizerSpec;
+use playground_strategy::optim::config::{ClipGrad, OptimWrapperConfig, OptimizerSpec};
 use playground_strategy::runner::{Runner, RunnerOptions};
 use playground_strategy::scheduler::ParamGroup;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::rows::Row;
+use crate::stats::interleaved;
+use crate::train::workspace_root;
+
 const BLOCK: usize = 50;
-const ROUNDS: usize = 7;
 
 /// The optimizer step with nothing around it: `update` on every parameter, with the
 /// gradients scaled by `coef` (clipping) when given.
@@ -116,85 +114,79 @@ fn bare_step<M: Module>(
     })
 }
 
-fn config(name: &str) -> ExperimentConfig {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/configs")
-        .join(name);
-    ExperimentConfig::load(&path, &[], &Registries::default()).expect("preset loads")
+fn config(name: &str) -> Result<ExperimentConfig> {
+    let path = workspace_root().join("public/configs").join(name);
+    ExperimentConfig::load(&path, &[], &Registries::default())
+        .with_context(|| format!("loading {}", path.display()))
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Time per iteration of the strategy and of the bare loop, interleaved.
-fn measure(name: &str, mut bare_block: impl FnMut(usize) -> f64) -> (f64, f64) {
-    let mut runner = pollster::block_on(Runner::from_config(
-        config(name),
+fn cpu_runner(cfg: ExperimentConfig) -> Result<Runner> {
+    pollster::block_on(Runner::from_config(
+        cfg,
         RunnerOptions {
             device: DeviceChoice::Cpu,
             write_files: false,
             ..RunnerOptions::default()
         },
     ))
-    .expect("runner");
-    let mut ours = Vec::new();
-    let mut theirs = Vec::new();
-    for round in 0..=ROUNDS {
-        let t = Instant::now();
-        for _ in 0..BLOCK {
-            pollster::block_on(runner.train_iter()).expect("iteration");
-        }
-        let per = t.elapsed().as_secs_f64() / BLOCK as f64;
-        let bare = bare_block(BLOCK);
-        if round > 0 {
-            // Round 0 is the warm-up.
-            ours.push(per);
-            theirs.push(bare);
-        }
-    }
-    (median(ours), median(theirs))
+    .context("building the runner")
 }
 
-fn classifier(name: &str) -> (f64, f64) {
-    let cfg = config(name);
-    let opts = RunnerOptions {
-        device: DeviceChoice::Cpu,
-        write_files: false,
-        ..RunnerOptions::default()
-    };
-    // The bare side builds the same model (same registry, same seed) and batches.
-    let runner = pollster::block_on(Runner::from_config(cfg.clone(), opts)).expect("runner");
-    let device = runner.strategy.train_device();
-    let loader = runner.train_loader.clone();
-    let (spec, max_norm) = match cfg.optim_wrapper.expect("optimizer") {
-        playground_strategy::optim::config::OptimWrapperConfig::Single(s) => (
+/// Time per iteration of the strategy and of the bare loop, interleaved.
+fn measure(
+    name: &str,
+    rounds: usize,
+    mut bare_block: impl FnMut(usize) -> f64,
+) -> Result<(f64, f64)> {
+    let mut runner = cpu_runner(config(name)?)?;
+    interleaved(
+        rounds,
+        || -> Result<f64> {
+            let t = Instant::now();
+            for _ in 0..BLOCK {
+                pollster::block_on(runner.train_iter()).context("our training iteration")?;
+            }
+            Ok(t.elapsed().as_secs_f64() / BLOCK as f64)
+        },
+        || Ok(bare_block(BLOCK)),
+    )
+}
+
+fn single(cfg: &ExperimentConfig) -> Result<(OptimizerSpec, Option<f64>)> {
+    match cfg.optim_wrapper.clone() {
+        Some(OptimWrapperConfig::Single(s)) => Ok((
             s.optimizer,
             match s.clip_grad {
-                Some(playground_strategy::optim::config::ClipGrad::Norm { max_norm, .. }) => {
-                    Some(max_norm)
-                }
+                Some(ClipGrad::Norm { max_norm, .. }) => Some(max_norm),
                 _ => None,
             },
-        ),
-        _ => unreachable!("one optimizer"),
-    };
-    let model_cfg = cfg.model.expect("model");
+        )),
+        _ => anyhow::bail!("the preset should have one optimizer"),
+    }
+}
+
+fn classifier(name: &str, rounds: usize) -> Result<(f64, f64)> {
+    let cfg = config(name)?;
+    // The bare side builds the same model (same registry, same seed) and batches.
+    let runner = cpu_runner(cfg.clone())?;
+    let device = runner.strategy.train_device();
+    let loader = runner.train_loader.clone();
+    let (spec, max_norm) = single(&cfg)?;
+    let model_cfg = cfg.model.context("the preset has a model")?;
     let kind = model_cfg["type"].as_str().unwrap_or_default().to_string();
     let mut rng = StdRng::seed_from_u64(0);
     match kind.as_str() {
         "MLP" => {
             let cfg: playground_strategy::model::mlp::MlpCfg =
-                serde_json::from_value(model_cfg).expect("mlp");
+                serde_json::from_value(model_cfg).context("the MLP's config")?;
             let model = playground_strategy::model::mlp::Mlp::new(&cfg, &device, &mut rng);
-            bare_classifier(name, model, loader, device, spec, max_norm)
+            bare_classifier(name, rounds, model, loader, device, spec, max_norm)
         }
         _ => {
             let cfg: playground_strategy::model::cnn::DigitsCnnCfg =
-                serde_json::from_value(model_cfg).expect("cnn");
+                serde_json::from_value(model_cfg).context("the CNN's config")?;
             let model = playground_strategy::model::cnn::DigitsCnn::new(&cfg, &device, &mut rng);
-            bare_classifier(name, model, loader, device, spec, max_norm)
+            bare_classifier(name, rounds, model, loader, device, spec, max_norm)
         }
     }
 }
@@ -203,17 +195,18 @@ fn classifier(name: &str) -> (f64, f64) {
 /// as the presets use none), measured against the strategy on preset `name`.
 fn bare_classifier<M: Model>(
     name: &str,
+    rounds: usize,
     mut model: M,
     loader: playground_strategy::data::loader::DataLoader,
     device: burn::tensor::Device,
     spec: OptimizerSpec,
     max_norm: Option<f64>,
-) -> (f64, f64) {
+) -> Result<(f64, f64)> {
     let group = spec.initial_group();
     let mut state = HashMap::new();
     let mut step = 0usize;
     let mut order = loader.epoch_order(0);
-    measure(name, move |n| {
+    measure(name, rounds, move |n| {
         let t = Instant::now();
         for _ in 0..n {
             let i = step % loader.len();
@@ -221,7 +214,9 @@ fn bare_classifier<M: Model>(
                 order = loader.epoch_order(step as u64);
             }
             let batch = loader.batch(&order, i, &device);
-            let logits = model.predict(batch.inputs.clone()).expect("a classifier");
+            let Some(logits) = model.predict(batch.inputs.clone()) else {
+                return f64::NAN;
+            };
             let loss = cross_entropy(logits, &batch);
             if step % 10 == 9 {
                 let _ = loss.clone().into_scalar::<f32>();
@@ -233,36 +228,33 @@ fn bare_classifier<M: Model>(
     })
 }
 
-fn gan() -> (f64, f64) {
-    let cfg = config("gan_2d.toml");
-    let runner = pollster::block_on(Runner::from_config(
-        cfg.clone(),
-        RunnerOptions {
-            device: DeviceChoice::Cpu,
-            write_files: false,
-            ..RunnerOptions::default()
-        },
-    ))
-    .expect("runner");
+fn gan(rounds: usize) -> Result<(f64, f64)> {
+    let cfg = config("gan_2d.toml")?;
+    let runner = cpu_runner(cfg.clone())?;
     let device = runner.strategy.train_device();
     let loader = runner.train_loader.clone();
-    let specs: Vec<OptimizerSpec> = match cfg.optim_wrapper.expect("optimizers") {
-        playground_strategy::optim::config::OptimWrapperConfig::Multi { wrappers, .. } => {
+    let specs: Vec<OptimizerSpec> = match cfg.optim_wrapper.clone() {
+        Some(OptimWrapperConfig::Multi { wrappers, .. }) => {
             wrappers.into_iter().map(|(_, w)| w.optimizer).collect()
         }
-        _ => unreachable!("two optimizers"),
+        _ => anyhow::bail!("the GAN preset should have two optimizers"),
     };
+    anyhow::ensure!(
+        specs.len() == 2,
+        "the GAN preset should have two optimizers"
+    );
     let (spec_d, spec_g) = (specs[0].clone(), specs[1].clone());
     let (group_d, group_g) = (spec_d.initial_group(), spec_g.initial_group());
     let gcfg: playground_strategy::model::gan::Gan2dCfg =
-        serde_json::from_value(cfg.model.expect("model")).expect("gan");
+        serde_json::from_value(cfg.model.context("the preset has a model")?)
+            .context("the GAN's config")?;
     let mut rng = StdRng::seed_from_u64(0);
     let model = Gan2d::new(&gcfg, &device, &mut rng);
     let (mut g, mut d) = (model.generator, model.discriminator);
     let (mut sd, mut sg) = (HashMap::new(), HashMap::new());
     let mut step = 0usize;
     let mut order = loader.epoch_order(0);
-    measure("gan_2d.toml", move |n| {
+    measure("gan_2d.toml", rounds, move |n| {
         let t = Instant::now();
         for _ in 0..n {
             let i = step % loader.len();
@@ -287,20 +279,26 @@ fn gan() -> (f64, f64) {
     })
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; nothing else to parse.
-    println!("| preset | strategy (µs/iter) | bare burn loop (µs/iter) | overhead |");
-    println!("|---|---:|---:|---:|");
-    for (name, (ours, bare)) in [
-        ("spiral_mlp", classifier("spiral_mlp.toml")),
-        ("digits_cnn", classifier("digits_cnn.toml")),
-        ("gan_2d", gan()),
-    ] {
-        println!(
-            "| {name} | {:.1} | {:.1} | {:+.1} % |",
-            ours * 1e6,
-            bare * 1e6,
-            (ours / bare - 1.0) * 100.0
-        );
+/// The three presets, the strategy against the bare loop.
+pub fn run(rounds: usize, machine: &str) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for preset in ["spiral_mlp", "digits_cnn", "gan_2d"] {
+        eprintln!("bench: [strategy overhead] {preset}");
+        let (ours, bare) = match preset {
+            "gan_2d" => gan(rounds)?,
+            _ => classifier(&format!("{preset}.toml"), rounds)?,
+        };
+        rows.push(Row {
+            group: "strategy overhead".into(),
+            workload: format!("`{preset}` preset: one training iteration through the Runner"),
+            ours: ours * 1e6,
+            peer: "a bare burn loop doing the same work (same model, weights, batches, optimizer arithmetic, clipping)".into(),
+            peer_value: Some(bare * 1e6),
+            unit: "µs/iter".into(),
+            higher_is_better: false,
+            machine: format!("{machine}; CPU backend"),
+            note: format!("median of {rounds} interleaved blocks of {BLOCK} iterations after a warm-up block"),
+        });
     }
+    Ok(rows)
 }

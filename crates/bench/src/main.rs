@@ -1,0 +1,163 @@
+//! `playground-bench`: the native benchmarks against the tools people would use
+//! instead, each pair interleaved in this one process, medians of several rounds
+//! (`run`), and the renderer of `BENCHMARKS.md` (`report`). `cargo xtask bench` builds
+//! it in release, installs the peers, runs everything and writes the report.
+//! Benchmarks are not tests: nothing here fails on a timing.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use playground_bench::rows::{self, Row};
+use playground_bench::{checkpoint, machine, overhead, peer, report, schedules, train};
+use playground_strategy::device::DeviceChoice;
+
+/// A group of benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Group {
+    /// Training throughput on our CPU backend against PyTorch eager on the CPU.
+    Cpu,
+    /// The same workloads on our wgpu backend (against PyTorch CUDA where there is one).
+    Wgpu,
+    /// Saving and loading a ~100 MB checkpoint against torch.save/load and a file copy.
+    Checkpoint,
+    /// Schedule simulation against MMEngine's schedulers.
+    Schedules,
+    /// A training iteration through the strategy against a bare burn loop.
+    Overhead,
+}
+
+/// Benchmarks against PyTorch, MMEngine, a file copy and a bare burn loop, and the
+/// report that puts them side by side.
+#[derive(Debug, Parser)]
+#[command(name = "playground-bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Run the native benchmarks and append their rows.
+    Run(RunArgs),
+    /// Render rows (JSON lines, from every run) into a Markdown report.
+    Report {
+        /// The rows.
+        #[arg(long)]
+        rows: PathBuf,
+        /// The report; its hand-written part (after the marker line) is kept.
+        #[arg(long)]
+        out: PathBuf,
+        /// The command named in the report's header.
+        #[arg(long, default_value = "cargo xtask bench")]
+        command: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Only these groups; all when omitted.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<Group>,
+    /// A Python with torch and mmengine(-lite) (`cargo xtask bench` makes one).
+    #[arg(long)]
+    python: PathBuf,
+    /// Append the rows (JSON lines) to this file.
+    #[arg(long)]
+    rows: Option<PathBuf>,
+    /// Interleaved rounds per pair (after one warm-up round).
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Threads on both sides (ours: burn's CPU backend is built without rayon, so 1).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Scales the training blocks' lengths (0.1 for a quick look).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Run(args) => run(args),
+        Task::Report { rows, out, command } => write_report(&rows, &out, &command),
+    }
+}
+
+fn write_report(rows_path: &std::path::Path, out: &std::path::Path, command: &str) -> Result<()> {
+    let text = std::fs::read_to_string(rows_path)
+        .with_context(|| format!("reading {}", rows_path.display()))?;
+    let rows = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str::<Row>(l)
+                .with_context(|| format!("{}:{}: not a benchmark row", rows_path.display(), i + 1))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let existing = std::fs::read_to_string(out).unwrap_or_default();
+    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let md = report::render(&rows, &when, command, report::kept_part(&existing));
+    rows::write_atomic(out, md.as_bytes())?;
+    eprintln!("bench: wrote {} ({} rows)", out.display(), rows.len());
+    Ok(())
+}
+
+fn run(cli: RunArgs) -> Result<()> {
+    let wanted = |g: Group| cli.only.is_empty() || cli.only.contains(&g);
+    let machine = machine::describe();
+    let mut peer = peer::Peer::start(&cli.python)?;
+    let versions = peer.versions()?;
+    eprintln!(
+        "bench: peer: Python {}, PyTorch {}, MMEngine {}{}",
+        versions.python,
+        versions.torch,
+        versions.mmengine,
+        versions
+            .cuda
+            .as_deref()
+            .map(|d| format!(", CUDA device {d}"))
+            .unwrap_or_default()
+    );
+    let rows_file = cli.rows.as_deref();
+    let rounds = cli.rounds.max(1);
+    let settings = playground_bench::Settings {
+        rounds,
+        threads: cli.threads,
+        scale: cli.scale,
+        machine: machine.clone(),
+    };
+    if wanted(Group::Cpu) {
+        let rows = train::run(&mut peer, &versions, DeviceChoice::Cpu, "cpu", &settings)?;
+        rows::append(rows_file, &rows)?;
+    }
+    if wanted(Group::Wgpu) {
+        let peer_device = if versions.cuda.is_some() {
+            "cuda"
+        } else {
+            "cpu"
+        };
+        let rows = train::run(
+            &mut peer,
+            &versions,
+            DeviceChoice::Wgpu,
+            peer_device,
+            &settings,
+        )
+        .context("the wgpu group (a Vulkan, Metal or DX12 adapter is needed; lavapipe counts)")?;
+        rows::append(rows_file, &rows)?;
+    }
+    if wanted(Group::Checkpoint) {
+        let rows = checkpoint::run(&mut peer, &versions, rounds, &machine)?;
+        rows::append(rows_file, &rows)?;
+    }
+    if wanted(Group::Schedules) {
+        let rows = schedules::run(&mut peer, &versions, rounds, &machine)?;
+        rows::append(rows_file, &rows)?;
+    }
+    if wanted(Group::Overhead) {
+        let rows = overhead::run(rounds, &machine)?;
+        rows::append(rows_file, &rows)?;
+    }
+    Ok(())
+}

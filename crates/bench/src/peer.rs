@@ -1,0 +1,103 @@
+//! The Python peer (`python/peer.py`): one long-lived process, one JSON request and
+//! one JSON answer per line, so each of its measurements can alternate with ours.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+/// The peer script, shipped in the crate.
+pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/peer.py");
+
+/// A running peer.
+pub struct Peer {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Peer {
+    /// Starts `python peer.py`. Its stderr (MMEngine's log) goes to ours.
+    pub fn start(python: &Path) -> Result<Self> {
+        let mut child = Command::new(python)
+            .arg(SCRIPT)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting the Python peer with {}", python.display()))?;
+        let stdin = child.stdin.take().context("the peer's stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("the peer's stdout")?);
+        Ok(Self {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// Sends one request and returns the answer; an `error` answer is an error.
+    pub fn call(&mut self, request: Value) -> Result<Value> {
+        let cmd = request["cmd"].as_str().unwrap_or("?").to_string();
+        writeln!(self.stdin, "{request}").context("writing to the Python peer")?;
+        self.stdin.flush().context("writing to the Python peer")?;
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .context("reading the Python peer's answer")?;
+        if n == 0 {
+            bail!("the Python peer exited during `{cmd}` (its error is printed above)");
+        }
+        let answer: Value = serde_json::from_str(&line)
+            .with_context(|| format!("the Python peer answered `{cmd}` with {line:?}"))?;
+        if let Some(e) = answer.get("error").and_then(Value::as_str) {
+            bail!("the Python peer: {e}");
+        }
+        Ok(answer)
+    }
+
+    /// Sends a request whose answer carries `seconds`.
+    pub fn seconds(&mut self, request: Value) -> Result<f64> {
+        let answer = self.call(request)?;
+        answer["seconds"]
+            .as_f64()
+            .with_context(|| format!("the Python peer's answer has no seconds: {answer}"))
+    }
+
+    /// The peer's versions: Python, PyTorch, MMEngine, the CUDA device if any.
+    pub fn versions(&mut self) -> Result<Versions> {
+        let v = self.call(json!({"cmd": "versions"}))?;
+        let text = |k: &str| v[k].as_str().unwrap_or("?").to_string();
+        Ok(Versions {
+            python: text("python"),
+            torch: text("torch"),
+            mmengine: text("mmengine"),
+            cuda: v["cuda"].as_str().map(str::to_string),
+        })
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "{}", json!({"cmd": "quit"}));
+        let _ = self.stdin.flush();
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What the peer runs on.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    /// Python's version.
+    pub python: String,
+    /// PyTorch's version (`2.15.0+cu132`).
+    pub torch: String,
+    /// MMEngine's version.
+    pub mmengine: String,
+    /// The CUDA device's name, when PyTorch sees one.
+    pub cuda: Option<String>,
+}

@@ -1,0 +1,166 @@
+//! Renders the rows of a benchmark run into `BENCHMARKS.md`: one table per group
+//! (workload, ours, peer, ratio, machine), the groups' notes, and the hand-written
+//! analysis below [`KEEP_MARKER`], which a new run keeps.
+
+use std::fmt::Write as _;
+
+use crate::rows::Row;
+
+/// Everything after this line in an existing `BENCHMARKS.md` is kept as it is.
+pub const KEEP_MARKER: &str =
+    "<!-- Everything below is written by hand and kept by `cargo xtask bench`. -->";
+
+/// The order groups appear in; unknown groups follow in the order met.
+const ORDER: [&str; 7] = [
+    "CPU training",
+    "native wgpu training",
+    "browser training",
+    "checkpoint I/O",
+    "schedules",
+    "strategy overhead",
+    "web bundle",
+];
+
+fn value(v: f64, unit: &str) -> String {
+    let digits = if v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {unit}")
+}
+
+/// The whole file: a header saying how and when, the tables, then `kept` (the
+/// hand-written part of the previous file, if any).
+pub fn render(rows: &[Row], when: &str, command: &str, kept: Option<&str>) -> String {
+    let mut groups: Vec<&str> = ORDER.to_vec();
+    for r in rows {
+        if !groups.contains(&r.group.as_str()) {
+            groups.push(&r.group);
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Written by `{command}` on {when}. Each pair ran interleaved in one process (ours, \
+         then the peer, then the other way round), medians of several rounds after a \
+         warm-up. **Ratio** is how many times better ours is than the peer: above 1 ours \
+         is faster (or smaller), below 1 the peer is. Ratios are the headline; absolute \
+         numbers depend on the machine, which is named on every row.\n"
+    );
+    for group in groups {
+        let in_group: Vec<&Row> = rows.iter().filter(|r| r.group == group).collect();
+        if in_group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "## {group}\n");
+        let _ = writeln!(out, "| workload | ours | peer | peer's | ratio | machine |");
+        let _ = writeln!(out, "|---|---:|---|---:|---:|---|");
+        for r in &in_group {
+            let (theirs, ratio) = match (r.peer_value, r.ratio()) {
+                (Some(p), Some(q)) => (value(p, &r.unit), format!("**{q:.2}×**")),
+                _ => ("—".to_string(), "—".to_string()),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.workload,
+                value(r.ours, &r.unit),
+                r.peer,
+                theirs,
+                ratio,
+                r.machine
+            );
+        }
+        let mut notes: Vec<&str> = Vec::new();
+        for r in &in_group {
+            if !r.note.is_empty() && !notes.contains(&r.note.as_str()) {
+                notes.push(&r.note);
+            }
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(out);
+            for n in notes {
+                let _ = writeln!(out, "- {n}");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "{KEEP_MARKER}");
+    if let Some(kept) = kept {
+        out.push_str(kept);
+    }
+    out
+}
+
+/// The hand-written part of an existing file: what follows [`KEEP_MARKER`].
+pub fn kept_part(existing: &str) -> Option<&str> {
+    existing
+        .split_once(KEEP_MARKER)
+        .map(|(_, rest)| rest.strip_prefix('\n').unwrap_or(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(group: &str, workload: &str, ours: f64, peer: Option<f64>) -> Row {
+        Row {
+            group: group.into(),
+            workload: workload.into(),
+            ours,
+            peer: "PyTorch".into(),
+            peer_value: peer,
+            unit: "it/s".into(),
+            higher_is_better: true,
+            machine: "box".into(),
+            note: "median of 5".into(),
+        }
+    }
+
+    #[test]
+    fn groups_come_in_order_with_ratios_and_notes() {
+        let rows = [
+            row("schedules", "preview", 10.0, Some(5.0)),
+            row("CPU training", "spiral", 1500.0, Some(500.0)),
+            row("web bundle", "first render", 1.5, None),
+        ];
+        let md = render(&rows, "today", "cargo xtask bench", None);
+        let cpu = md.find("## CPU training").expect("cpu group");
+        let sched = md.find("## schedules").expect("schedules group");
+        assert!(cpu < sched, "{md}");
+        assert!(
+            md.contains("| spiral | 1500 it/s | PyTorch | 500 it/s | **3.00×** | box |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| first render | 1.50 it/s | PyTorch | — | — | box |"),
+            "{md}"
+        );
+        assert!(md.contains("- median of 5"));
+        assert!(!md.contains("## native wgpu"), "empty groups are left out");
+    }
+
+    #[test]
+    fn the_hand_written_part_survives_a_new_run() {
+        let first = render(&[row("CPU training", "a", 1.0, Some(1.0))], "d1", "c", None);
+        let edited = format!("{first}## Analysis\n\nprofile notes\n");
+        let kept = kept_part(&edited).expect("marker present");
+        assert_eq!(kept, "## Analysis\n\nprofile notes\n");
+        let second = render(
+            &[row("CPU training", "b", 2.0, Some(1.0))],
+            "d2",
+            "c",
+            Some(kept),
+        );
+        assert!(
+            second.ends_with("## Analysis\n\nprofile notes\n"),
+            "{second}"
+        );
+        assert!(second.contains("| b |") && !second.contains("| a |"));
+        assert_eq!(kept_part("no marker"), None);
+    }
+}

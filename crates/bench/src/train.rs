@@ -1,0 +1,152 @@
+//! Training throughput: full iterations of the playground's models through the
+//! `Runner` (batch, forward, loss, backward, `OptimWrapper` step, schedulers, hooks)
+//! against PyTorch eager driven by MMEngine's `OptimWrapper` and schedulers, built
+//! from the same config file.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use playground_strategy::config::{ExperimentConfig, Registries};
+use playground_strategy::device::{DeviceChoice, init_device};
+use playground_strategy::runner::{Runner, RunnerOptions};
+use serde_json::json;
+
+use crate::Settings;
+use crate::peer::{Peer, Versions};
+use crate::rows::Row;
+use crate::stats::interleaved;
+
+/// One workload: a config file and the overrides that make it run for as long as the
+/// benchmark needs, without validation.
+pub struct Workload {
+    /// The name in the table, with its shapes.
+    pub label: &'static str,
+    /// The config file, relative to the workspace root.
+    pub config: &'static str,
+    /// Iterations per measured block (about a second of work on a 2-core machine).
+    pub block: usize,
+}
+
+/// The workloads of the issue: the spiral MLP (batch 16), a wider MLP (784-256-10,
+/// batch 64) and the digits CNN (batch 64).
+pub const WORKLOADS: [Workload; 3] = [
+    Workload {
+        label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam, LinearLR + CosineAnnealingLR",
+        config: "public/configs/spiral_mlp.toml",
+        block: 1000,
+    },
+    Workload {
+        label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum, LinearLR + CosineAnnealingLR",
+        config: "crates/bench/workloads/wide_mlp.toml",
+        block: 200,
+    },
+    Workload {
+        label: "digits CNN (conv 16, conv 32, fc 64), batch 64, AdamW, clip_grad, paramwise, LinearLR + MultiStepLR",
+        config: "public/configs/digits_cnn.toml",
+        block: 100,
+    },
+];
+
+/// No validation and no end within the benchmark (the schedules keep their own
+/// `begin`/`end`, so they are the same as in the preset).
+const CFG_OPTIONS: [&str; 2] = [
+    "train_cfg.max_epochs=100000",
+    "train_cfg.val_interval=100000",
+];
+
+/// The workspace root (the configs' paths are relative to it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Measures every workload on `device` against the peer on `peer_device`.
+pub fn run(
+    peer: &mut Peer,
+    versions: &Versions,
+    device: DeviceChoice,
+    peer_device: &str,
+    settings: &Settings,
+) -> Result<Vec<Row>> {
+    let Settings {
+        rounds,
+        threads,
+        scale,
+        ref machine,
+    } = *settings;
+    let root = workspace_root();
+    let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
+    let ready = pollster::block_on(init_device(device)).context("initialising our device")?;
+    let (group, machine) = match device {
+        DeviceChoice::Cpu => ("CPU training".to_string(), machine.clone()),
+        _ => (
+            "native wgpu training".to_string(),
+            format!("{machine}; ours on {}", ready.description),
+        ),
+    };
+    let peer_name = format!(
+        "PyTorch {} eager ({}) + MMEngine {} OptimWrapper and schedulers, {threads} thread{}",
+        versions.torch,
+        match (peer_device, &versions.cuda) {
+            ("cuda", Some(name)) => format!("CUDA, {name}"),
+            _ => "CPU".to_string(),
+        },
+        versions.mmengine,
+        if threads == 1 { "" } else { "s" }
+    );
+    let mut rows = Vec::new();
+    for w in &WORKLOADS {
+        let path = root.join(w.config);
+        let block = ((w.block as f64 * scale).round() as usize).max(5);
+        eprintln!("bench: [{group}] {}", w.label);
+        let cfg = ExperimentConfig::load(&path, &options, &Registries::default())
+            .with_context(|| format!("loading {}", path.display()))?;
+        let mut runner = pollster::block_on(Runner::from_config(
+            cfg,
+            RunnerOptions {
+                device,
+                write_files: false,
+                ..RunnerOptions::default()
+            },
+        ))
+        .with_context(|| format!("building the runner of {}", path.display()))?;
+        peer.call(json!({
+            "cmd": "train_setup",
+            "config": path,
+            "cfg_options": options,
+            "device": peer_device,
+            "threads": threads,
+            "seed": 0,
+        }))?;
+        let (ours, theirs) = interleaved(
+            rounds,
+            || -> Result<f64> {
+                let t = Instant::now();
+                for _ in 0..block {
+                    pollster::block_on(runner.train_iter()).context("our training iteration")?;
+                }
+                // Wait for the device: the loss read-back of the last iteration.
+                pollster::block_on(runner.flush()).context("reading the losses")?;
+                Ok(block as f64 / t.elapsed().as_secs_f64())
+            },
+            || -> Result<f64> {
+                let s = peer.seconds(json!({"cmd": "train", "iters": block}))?;
+                Ok(block as f64 / s)
+            },
+        )?;
+        rows.push(Row {
+            group: group.clone(),
+            workload: w.label.to_string(),
+            ours,
+            peer: peer_name.clone(),
+            peer_value: Some(theirs),
+            unit: "it/s".into(),
+            higher_is_better: true,
+            machine: machine.clone(),
+            note: format!(
+                "median of {rounds} interleaved blocks of {block} iterations after a warm-up block; f32; same config file on both sides"
+            ),
+        });
+    }
+    Ok(rows)
+}
