@@ -46,6 +46,10 @@ struct Cli {
     /// Rounds (each a fresh browser), medians over them.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Only these sides (ours-cpu, tfjs-cpu, tfjs-wasm, ours-wgpu, tfjs-webgl), e.g. to
+    /// profile one; no rows are written then.
+    #[arg(long, value_delimiter = ',')]
+    sides: Vec<String>,
 }
 
 /// A workload: its label and config file (relative to the workspace root).
@@ -225,6 +229,10 @@ async fn app_speed(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    let expected = if backend == "cpu" { "cpu" } else { "webgpu" };
+    if !device.contains(expected) {
+        bail!("asked for {backend}, the page trains on {device:?}");
+    }
     let t0 = Instant::now();
     tokio::time::sleep(SAMPLE).await;
     let (end, _) = iter().await?;
@@ -268,7 +276,14 @@ fn chromium_version() -> String {
         .arg("--version")
         .output()
         .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        // "Chromium 156.0.8078.108 built on Debian …": the name and version.
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "Chromium".into())
 }
@@ -278,6 +293,15 @@ fn chromium_version() -> String {
 enum Side {
     Ours(&'static str),
     Tfjs(&'static str),
+}
+
+impl Side {
+    fn name(self) -> String {
+        match self {
+            Side::Ours(b) => format!("ours-{b}"),
+            Side::Tfjs(b) => format!("tfjs-{b}"),
+        }
+    }
 }
 
 const SIDES: [Side; 5] = [
@@ -325,6 +349,9 @@ async fn main() -> Result<()> {
                 order.reverse();
             }
             for si in order {
+                if !cli.sides.is_empty() && !cli.sides.contains(&SIDES[si].name()) {
+                    continue;
+                }
                 let (speed, device) = match SIDES[si] {
                     Side::Ours(backend) => app_speed(&browser, &app.url, config, backend).await?,
                     Side::Tfjs(backend) => {
@@ -351,6 +378,9 @@ async fn main() -> Result<()> {
         browser.close().await?;
     }
 
+    if !cli.sides.is_empty() {
+        return Ok(());
+    }
     let mut out = Vec::new();
     let note = format!(
         "median of {rounds} rounds (a fresh browser each), sides alternating; each sample {} s after {WARM_UP} warm-up iterations; ours in the app's Web Worker (reporting to the page included), TensorFlow.js on its page's thread; 1 thread both (TensorFlow.js's threaded wasm needs cross-origin isolation, which the page does not have)",
@@ -365,14 +395,13 @@ async fn main() -> Result<()> {
             out.push(Row {
                 group: "browser training".into(),
                 workload: format!(
-                    "{}: ours on {} ({})",
+                    "{}: ours on {}",
                     w.label,
                     if ob == "cpu" {
                         "the CPU backend in wasm"
                     } else {
                         "WebGPU"
                     },
-                    devices[ours]
                 ),
                 ours: med(ours),
                 peer: format!(

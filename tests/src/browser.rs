@@ -24,7 +24,8 @@ fn free_port() -> Result<u16> {
 }
 
 /// Chromium flags for a headless run as root on a machine without a GPU or a network:
-/// WebGPU through SwiftShader, and nothing that calls out.
+/// WebGPU through SwiftShader, and nothing that calls out; then any flags in
+/// `$PLAYGROUND_CHROMIUM_ARGS` (whitespace-separated).
 pub fn chromium_args(profile: &std::path::Path) -> Vec<String> {
     [
         "--headless=new",
@@ -42,6 +43,15 @@ pub fn chromium_args(profile: &std::path::Path) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .chain([format!("--user-data-dir={}", profile.display())])
+    // Extra flags for investigations, e.g. `--js-flags=--perf-basic-prof` so that
+    // `perf` can name the JIT-compiled wasm functions.
+    .chain(
+        std::env::var("PLAYGROUND_CHROMIUM_ARGS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>(),
+    )
     .collect()
 }
 

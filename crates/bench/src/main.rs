@@ -68,7 +68,8 @@ struct RunArgs {
     /// Interleaved rounds per pair (after one warm-up round).
     #[arg(long, default_value_t = 5)]
     rounds: usize,
-    /// Threads on both sides (ours: burn's CPU backend is built without rayon, so 1).
+    /// Threads on the peer's side; ours uses one (burn's CPU backend is built without
+    /// rayon). With more cores, a second CPU group gives PyTorch all of them.
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Scales the training blocks' lengths (0.1 for a quick look).
@@ -128,8 +129,31 @@ fn run(cli: RunArgs) -> Result<()> {
         machine: machine.clone(),
     };
     if wanted(Group::Cpu) {
-        let rows = train::run(&mut peer, &versions, DeviceChoice::Cpu, "cpu", &settings)?;
+        let rows = train::run(
+            &mut peer,
+            &versions,
+            (DeviceChoice::Cpu, "cpu"),
+            "CPU training",
+            &settings,
+        )?;
         rows::append(rows_file, &rows)?;
+        // Our CPU backend uses one thread (burn is built without its `rayon` feature);
+        // PyTorch uses every core unless told otherwise. Said, not hidden.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores > settings.threads {
+            let every_core = playground_bench::Settings {
+                threads: cores,
+                ..settings.clone()
+            };
+            let rows = train::run(
+                &mut peer,
+                &versions,
+                (DeviceChoice::Cpu, "cpu"),
+                "CPU training, PyTorch on every core",
+                &every_core,
+            )?;
+            rows::append(rows_file, &rows)?;
+        }
     }
     if wanted(Group::Wgpu) {
         let peer_device = if versions.cuda.is_some() {
@@ -140,8 +164,8 @@ fn run(cli: RunArgs) -> Result<()> {
         let rows = train::run(
             &mut peer,
             &versions,
-            DeviceChoice::Wgpu,
-            peer_device,
+            (DeviceChoice::Wgpu, peer_device),
+            "native wgpu training",
             &settings,
         )
         .context("the wgpu group (a Vulkan, Metal or DX12 adapter is needed; lavapipe counts)")?;

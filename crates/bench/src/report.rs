@@ -11,8 +11,9 @@ pub const KEEP_MARKER: &str =
     "<!-- Everything below is written by hand and kept by `cargo xtask bench`. -->";
 
 /// The order groups appear in; unknown groups follow in the order met.
-const ORDER: [&str; 7] = [
+const ORDER: [&str; 8] = [
     "CPU training",
+    "CPU training, PyTorch on every core",
     "native wgpu training",
     "browser training",
     "checkpoint I/O",

@@ -50,7 +50,7 @@ pub const WORKLOADS: [Workload; 3] = [
 
 /// No validation and no end within the benchmark (the schedules keep their own
 /// `begin`/`end`, so they are the same as in the preset).
-const CFG_OPTIONS: [&str; 2] = [
+pub const CFG_OPTIONS: [&str; 2] = [
     "train_cfg.max_epochs=100000",
     "train_cfg.val_interval=100000",
 ];
@@ -60,12 +60,13 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Measures every workload on `device` against the peer on `peer_device`.
+/// Measures every workload on `device` against the peer on `peer_device`; the rows go
+/// in `group`.
 pub fn run(
     peer: &mut Peer,
     versions: &Versions,
-    device: DeviceChoice,
-    peer_device: &str,
+    (device, peer_device): (DeviceChoice, &str),
+    group: &str,
     settings: &Settings,
 ) -> Result<Vec<Row>> {
     let Settings {
@@ -77,12 +78,10 @@ pub fn run(
     let root = workspace_root();
     let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
     let ready = pollster::block_on(init_device(device)).context("initialising our device")?;
-    let (group, machine) = match device {
-        DeviceChoice::Cpu => ("CPU training".to_string(), machine.clone()),
-        _ => (
-            "native wgpu training".to_string(),
-            format!("{machine}; ours on {}", ready.description),
-        ),
+    let group = group.to_string();
+    let machine = match device {
+        DeviceChoice::Cpu => format!("{machine}; ours on 1 thread"),
+        _ => format!("{machine}; ours on {}", ready.description),
     };
     let peer_name = format!(
         "PyTorch {} eager ({}) + MMEngine {} OptimWrapper and schedulers, {threads} thread{}",
@@ -144,7 +143,7 @@ pub fn run(
             higher_is_better: true,
             machine: machine.clone(),
             note: format!(
-                "median of {rounds} interleaved blocks of {block} iterations after a warm-up block; f32; same config file on both sides"
+                "median of {rounds} interleaved blocks (of about a second each) after a warm-up block; f32; both sides read the same config file"
             ),
         });
     }

@@ -53,9 +53,32 @@ pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
     Checkpoint::from_bytes(&bytes).map_err(|e| CheckpointError::io(path, e))
 }
 
-/// Writes a checkpoint file atomically.
+/// Writes a checkpoint file atomically, streamed: the tensors go from the checkpoint to
+/// a temporary file in the same directory without a file-sized buffer, then fsync,
+/// rename over `path`, fsync of the directory (as [`write_atomic`]).
 pub fn write_checkpoint(path: &Path, ck: &Checkpoint) -> Result<(), CheckpointError> {
-    write_atomic(path, &ck.to_bytes()?)
+    let encoded = super::format::encode(ck)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| CheckpointError::io(dir, e))?;
+    // A reserved name, deleted again if anything below fails.
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| CheckpointError::io(dir, e))?
+        .into_temp_path();
+    encoded.write_to(&tmp)?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| CheckpointError::io(&tmp, e))?;
+    tmp.persist(path)
+        .map_err(|e| CheckpointError::io(path, e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// `work_dir/last_checkpoint`.

@@ -1,5 +1,6 @@
 //! The safetensors encoding of a [`Checkpoint`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -17,8 +18,62 @@ pub const FORMAT_VERSION: u64 = 1;
 /// (A `u64`: on wasm32 `usize` cannot hold it.)
 pub const MAX_CHECKPOINT_BYTES: u64 = 4 << 30;
 
-fn f32_bytes(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+/// The little-endian bytes of `values`: on a little-endian machine (every target we
+/// build for) the values themselves, borrowed, not copied.
+fn f32_bytes(values: &[f32]) -> Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        Cow::Borrowed(bytemuck::cast_slice(values))
+    } else {
+        Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+}
+
+/// f32 values from little-endian bytes (any alignment), in one bulk copy on a
+/// little-endian machine.
+fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    if cfg!(target_endian = "little") {
+        bytemuck::pod_collect_to_vec(bytes)
+    } else {
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+}
+
+/// A checkpoint laid out for safetensors: every tensor's key, shape and bytes (borrowed
+/// from the checkpoint where possible), and the header metadata, CRC included.
+pub(super) struct Encoded<'a> {
+    tensors: Vec<(String, Vec<usize>, Cow<'a, [u8]>)>,
+    metadata: HashMap<String, String>,
+}
+
+impl Encoded<'_> {
+    fn views(&self) -> Result<Vec<(String, TensorView<'_>)>, CheckpointError> {
+        self.tensors
+            .iter()
+            .map(|(k, shape, bytes)| {
+                TensorView::new(Dtype::F32, shape.clone(), bytes)
+                    .map(|v| (k.clone(), v))
+                    .map_err(|e| CheckpointError::Malformed(format!("tensor `{k}`: {e}")))
+            })
+            .collect()
+    }
+
+    /// The whole file in memory (the browser's download).
+    pub(super) fn to_vec(&self) -> Result<Vec<u8>, CheckpointError> {
+        safetensors::serialize(self.views()?, Some(self.metadata.clone()))
+            .map_err(|e| CheckpointError::Malformed(e.to_string()))
+    }
+
+    /// Streams the file to `path` (header, then each tensor's bytes through a buffered
+    /// writer), without a file-sized buffer in memory. Not atomic by itself:
+    /// [`super::files::write_checkpoint`] writes to a temporary path and renames.
+    #[cfg(not(target_family = "wasm"))]
+    pub(super) fn write_to(&self, path: &std::path::Path) -> Result<(), CheckpointError> {
+        safetensors::serialize_to_file(self.views()?, Some(self.metadata.clone()), path)
+            .map_err(|e| CheckpointError::io(path, e.to_string()))
+    }
 }
 
 /// `optimizer.<param>.<buffer>`, or `optimizer.<wrapper>.<param>.<buffer>` with several
@@ -65,9 +120,8 @@ fn digest_file(metadata: &HashMap<String, String>, st: &SafeTensors<'_>) -> u32 
     )
 }
 
-pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
-    // Owned little-endian bytes first, views into them second.
-    let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = ck
+pub(super) fn encode(ck: &Checkpoint) -> Result<Encoded<'_>, CheckpointError> {
+    let mut owned: Vec<(String, Vec<usize>, Cow<'_, [u8]>)> = ck
         .state_dict
         .iter()
         .map(|t| {
@@ -101,14 +155,6 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
         }
         optimizer_meta = Value::Array(wrappers);
     }
-    let views: Vec<(String, TensorView<'_>)> = owned
-        .iter()
-        .map(|(k, shape, bytes)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map(|v| (k.clone(), v))
-                .map_err(|e| CheckpointError::Malformed(format!("tensor `{k}`: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
     let mut metadata: HashMap<String, String> = HashMap::new();
     metadata.insert("format".into(), FORMAT.into());
     metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
@@ -132,13 +178,19 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
                 k.as_str(),
                 format!("{:?}", Dtype::F32),
                 shape.as_slice(),
-                bytes.as_slice(),
+                bytes.as_ref(),
             )
         }),
     );
     metadata.insert("crc32".into(), format!("{crc:08x}"));
-    safetensors::serialize(views, Some(metadata))
-        .map_err(|e| CheckpointError::Malformed(e.to_string()))
+    Ok(Encoded {
+        tensors: owned,
+        metadata,
+    })
+}
+
+pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
+    encode(ck)?.to_vec()
 }
 
 fn json_field<T: serde::de::DeserializeOwned>(
@@ -165,12 +217,7 @@ fn read_f32(st: &SafeTensors<'_>, key: &str) -> Result<(Vec<usize>, Vec<f32>), C
             dtype: format!("{:?}", view.dtype()),
         });
     }
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    Ok((view.shape().to_vec(), values))
+    Ok((view.shape().to_vec(), f32_values(view.data())))
 }
 
 pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
