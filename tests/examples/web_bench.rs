@@ -178,17 +178,29 @@ async fn open_app(browser: &Browser, url: &str) -> Result<()> {
 async fn first_render(url: &str) -> Result<(f64, f64)> {
     let browser = Browser::start().await?;
     open_app(&browser, url).await?;
-    let v = browser
-        .client
-        .execute(
-            "const m = performance.getEntriesByName('playground-mounted')[0];\
-             const p = performance.getEntriesByName('first-contentful-paint')[0];\
-             return [m ? m.startTime : -1, p ? p.startTime : -1];",
-            vec![],
-        )
-        .await?;
+    // The paint entry can come a frame after the mount mark.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let v = loop {
+        let v = browser
+            .client
+            .execute(
+                "const m = performance.getEntriesByName('playground-mounted')[0];\
+                 const p = performance.getEntriesByName('first-contentful-paint')[0];\
+                 return [m ? m.startTime : -1, p ? p.startTime : -1];",
+                vec![],
+            )
+            .await?;
+        let v: Vec<f64> = serde_json::from_value(v)?;
+        if v.iter().all(|t| *t >= 0.0) {
+            break v;
+        }
+        if Instant::now() > deadline {
+            browser.close().await?;
+            bail!("no `playground-mounted` mark or first paint within 10 s of loading: {v:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     browser.close().await?;
-    let v: Vec<f64> = serde_json::from_value(v)?;
     Ok((v[0], v[1]))
 }
 
