@@ -152,3 +152,23 @@ pub fn run(peer: &mut Peer, versions: &Versions, rounds: usize, machine: &str) -
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chained_schedule_parses_and_simulates_every_iteration() {
+        let cfg = ExperimentConfig::from_text(&chained(10_000), &Registries::default())
+            .expect("the chained config parses");
+        let curves = simulate(&cfg, None).expect("simulates");
+        let json = curves.to_json();
+        assert_eq!(json["iterations"], 10_000);
+        let lr = json["lr"].as_array().expect("an lr curve");
+        assert_eq!(lr.len(), 10_000);
+        // The schedulers compound: the lr moves, and stays positive.
+        let first = lr[0].as_f64().expect("a number");
+        assert!(lr.iter().filter_map(|v| v.as_f64()).all(|v| v >= 0.0));
+        assert!(lr.iter().filter_map(|v| v.as_f64()).any(|v| v != first));
+    }
+}

@@ -149,3 +149,20 @@ pub fn run(
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workload_loads_with_the_bench_overrides() {
+        let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
+        for w in &WORKLOADS {
+            let path = workspace_root().join(w.config);
+            let cfg = ExperimentConfig::load(&path, &options, &Registries::default())
+                .unwrap_or_else(|e| panic!("{}: {e:?}", w.config));
+            assert!(cfg.model.is_some(), "{}", w.config);
+            assert!(cfg.optim_wrapper.is_some(), "{}", w.config);
+        }
+    }
+}
