@@ -129,29 +129,20 @@ fn run(cli: RunArgs) -> Result<()> {
         machine: machine.clone(),
     };
     if wanted(Group::Cpu) {
-        let rows = train::run(
-            &mut peer,
-            &versions,
-            (DeviceChoice::Cpu, "cpu"),
-            "CPU training",
-            &settings,
-        )?;
-        rows::append(rows_file, &rows)?;
         // Our CPU backend uses one thread (burn is built without its `rayon` feature);
-        // PyTorch uses every core unless told otherwise. Said, not hidden.
+        // PyTorch uses every core unless told otherwise. Said, not hidden: a second
+        // group gives it every core.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut runs = vec![("CPU training", settings.clone())];
         if cores > settings.threads {
             let every_core = playground_bench::Settings {
                 threads: cores,
                 ..settings.clone()
             };
-            let rows = train::run(
-                &mut peer,
-                &versions,
-                (DeviceChoice::Cpu, "cpu"),
-                "CPU training, PyTorch on every core",
-                &every_core,
-            )?;
+            runs.push(("CPU training, PyTorch on every core", every_core));
+        }
+        for (group, s) in runs {
+            let rows = train::run(&mut peer, &versions, (DeviceChoice::Cpu, "cpu"), group, &s)?;
             rows::append(rows_file, &rows)?;
         }
     }

@@ -146,6 +146,40 @@ fn cpu_runner(cfg: ExperimentConfig) -> Result<Runner> {
     .context("building the runner")
 }
 
+/// The training batches in the Runner's order: each epoch's shuffle, batch by batch.
+struct Batches {
+    loader: playground_strategy::data::loader::DataLoader,
+    device: burn::tensor::Device,
+    order: Vec<usize>,
+    step: usize,
+}
+
+impl Batches {
+    fn new(
+        loader: playground_strategy::data::loader::DataLoader,
+        device: burn::tensor::Device,
+    ) -> Self {
+        Self {
+            order: loader.epoch_order(0),
+            loader,
+            device,
+            step: 0,
+        }
+    }
+
+    /// The next batch, and whether the loss should be read back (every 10th step).
+    fn next(&mut self) -> (playground_strategy::data::loader::Batch, bool) {
+        let i = self.step % self.loader.len();
+        if i == 0 {
+            let epoch = (self.step / self.loader.len()) as u64;
+            self.order = self.loader.epoch_order(epoch);
+        }
+        let read_loss = self.step % 10 == 9;
+        self.step += 1;
+        (self.loader.batch(&self.order, i, &self.device), read_loss)
+    }
+}
+
 /// Time per iteration of the strategy and of the bare loop, interleaved.
 fn measure(
     name: &str,
@@ -218,25 +252,19 @@ fn bare_classifier<M: Model>(
 ) -> Result<(f64, f64)> {
     let group = spec.initial_group();
     let mut state = HashMap::new();
-    let mut step = 0usize;
-    let mut order = loader.epoch_order(0);
+    let mut batches = Batches::new(loader, device);
     measure(name, rounds, move |n| {
         let t = Instant::now();
         for _ in 0..n {
-            let i = step % loader.len();
-            if i == 0 {
-                order = loader.epoch_order(step as u64);
-            }
-            let batch = loader.batch(&order, i, &device);
+            let (batch, read_loss) = batches.next();
             let Some(logits) = model.predict(batch.inputs.clone()) else {
                 return f64::NAN;
             };
             let loss = cross_entropy(logits, &batch);
-            if step % 10 == 9 {
+            if read_loss {
                 let _ = loss.clone().into_scalar::<f32>();
             }
             model = bare_step(model.clone(), loss, &spec, &group, max_norm, &mut state);
-            step += 1;
         }
         t.elapsed().as_secs_f64() / n as f64
     })
@@ -266,16 +294,11 @@ fn gan(rounds: usize) -> Result<(f64, f64)> {
     let model = Gan2d::new(&gcfg, &device, &mut rng);
     let (mut g, mut d) = (model.generator, model.discriminator);
     let (mut sd, mut sg) = (HashMap::new(), HashMap::new());
-    let mut step = 0usize;
-    let mut order = loader.epoch_order(0);
+    let mut batches = Batches::new(loader, device.clone());
     measure("gan_2d.toml", rounds, move |n| {
         let t = Instant::now();
         for _ in 0..n {
-            let i = step % loader.len();
-            if i == 0 {
-                order = loader.epoch_order(step as u64);
-            }
-            let batch = loader.batch(&order, i, &device);
+            let (batch, read_loss) = batches.next();
             let z = gaussian_noise(batch.len, gcfg.latent_dim, &mut rng, &device);
             let fake = g.forward(z, None).detach();
             let loss_d = bce_with_logits(d.forward(batch.inputs.clone(), None), 1.0)
@@ -283,11 +306,10 @@ fn gan(rounds: usize) -> Result<(f64, f64)> {
             d = bare_step(d.clone(), loss_d.clone(), &spec_d, &group_d, None, &mut sd);
             let z = gaussian_noise(batch.len, gcfg.latent_dim, &mut rng, &device);
             let loss_g = bce_with_logits(d.forward(g.forward(z, None), None), 1.0);
-            if step % 10 == 9 {
+            if read_loss {
                 let _ = (loss_d + loss_g.clone()).into_scalar::<f32>();
             }
             g = bare_step(g.clone(), loss_g, &spec_g, &group_g, None, &mut sg);
-            step += 1;
         }
         t.elapsed().as_secs_f64() / n as f64
     })
