@@ -329,3 +329,55 @@ async fn editor_marks_the_line_of_a_config_error() {
         Some("true")
     );
 }
+
+/// Issue 13: what training would refuse, the editor shows before **Train**, with the
+/// key path, the line and the closest known name.
+#[wasm_bindgen_test]
+async fn editor_shows_what_training_would_refuse_before_train() {
+    use playground_web::components::config_panel::ConfigPanel;
+    use playground_web::components::schedule_panel::curves_of;
+    let text = RwSignal::new(SPIRAL.to_string());
+    let host = mount(move || {
+        let result = Memo::new(move |_| text.with(|t| curves_of(t)));
+        view! { <ConfigPanel text=text result=result /> }.into_any()
+    });
+    tick().await;
+    assert!(find(&host, "editor-error").is_none(), "the preset is valid");
+    for (edit, path, words) in [
+        (
+            SPIRAL.replace("hidden_sizes = [32, 32]", "hidden_sizes = [0]"),
+            "model.hidden_sizes[0]",
+            "positive layer width",
+        ),
+        (
+            SPIRAL.replace("[auto_scale_lr]", "[auto_scale_lrr]"),
+            "auto_scale_lrr",
+            "Did you mean `auto_scale_lr`?",
+        ),
+        (
+            SPIRAL.replace(
+                "noise = 0.1\nseed = 0\nsplit = \"train\"",
+                "nosie = 0.1\nseed = 0\nsplit = \"train\"",
+            ),
+            "train_dataloader.dataset.nosie",
+            "Did you mean `noise`?",
+        ),
+        (
+            format!("{SPIRAL}\n[strategy]\ntype = \"DDPStrategy\"\n"),
+            "strategy.type",
+            "DDPStrategy is not available",
+        ),
+        (
+            SPIRAL.replace("[val_evaluator]\ntype = \"Accuracy\"", ""),
+            "val_evaluator",
+            "needs an evaluator",
+        ),
+    ] {
+        text.set(edit);
+        tick().await;
+        let error = find(&host, "editor-error").expect("the error is shown under the editor");
+        assert_eq!(error.get_attribute("data-path").as_deref(), Some(path));
+        let shown = error.text_content().unwrap_or_default();
+        assert!(shown.contains(words), "{path}: {shown}");
+    }
+}

@@ -16,6 +16,7 @@ use playground_strategy::device::DeviceChoice;
 use playground_strategy::model::Model;
 use playground_strategy::model::gan::{Gan2d, bce_with_logits, gaussian_noise};
 use playground_strategy::model::mlp::cross_entropy;
+use playground_strategy::model::spec::ModelSpec;
 use playground_strategy::optim::algorithm::{ParamState, update};
 use playground_strategy::optim::config::{ClipGrad, OptimWrapperConfig, OptimizerSpec};
 use playground_strategy::runner::{Runner, RunnerOptions};
@@ -220,22 +221,17 @@ fn classifier(name: &str, rounds: usize) -> Result<(f64, f64)> {
     let device = runner.strategy.train_device();
     let loader = runner.train_loader.clone();
     let (spec, max_norm) = single(&cfg)?;
-    let model_cfg = cfg.model.context("the preset has a model")?;
-    let kind = model_cfg["type"].as_str().unwrap_or_default().to_string();
     let mut rng = StdRng::seed_from_u64(0);
-    match kind.as_str() {
-        "MLP" => {
-            let cfg: playground_strategy::model::mlp::MlpCfg =
-                serde_json::from_value(model_cfg).context("the MLP's config")?;
+    match cfg.model.context("the preset has a model")? {
+        ModelSpec::Mlp(cfg) => {
             let model = playground_strategy::model::mlp::Mlp::new(&cfg, &device, &mut rng);
             bare_classifier(name, rounds, model, loader, device, spec, max_norm)
         }
-        _ => {
-            let cfg: playground_strategy::model::cnn::DigitsCnnCfg =
-                serde_json::from_value(model_cfg).context("the CNN's config")?;
+        ModelSpec::DigitsCnn(cfg) => {
             let model = playground_strategy::model::cnn::DigitsCnn::new(&cfg, &device, &mut rng);
             bare_classifier(name, rounds, model, loader, device, spec, max_norm)
         }
+        other => anyhow::bail!("{name}: no bare loop for a {} model", other.type_name()),
     }
 }
 
@@ -287,9 +283,9 @@ fn gan(rounds: usize) -> Result<(f64, f64)> {
     );
     let (spec_d, spec_g) = (specs[0].clone(), specs[1].clone());
     let (group_d, group_g) = (spec_d.initial_group(), spec_g.initial_group());
-    let gcfg: playground_strategy::model::gan::Gan2dCfg =
-        serde_json::from_value(cfg.model.context("the preset has a model")?)
-            .context("the GAN's config")?;
+    let Some(ModelSpec::Gan2d(gcfg)) = cfg.model.clone() else {
+        anyhow::bail!("the GAN preset should have a GAN2d model");
+    };
     let mut rng = StdRng::seed_from_u64(0);
     let model = Gan2d::new(&gcfg, &device, &mut rng);
     let (mut g, mut d) = (model.generator, model.discriminator);

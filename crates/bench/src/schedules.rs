@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use playground_strategy::config::{ExperimentConfig, Registries};
-use playground_strategy::scheduler::simulate;
+use playground_strategy::plan::simulate;
 use serde_json::json;
 
 use crate::peer::{Peer, Versions};

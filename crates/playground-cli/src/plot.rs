@@ -1,7 +1,7 @@
 //! Charts of a schedule (plotters): lr on the left axis, momentum on the right.
 
 use anyhow::{Context, Result, anyhow};
-use playground_strategy::scheduler::Curves;
+use playground_strategy::plan::Curves;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use playground_strategy::config::{ExperimentConfig, Registries};
-use playground_strategy::scheduler::{Curves, Series, simulate};
+use playground_strategy::plan::{Curves, Series, simulate};
 
 use crate::plot;
 
@@ -28,6 +28,10 @@ pub struct ScheduleArgs {
     /// Write here instead of standard output (required for png).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Fail (exit code 2) on any error in the config, also in parts the schedule does
+    /// not use (the web editor's check before Train). Without it those are warnings.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Output formats of `schedule`.
@@ -45,8 +49,17 @@ pub enum ScheduleFormat {
 
 /// Runs `schedule`. Config mistakes come back as `ConfigError` (exit code 2).
 pub fn run(args: &ScheduleArgs) -> Result<()> {
-    let cfg = ExperimentConfig::load(&args.config, &args.cfg_options, &Registries::default())?;
+    let registries = Registries::default();
+    let cfg = if args.strict {
+        ExperimentConfig::load(&args.config, &args.cfg_options, &registries)?
+    } else {
+        ExperimentConfig::load_checked(&args.config, &args.cfg_options, &registries)?
+    };
+    // The schedule's own sections must be right; what it does not use is a warning.
     let curves = simulate(&cfg, args.iters_per_epoch)?;
+    for problem in &cfg.problems {
+        eprintln!("warning: {problem} (not used by the schedule; training would refuse it)");
+    }
     let title = args
         .config
         .file_name()

@@ -11,6 +11,8 @@
 //! - [`registry`]: the `type=` registry that maps names to builders.
 //! - [`scheduler`]: every MMEngine parameter scheduler with its exact numbers,
 //!   `build_param_scheduler`, auto_scale_lr, and whole-run simulation.
+//! - [`plan`]: the run plan (loop, lengths, lr scale, scheduler stepping) shared by
+//!   the runner and the schedule preview ([`plan::simulate`]).
 //! - [`optim`]: optimizers as PyTorch computes them, MMEngine's `OptimWrapper` and
 //!   `OptimWrapperDict` (with a tensor backend; the configs without).
 //! - [`data`]: datasets (TensorFlow Playground's 2-D sets, the UCI digits), their
@@ -18,6 +20,7 @@
 //! - [`model`]: the model contract (`train_step`/`val_step`/`test_step`), the model
 //!   registry, and the built-in `MLP`, `DigitsCNN` and `GAN2d`.
 //! - [`metric`]: evaluators (`Accuracy`, `SampleDistance`).
+//! - [`hooks`]: hook settings (`default_hooks`, `custom_hooks`), typed.
 //! - [`strategy`]: the `Strategy` trait and `SingleDeviceStrategy` (the seed's API).
 //! - [`runner`]: the epoch- and iteration-based loops, validation and test, hooks,
 //!   the message hub, MMEngine-layout logs and the checkpoint policy.
@@ -47,11 +50,11 @@ pub mod data;
 pub mod device;
 pub mod env;
 mod error;
-#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod hooks;
 pub mod metric;
-#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod model;
 pub mod optim;
+pub mod plan;
 pub mod registry;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod runner;

@@ -105,19 +105,7 @@ impl<T> Registry<T> {
     }
 
     fn unknown_message(&self, name: &str) -> String {
-        let closest = self
-            .builders
-            .keys()
-            .map(|k| {
-                (
-                    strsim::jaro_winkler(&k.to_lowercase(), &name.to_lowercase()),
-                    k,
-                )
-            })
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, k)| format!(" Did you mean `{k}`?"))
-            .unwrap_or_default();
+        let closest = crate::config::did_you_mean(name, self.builders.keys().map(String::as_str));
         format!(
             "unknown {} type `{name}`.{closest} Known types: {}",
             self.kind,

@@ -6,7 +6,7 @@
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::{DeviceChoice, init_device, smoke_test};
 use playground_strategy::env::{BackendName, WgpuReport, collect_env};
-use playground_strategy::scheduler::simulate;
+use playground_strategy::plan::simulate;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -5,7 +5,7 @@
 mod common;
 
 use playground_strategy::config::{ExperimentConfig, Registries};
-use playground_strategy::scheduler::simulate;
+use playground_strategy::plan::simulate;
 use serde_json::Value;
 
 fn close(a: f64, b: f64) -> bool {

@@ -355,7 +355,20 @@ fn bad_training_configs_name_the_key() {
         ("log_level=LOUD", "log_level", "INFO"),
     ];
     for (opt, path, words) in bad {
-        let cfg = load(&preset("spiral_mlp.toml"), &[opt]);
+        // Refused when the config is read (what the CLI and the web editor see) ...
+        let options = [opt.to_string()];
+        let err =
+            ExperimentConfig::load(&preset("spiral_mlp.toml"), &options, &Registries::default())
+                .expect_err(opt);
+        assert_eq!(err.path, path, "{opt}: {err}");
+        assert!(err.message.contains(words), "{opt}: {err}");
+        // ... and by the runner, should a leniently read config reach it.
+        let cfg = ExperimentConfig::load_checked(
+            &preset("spiral_mlp.toml"),
+            &options,
+            &Registries::default(),
+        )
+        .expect("a table");
         let err = pollster::block_on(Runner::from_config(
             cfg,
             RunnerOptions {
@@ -476,19 +489,29 @@ mod user_model {
 
 #[test]
 fn a_user_registered_model_trains_through_the_runner() {
+    use playground_strategy::config::{ExperimentConfig, Registries};
+    use playground_strategy::model::spec::ModelSpec;
     use playground_strategy::model::{model_registry, register_model};
 
     let mut models = model_registry();
     register_model(&mut models, "Logistic", user_model::parse);
-    let cfg = load(
-        &preset("spiral_mlp.toml"),
-        &[
-            "model={type='Logistic',in_features=2}",
-            "train_dataloader.dataset.type=Gauss",
-            "val_dataloader.dataset.type=Gauss",
-            "train_cfg.max_epochs=5",
-        ],
-    );
+    // The config layer must know the type too, or the config is refused up front.
+    let options: Vec<String> = [
+        "model={type='Logistic',in_features=2}",
+        "train_dataloader.dataset.type=Gauss",
+        "val_dataloader.dataset.type=Gauss",
+        "train_cfg.max_epochs=5",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let err = ExperimentConfig::load(&preset("spiral_mlp.toml"), &options, &Registries::default())
+        .expect_err("an unregistered model type is refused");
+    assert_eq!(err.path, "model.type");
+    let mut registries = Registries::default();
+    registries.models.register("Logistic", ModelSpec::external);
+    let cfg = ExperimentConfig::load(&preset("spiral_mlp.toml"), &options, &registries)
+        .expect("a registered type loads");
     let runner = pollster::block_on(async {
         let mut r = Runner::from_config(
             cfg,

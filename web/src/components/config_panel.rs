@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use playground_strategy::config::ConfigError;
 use playground_strategy::config::locate::error_line;
-use playground_strategy::scheduler::Curves;
+use playground_strategy::plan::Curves;
 use wasm_bindgen::JsCast;
 
 use crate::file_input::take_chosen_file;

@@ -3,6 +3,9 @@
 //! layout preserved, through `toml_edit`), so the editor stays the one source of truth.
 
 use leptos::prelude::*;
+use playground_strategy::data::{dataset_keys, dataset_spec_registry};
+use playground_strategy::model::spec::Activation;
+use playground_strategy::optim::config::optimizer_registry;
 use toml_edit::{DocumentMut, Item, value};
 
 use super::schedulers::SchedulerList;
@@ -54,6 +57,40 @@ fn set(text: &str, path: &[&str], new: Item) -> Option<String> {
     Some(doc.to_string())
 }
 
+/// Makes the train and val dataset tables fit `new_type`: drops keys it does not take
+/// and adds the sample count it needs.
+fn fit_dataset_keys(text: &str, new_type: &str) -> String {
+    let Some((keys, samples)) = dataset_keys(new_type) else {
+        return text.to_string();
+    };
+    let Ok(mut doc) = text.parse::<DocumentMut>() else {
+        return text.to_string();
+    };
+    for loader in ["train_dataloader", "val_dataloader"] {
+        let Some(table) = doc
+            .get_mut(loader)
+            .and_then(|l| l.get_mut("dataset"))
+            .and_then(Item::as_table_like_mut)
+        else {
+            continue;
+        };
+        let drop: Vec<String> = table
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .filter(|k| !keys.contains(&k.as_str()))
+            .collect();
+        for k in drop {
+            table.remove(&k);
+        }
+        if let Some(n) = samples
+            && table.get("num_samples").is_none()
+        {
+            table.insert("num_samples", value(n as i64));
+        }
+    }
+    doc.to_string()
+}
+
 /// Parses a knob's input into a TOML value of the right kind.
 fn parse(kind: &str, raw: &str) -> Option<Item> {
     let raw = raw.trim();
@@ -100,7 +137,7 @@ pub fn Knobs(
     };
     let choice = move |label: &'static str,
                        path: &'static [&'static str],
-                       options: &'static [&'static str],
+                       options: Vec<String>,
                        testid: &'static str| {
         let on_change = move |ev: leptos::ev::Event| {
             let raw = event_target_value(&ev);
@@ -131,7 +168,9 @@ pub fn Knobs(
                 current
             };
             let mut new = set(&base, path, value(raw.as_str()));
-            // The validation set follows the training set's type.
+            // The validation set follows the training set's type; both keep only the
+            // keys the new type takes (the strategy crate's list) and gain its sample
+            // count when it needs one.
             if path == DATASET {
                 new = new.and_then(|t| {
                     set(
@@ -141,6 +180,7 @@ pub fn Knobs(
                     )
                     .or(Some(t))
                 });
+                new = new.map(|t| fit_dataset_keys(&t, &raw));
             }
             if let Some(new) = new {
                 text.set(new);
@@ -150,14 +190,31 @@ pub fn Knobs(
             <label class="knob">
                 {label}
                 <select data-testid=testid on:change=on_change>
-                    {options.iter().map(|o| {
-                        let o = *o;
-                        view! { <option value=o selected=move || doc().map(|d| show(get(&d, path))) == Some(o.to_string())>{o}</option> }
+                    {options.into_iter().map(|o| {
+                        let shown = o.clone();
+                        view! { <option value=o.clone() selected=move || doc().map(|d| show(get(&d, path))) == Some(o.clone())>{shown}</option> }
                     }).collect_view()}
                 </select>
             </label>
         }
     };
+    // The choices come from the strategy crate's registries (the form never lists a
+    // type the config would refuse). FakeData is for benchmarks, not this form.
+    let datasets: Vec<String> = dataset_spec_registry()
+        .names()
+        .into_iter()
+        .filter(|n| *n != "FakeData")
+        .map(str::to_string)
+        .collect();
+    let activations: Vec<String> = Activation::ALL
+        .iter()
+        .map(|a| a.name().to_string())
+        .collect();
+    let optimizers: Vec<String> = optimizer_registry()
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     view! {
         <section class="panel knobs" aria-labelledby="knobs-title">
             <h2 id="knobs-title">"Common knobs"</h2>
@@ -165,11 +222,11 @@ pub fn Knobs(
                 <p class="muted">"The form edits TOML configs; this one is JSON or does not parse yet."</p>
             })}
             <div class="knob-grid">
-                {choice("dataset", DATASET, &["Circle", "Xor", "Gauss", "Spiral", "Digits"], "knob-dataset")}
+                {choice("dataset", DATASET, datasets, "knob-dataset")}
                 {field("noise", NOISE, "float", "knob-noise")}
                 {field("hidden sizes", HIDDEN, "list", "knob-hidden")}
-                {choice("activation", ACTIVATION, &["relu", "tanh", "sigmoid", "gelu", "linear"], "knob-activation")}
-                {choice("optimizer", OPTIMIZER, &["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"], "knob-optimizer")}
+                {choice("activation", ACTIVATION, activations, "knob-activation")}
+                {choice("optimizer", OPTIMIZER, optimizers, "knob-optimizer")}
                 {field("lr", LR, "float", "knob-lr")}
                 {field("batch size", BATCH, "int", "knob-batch")}
                 {field("epochs", EPOCHS, "int", "knob-epochs")}

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use playground_strategy::config::{ConfigError, ExperimentConfig, Registries};
-use playground_strategy::scheduler::{Curves, simulate};
+use playground_strategy::plan::{Curves, simulate};
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;

@@ -115,20 +115,8 @@ pub struct Progress {
     pub boundary: Option<Boundary>,
 }
 
-/// The decision boundary: class-1 probability on a grid over the training points.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Boundary {
-    /// `[x_min, x_max, y_min, y_max]`.
-    pub range: [f32; 4],
-    /// Cells per side.
-    pub grid: usize,
-    /// `grid × grid` probabilities, row by row from the top.
-    pub probs: Vec<f32>,
-    /// Up to 300 training points: x, y, class.
-    pub points: Vec<(f32, f32, i64)>,
-    /// Up to 150 validation points: x, y, class.
-    pub val_points: Vec<(f32, f32, i64)>,
-}
+/// The decision boundary, as the strategy crate computes it.
+pub use playground_strategy::runner::views::DecisionBoundary as Boundary;
 
 /// A message that could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -2,15 +2,13 @@
 //! trained in chunks, saved and resumed. It knows nothing of messages or threads, so
 //! the wasm tests drive it directly on both backends.
 
-use burn::tensor::{Tensor, TensorData};
 use playground_strategy::checkpoint::Checkpoint;
 use playground_strategy::config::{ExperimentConfig, Registries};
-use playground_strategy::data::Samples;
 use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::{Runner, RunnerOptions};
 use playground_strategy::strategy::Strategy;
 
-use super::protocol::{Boundary, Progress};
+use super::protocol::Progress;
 
 /// Decision-boundary grid resolution (cells per side).
 pub const GRID: usize = 32;
@@ -141,22 +139,13 @@ impl Session {
         }
         let losses = r.hub.history("train/loss");
         let accuracy = r.hub.history("val/accuracy/top1");
-        let lr_keys: Vec<String> = r
-            .hub
-            .keys()
-            .filter(|k| k.starts_with("train/") && k.ends_with("lr"))
-            .map(str::to_string)
-            .collect();
-        let lr_len = lr_keys.first().map_or(0, |k| r.hub.history(k).len());
-        let lrs = lr_keys
-            .iter()
-            .map(|k| {
-                let h = r.hub.history(k);
+        let series = r.lr_series();
+        let lr_len = series.first().map_or(0, |(_, h)| h.len());
+        let lrs = series
+            .into_iter()
+            .map(|(k, h)| {
                 let from = self.sent_lrs.min(h.len());
-                (
-                    k.trim_start_matches("train/").to_string(),
-                    h[from..].to_vec(),
-                )
+                (k, h[from..].to_vec())
             })
             .collect();
         let progress = Progress {
@@ -171,7 +160,7 @@ impl Session {
             running: running && !r.is_finished(),
             device: r.strategy.device.description.clone(),
             speed: self.speed,
-            boundary: boundary(r).await,
+            boundary: r.decision_boundary(GRID).await,
         };
         self.sent_losses = losses.len();
         self.sent_accuracy = accuracy.len();
@@ -214,61 +203,4 @@ impl Session {
             .and_then(|_| r.resume(ck, true, true))
             .map_err(|e| format!("{name}: {e}"))
     }
-}
-
-/// Up to `max` points of `samples`, evenly spread: x, y, class.
-fn points(samples: &Samples, max: usize) -> Vec<(f32, f32, i64)> {
-    let step = (samples.len() / max).max(1);
-    (0..samples.len())
-        .step_by(step)
-        .map(|i| {
-            (
-                samples.features[2 * i],
-                samples.features[2 * i + 1],
-                samples.labels[i],
-            )
-        })
-        .collect()
-}
-
-/// The class-1 probability of a 2-D two-class classifier on a grid over its
-/// training points; `None` for other datasets and models.
-async fn boundary(r: &Runner) -> Option<Boundary> {
-    let samples = &r.train_loader.samples;
-    if samples.sample_shape != [2] || samples.num_classes != 2 || samples.is_empty() {
-        return None;
-    }
-    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for p in samples.features.chunks_exact(2) {
-        x0 = x0.min(p[0]);
-        x1 = x1.max(p[0]);
-        y0 = y0.min(p[1]);
-        y1 = y1.max(p[1]);
-    }
-    let (mx, my) = ((x1 - x0) * 0.05, (y1 - y0) * 0.05);
-    let range = [x0 - mx, x1 + mx, y0 - my, y1 + my];
-    let mut grid = Vec::with_capacity(GRID * GRID * 2);
-    for row in 0..GRID {
-        let y = range[3] - (range[3] - range[2]) * (row as f32 + 0.5) / GRID as f32;
-        for col in 0..GRID {
-            grid.push(range[0] + (range[1] - range[0]) * (col as f32 + 0.5) / GRID as f32);
-            grid.push(y);
-        }
-    }
-    let device = r.strategy.device.device.clone();
-    let inputs: Tensor<2> = Tensor::from_data(TensorData::new(grid, [GRID * GRID, 2]), &device);
-    let scores = r.strategy.model.as_ref()?.predict(inputs)?;
-    let probs = burn::tensor::activation::softmax(scores, 1).narrow(1, 1, 1);
-    let probs: Vec<f32> = probs.into_data_async().await.ok()?.try_into_vec_as().ok()?;
-    Some(Boundary {
-        range,
-        grid: GRID,
-        probs,
-        points: points(samples, 300),
-        val_points: r
-            .val_samples()
-            .filter(|v| v.sample_shape == [2])
-            .map(|v| points(v, 150))
-            .unwrap_or_default(),
-    })
 }

@@ -35,6 +35,18 @@ pub enum CheckpointError {
         /// Its dtype.
         dtype: String,
     },
+    /// Resuming asked for a part the checkpoint does not hold.
+    #[error(
+        "the checkpoint holds no {part} (it was saved with {saved_with}); resuming needs it: pass {hint}, or resume from a checkpoint that has it"
+    )]
+    MissingPart {
+        /// `optimizer state`, `scheduler states`.
+        part: &'static str,
+        /// The setting that left it out.
+        saved_with: &'static str,
+        /// How to resume without it.
+        hint: &'static str,
+    },
     /// A regular expression of `revise_keys` does not compile.
     #[error("revise_keys pattern `{pattern}`: {message}")]
     BadPattern {

@@ -11,7 +11,7 @@ use super::key_path::{ConfigError, KeyPath};
 pub fn from_value<T: DeserializeOwned>(value: &Value, path: &KeyPath) -> Result<T, ConfigError> {
     serde_path_to_error::deserialize(value.clone()).map_err(|e| {
         let at = path.join_dotted(&e.path().to_string());
-        at.error(e.inner().to_string())
+        at.error(super::suggest::enrich_serde_message(&e.inner().to_string()))
     })
 }
 

@@ -1,12 +1,9 @@
 //! Datasets in host memory, built from a `train_dataloader.dataset` table: every sample's
 //! features (flattened, row-major) and its class label.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::digits::{DIGITS_CSV, parse_digits};
-use super::toy2d::Toy2d;
-use super::{DEFAULT_VAL_RATIO, dataset_len};
-use crate::config::{ConfigError, KeyPath};
+use super::spec::dataset_spec_registry;
 use crate::registry::Registry;
 
 /// Samples and labels, in host memory.
@@ -56,7 +53,7 @@ impl Samples {
 
 /// The `train`/`val` split every built-in dataset uses: a seeded shuffle, then
 /// `floor(n × val_ratio)` samples for `val` and the rest for `train` (what
-/// [`dataset_len`] counts).
+/// [`DatasetSpec::len`] counts).
 pub fn split_indices(n: usize, val_ratio: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
@@ -71,42 +68,13 @@ pub fn split_indices(n: usize, val_ratio: f64, seed: u64) -> (Vec<usize>, Vec<us
     (order[n_val..].to_vec(), order[..n_val].to_vec())
 }
 
-fn number(
-    dict: &Map<String, Value>,
-    key: &str,
-    path: &KeyPath,
-    default: f64,
-) -> Result<f64, ConfigError> {
-    match dict.get(key) {
-        None => Ok(default),
-        Some(v) => v
-            .as_f64()
-            .ok_or_else(|| path.key(key).error(format!("expected a number, found {v}"))),
-    }
-}
-
-fn seed_of(dict: &Map<String, Value>, path: &KeyPath) -> Result<u64, ConfigError> {
-    match dict.get("seed") {
-        None => Ok(0),
-        Some(v) => v.as_u64().ok_or_else(|| {
-            path.key("seed")
-                .error(format!("expected a non-negative integer, found {v}"))
-        }),
-    }
-}
-
-fn positive_list(v: &Value) -> Option<Vec<usize>> {
-    let list = v.as_array()?;
-    if list.is_empty() {
-        return None;
-    }
-    list.iter()
-        .map(|d| d.as_u64().filter(|&d| d >= 1).map(|d| d as usize))
-        .collect()
-}
-
 /// `n` samples of uniform noise in [-1, 1) with uniformly random labels, from `seed`.
-fn fake_data(n: usize, sample_shape: Vec<usize>, num_classes: usize, seed: u64) -> Samples {
+pub(crate) fn fake_data(
+    n: usize,
+    sample_shape: Vec<usize>,
+    num_classes: usize,
+    seed: u64,
+) -> Samples {
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
@@ -124,85 +92,21 @@ fn fake_data(n: usize, sample_shape: Vec<usize>, num_classes: usize, seed: u64) 
     }
 }
 
-fn take_split(
-    all: Samples,
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-    seed: u64,
-) -> Result<Samples, ConfigError> {
-    let val_ratio = number(dict, "val_ratio", path, DEFAULT_VAL_RATIO)?;
-    let (train, val) = split_indices(all.len(), val_ratio, seed);
-    Ok(match dict.get("split").and_then(Value::as_str) {
-        Some("val") | Some("test") => all.subset(&val),
-        _ => all.subset(&train),
-    })
-}
-
-/// The built-in dataset types: `Circle`, `Xor`, `Gauss`, `Spiral` (TensorFlow
-/// Playground's 2-D sets: `num_samples`, `noise`, `seed`, `split`, `val_ratio`) and
-/// `Digits` (`split`, `val_ratio`, `seed` of the split) and `FakeData` (torchvision's
-/// idea: `num_samples` samples of uniform noise in [-1, 1) of `sample_shape`, default
-/// `[784]`, with random labels among `num_classes`, default 10, from `seed`: for
-/// measuring speed and trying shapes without data). Register your own with
-/// [`Registry::register`]: a builder returns the [`Samples`] of its split.
+/// The built-in dataset types (see [`dataset_spec_registry`]), built from a table;
+/// a runner's registry for user types starts from it. Register your own with
+/// [`Registry::register`] (a builder returns the [`Samples`] of its split) and the
+/// config layer's `Registries::datasets` with `DatasetSpec::external`.
 pub fn dataset_registry() -> Registry<Samples> {
+    let specs = dataset_spec_registry();
     let mut registry = Registry::new("dataset");
-    for name in ["Circle", "Xor", "Gauss", "Spiral"] {
+    for name in specs.names() {
+        let specs = specs.clone();
         registry.register(name, move |dict, path| {
-            // Checks num_samples, split and val_ratio with the same messages.
-            dataset_len(&Value::Object(dict.clone()), path)?;
-            let n = dict.get("num_samples").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let noise = number(dict, "noise", path, 0.0)?;
-            if !(0.0..=1.0).contains(&noise) {
-                return Err(path
-                    .key("noise")
-                    .error(format!("expected 0 <= noise <= 1, got {noise}")));
-            }
-            let seed = seed_of(dict, path)?;
-            let set =
-                Toy2d::from_type(name).ok_or_else(|| path.key("type").error("unknown 2-D set"))?;
-            let points = set.generate(n, noise, seed);
-            let all = Samples {
-                features: points.xy.iter().flatten().copied().collect(),
-                sample_shape: vec![2],
-                labels: points.labels.iter().map(|&l| i64::from(l)).collect(),
-                num_classes: 2,
-            };
-            take_split(all, dict, path, seed)
+            specs
+                .build(&Value::Object(dict.clone()), path)?
+                .build(&Registry::new("dataset"), path)
         });
     }
-    registry.register("FakeData", |dict, path| {
-        dataset_len(&Value::Object(dict.clone()), path)?;
-        let n = dict.get("num_samples").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let sample_shape = match dict.get("sample_shape") {
-            None => vec![784],
-            Some(v) => positive_list(v).ok_or_else(|| {
-                path.key("sample_shape")
-                    .error(format!("expected a list of positive integers, found {v}"))
-            })?,
-        };
-        let num_classes = match dict.get("num_classes") {
-            None => 10,
-            Some(v) => match v.as_u64() {
-                Some(c) if c >= 2 => c as usize,
-                _ => {
-                    return Err(path
-                        .key("num_classes")
-                        .error(format!("expected an integer of at least 2, found {v}")));
-                }
-            },
-        };
-        let seed = seed_of(dict, path)?;
-        let all = fake_data(n, sample_shape, num_classes, seed);
-        take_split(all, dict, path, seed)
-    });
-    registry.register("Digits", |dict, path| {
-        dataset_len(&Value::Object(dict.clone()), path)?;
-        let all = parse_digits(DIGITS_CSV)
-            .map_err(|e| path.error(format!("the shipped digits file: {e}")))?;
-        let seed = seed_of(dict, path)?;
-        take_split(all, dict, path, seed)
-    });
     registry
 }
 
@@ -211,6 +115,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::config::KeyPath;
 
     #[test]
     fn built_datasets_have_the_sizes_the_schedule_counts() {
@@ -225,11 +130,8 @@ mod tests {
             json!({"type": "FakeData", "num_samples": 50, "sample_shape": [3, 4]}),
         ] {
             let s = reg.build(&cfg, &p).expect("builds");
-            assert_eq!(
-                Some(s.len() as u64),
-                dataset_len(&cfg, &p).expect("len"),
-                "{cfg}"
-            );
+            let spec = dataset_spec_registry().build(&cfg, &p).expect("parses");
+            assert_eq!(Some(s.len() as u64), spec.len(), "{cfg}");
             assert_eq!(s.features.len(), s.len() * s.sample_size());
         }
     }

@@ -31,6 +31,16 @@ pub struct Points {
 }
 
 impl Toy2d {
+    /// The config `type` of the set.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Circle => "Circle",
+            Self::Xor => "Xor",
+            Self::Gauss => "Gauss",
+            Self::Spiral => "Spiral",
+        }
+    }
+
     /// The set named by a config `type`.
     pub fn from_type(name: &str) -> Option<Self> {
         match name {
@@ -203,10 +213,10 @@ mod tests {
         let (train, val) = pts.split(0.2, 0);
         assert_eq!((train.len(), val.len()), (400, 100));
         let cfg = serde_json::json!({"type": "Spiral", "num_samples": 500, "split": "train"});
-        assert_eq!(
-            super::super::dataset_len(&cfg, &crate::config::KeyPath::root()),
-            Ok(Some(400))
-        );
+        let spec = super::super::dataset_spec_registry()
+            .build(&cfg, &crate::config::KeyPath::root())
+            .expect("parses");
+        assert_eq!(spec.len(), Some(400));
         let mut all: Vec<[u32; 2]> = train
             .xy
             .iter()

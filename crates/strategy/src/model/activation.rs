@@ -1,25 +1,8 @@
 //! The activations an `MLP` config can name.
 
+pub use super::spec::Activation;
 use burn::tensor::Tensor;
 use burn::tensor::activation;
-use serde::{Deserialize, Serialize};
-
-/// `activation = "relu" | "tanh" | "sigmoid" | "gelu" | "linear"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    /// `max(0, x)`.
-    #[default]
-    Relu,
-    /// `tanh(x)`.
-    Tanh,
-    /// `1 / (1 + e^-x)`.
-    Sigmoid,
-    /// The exact (erf) GELU.
-    Gelu,
-    /// The identity (TensorFlow Playground's "Linear").
-    Linear,
-}
 
 impl Activation {
     /// Applies the activation.

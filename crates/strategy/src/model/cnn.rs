@@ -10,45 +10,12 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
-use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::mlp::classifier_step;
-use super::{LossTensors, Model, StepContext, check_dropout, init, parse_cfg};
-use crate::config::{ConfigError, KeyPath};
+pub use super::spec::DigitsCnnCfg;
+use super::{LossTensors, Model, StepContext, init};
 use crate::data::loader::Batch;
 use crate::optim::wrapper_dict::OptimWrapperDict;
-
-/// The `DigitsCNN` config table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DigitsCnnCfg {
-    /// `"DigitsCNN"`.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    /// Output classes (10 digits).
-    #[serde(default = "ten")]
-    pub num_classes: usize,
-    /// Channels of the two convolutions.
-    #[serde(default = "default_channels")]
-    pub channels: [usize; 2],
-    /// Width of the hidden fully connected layer.
-    #[serde(default = "default_hidden")]
-    pub hidden: usize,
-    /// Dropout before the classifier (training only).
-    #[serde(default)]
-    pub dropout: f64,
-}
-
-fn ten() -> usize {
-    10
-}
-fn default_channels() -> [usize; 2] {
-    [16, 32]
-}
-fn default_hidden() -> usize {
-    64
-}
 
 /// The network; parameter names `conv1.weight`, …, `fc2.bias`.
 #[derive(Module, Debug)]
@@ -116,27 +83,9 @@ impl Model for DigitsCnn {
     }
 }
 
-/// Checks a `DigitsCNN` table and returns its builder.
-pub fn parse(
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-) -> Result<impl Fn(&Device, &mut StdRng) -> DigitsCnn + Send + Sync + use<>, ConfigError> {
-    let cfg: DigitsCnnCfg = parse_cfg(dict, path)?;
-    if cfg.num_classes < 2 {
-        return Err(path.key("num_classes").error(format!(
-            "expected at least 2 classes, got {}",
-            cfg.num_classes
-        )));
-    }
-    if let Some(i) = cfg.channels.iter().position(|&c| c == 0) {
-        return Err(path
-            .key("channels")
-            .index(i)
-            .error("expected a positive channel count, got 0"));
-    }
-    if cfg.hidden == 0 {
-        return Err(path.key("hidden").error("expected a positive width, got 0"));
-    }
-    check_dropout(cfg.dropout, &path.key("dropout"))?;
-    Ok(move |device: &Device, rng: &mut StdRng| DigitsCnn::new(&cfg, device, rng))
+/// The builder of a checked `DigitsCnnCfg` (see [`super::spec`]).
+pub fn builder(
+    cfg: DigitsCnnCfg,
+) -> impl Fn(&Device, &mut StdRng) -> DigitsCnn + Send + Sync + use<> {
+    move |device: &Device, rng: &mut StdRng| DigitsCnn::new(&cfg, device, rng)
 }

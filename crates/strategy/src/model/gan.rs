@@ -11,42 +11,15 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 use rand::rngs::StdRng;
-use serde::Deserialize;
-use serde_json::{Map, Value};
 
-use super::activation::Activation;
 use super::mlp::{Mlp, MlpCfg};
-use super::{LossTensors, Model, StepContext, check_widths, parse_cfg};
+pub use super::spec::Gan2dCfg;
+use super::{LossTensors, Model, StepContext};
 use crate::config::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::optim::config::OptimWrapperConfig;
 use crate::optim::wrapper::OptimWrapper;
 use crate::optim::wrapper_dict::OptimWrapperDict;
-
-/// The `GAN2d` config table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Gan2dCfg {
-    /// `"GAN2d"`.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    /// Size of the generator's Gaussian noise input.
-    #[serde(default = "two")]
-    pub latent_dim: usize,
-    /// Hidden widths of both networks.
-    #[serde(default = "default_hidden")]
-    pub hidden_sizes: Vec<usize>,
-    /// Hidden activation of both networks.
-    #[serde(default)]
-    pub activation: Activation,
-}
-
-fn two() -> usize {
-    2
-}
-fn default_hidden() -> Vec<usize> {
-    vec![32, 32]
-}
 
 /// The two networks; parameters `generator.layers.*` and `discriminator.layers.*`.
 #[derive(Module, Debug)]
@@ -181,17 +154,7 @@ impl Model for Gan2d {
     }
 }
 
-/// Checks a `GAN2d` table and returns its builder.
-pub fn parse(
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-) -> Result<impl Fn(&Device, &mut StdRng) -> Gan2d + Send + Sync + use<>, ConfigError> {
-    let cfg: Gan2dCfg = parse_cfg(dict, path)?;
-    if cfg.latent_dim == 0 {
-        return Err(path
-            .key("latent_dim")
-            .error("expected a positive size, got 0"));
-    }
-    check_widths(&cfg.hidden_sizes, &path.key("hidden_sizes"))?;
-    Ok(move |device: &Device, rng: &mut StdRng| Gan2d::new(&cfg, device, rng))
+/// The builder of a checked `Gan2dCfg` (see [`super::spec`]).
+pub fn builder(cfg: Gan2dCfg) -> impl Fn(&Device, &mut StdRng) -> Gan2d + Send + Sync + use<> {
+    move |device: &Device, rng: &mut StdRng| Gan2d::new(&cfg, device, rng)
 }

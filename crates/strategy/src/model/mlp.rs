@@ -5,36 +5,12 @@ use burn::nn::Linear;
 use burn::nn::loss::CrossEntropyLoss;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
-use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::activation::Activation;
-use super::{LossTensors, Model, StepContext, check_dropout, check_widths, init, parse_cfg};
-use crate::config::{ConfigError, KeyPath};
+pub use super::spec::MlpCfg;
+use super::{LossTensors, Model, StepContext, init};
 use crate::data::loader::Batch;
 use crate::optim::wrapper_dict::OptimWrapperDict;
-
-/// The `MLP` config table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MlpCfg {
-    /// `"MLP"`.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    /// Input features (2 for the 2-D sets, 64 for digits).
-    pub in_features: usize,
-    /// Width of each hidden layer (may be empty: logistic regression).
-    #[serde(default)]
-    pub hidden_sizes: Vec<usize>,
-    /// Output classes.
-    pub num_classes: usize,
-    /// Hidden activation.
-    #[serde(default)]
-    pub activation: Activation,
-    /// Dropout probability after each hidden activation (training only).
-    #[serde(default)]
-    pub dropout: f64,
-}
 
 /// The MLP: `layers.0 … layers.N` (hidden layers, then the classifier).
 #[derive(Module, Debug)]
@@ -121,24 +97,7 @@ impl Model for Mlp {
     }
 }
 
-/// Checks an `MLP` table and returns its builder.
-pub fn parse(
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-) -> Result<impl Fn(&Device, &mut StdRng) -> Mlp + Send + Sync + use<>, ConfigError> {
-    let cfg: MlpCfg = parse_cfg(dict, path)?;
-    if cfg.in_features == 0 {
-        return Err(path
-            .key("in_features")
-            .error("expected a positive number of features, got 0"));
-    }
-    if cfg.num_classes < 2 {
-        return Err(path.key("num_classes").error(format!(
-            "expected at least 2 classes, got {}",
-            cfg.num_classes
-        )));
-    }
-    check_widths(&cfg.hidden_sizes, &path.key("hidden_sizes"))?;
-    check_dropout(cfg.dropout, &path.key("dropout"))?;
-    Ok(move |device: &Device, rng: &mut StdRng| Mlp::new(&cfg, device, rng))
+/// The builder of a checked `MlpCfg` (see [`super::spec`]).
+pub fn builder(cfg: MlpCfg) -> impl Fn(&Device, &mut StdRng) -> Mlp + Send + Sync + use<> {
+    move |device: &Device, rng: &mut StdRng| Mlp::new(&cfg, device, rng)
 }

@@ -2,269 +2,28 @@
 //! `train_step`, `val_step`, `test_step`), the `type=` model registry, and the
 //! built-in models.
 //!
+//! - [`spec`]: the model configs, typed and checked without a tensor backend.
 //! - [`Model`]: implement it for your burn module; [`register_model`] makes it
 //!   buildable from a config.
 //! - [`DynModel`]: the object-safe form the strategy and the loops hold.
 //! - Built in: [`mlp::Mlp`] (`MLP`), [`cnn::DigitsCnn`] (`DigitsCNN`),
 //!   [`gan::Gan2d`] (`GAN2d`, two optimizers).
 
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod activation;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod cnn;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod gan;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod init;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod mlp;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 mod named;
+pub mod spec;
 
-use std::sync::Arc;
-
-use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use rand::rngs::StdRng;
-use serde_json::{Map, Value};
-
-pub use named::{NamedTensor, StateDictReport};
-
-use crate::config::{ConfigError, KeyPath};
-use crate::data::loader::Batch;
-use crate::optim::config::OptimWrapperConfig;
-use crate::optim::wrapper::OptimWrapper;
-use crate::optim::wrapper_dict::OptimWrapperDict;
-use crate::registry::Registry;
-
-/// Randomness a step may draw (dropout masks, a GAN's noise): the run's seeded stream.
-#[derive(Debug)]
-pub struct StepContext {
-    /// The run's random stream, seeded from `randomness.seed`.
-    pub rng: StdRng,
-}
-
-/// Named scalar losses a training step reports (MMEngine's `log_vars`), still on the
-/// device: the loop reads them back (asynchronously) only when a hook needs them.
-pub type LossTensors = Vec<(String, Tensor<1>)>;
-
-/// A trainable model: a burn module with MMEngine's step methods.
-///
-/// `train_step` consumes the model and returns it updated, because a burn optimizer
-/// step maps the module's parameters; it calls `optim.update_params` (or its parts)
-/// itself, as MMEngine's `BaseModel.train_step` does.
-pub trait Model: Module + std::fmt::Display + 'static {
-    /// One training iteration on `batch`: forward, loss, update through `optim`.
-    fn train_step(
-        self,
-        batch: &Batch,
-        optim: &mut OptimWrapperDict,
-        ctx: &mut StepContext,
-    ) -> (Self, LossTensors);
-
-    /// Outputs for the evaluator on a validation batch (class scores `[batch,
-    /// classes]` for a classifier). Called on the model in validation mode with the
-    /// batch on the non-autodiff device.
-    fn val_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2>;
-
-    /// Outputs on a test batch; the same as [`Model::val_step`] unless overridden.
-    fn test_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2> {
-        self.val_step(batch, ctx)
-    }
-
-    /// Class scores for raw inputs `[n, features]` (the web app's decision
-    /// boundary); `None` for a model that does not classify.
-    fn predict(&self, _inputs: Tensor<2>) -> Option<Tensor<2>> {
-        None
-    }
-
-    /// The optimizer wrappers for this model. The default builds one wrapper over
-    /// every parameter and refuses several optimizers: a model with named parts
-    /// (a GAN) overrides it, as MMEngine's multi-optimizer constructors do.
-    fn build_optim_wrapper(
-        &self,
-        cfg: &OptimWrapperConfig,
-        path: &KeyPath,
-    ) -> Result<OptimWrapperDict, ConfigError> {
-        match cfg {
-            OptimWrapperConfig::Single(spec) => Ok(OptimWrapperDict::single(OptimWrapper::new(
-                spec.clone(),
-                self,
-            ))),
-            OptimWrapperConfig::Multi { wrappers, .. } => Err(path.error(format!(
-                "this model has one set of parameters; it cannot take the {} optimizers {}",
-                wrappers.len(),
-                wrappers
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
-    }
-}
-
-/// The object-safe face of a [`Model`]: what the strategy, the loops and the faces use.
-pub trait DynModel: Send {
-    /// See [`Model::train_step`].
-    fn train_step(
-        &mut self,
-        batch: &Batch,
-        optim: &mut OptimWrapperDict,
-        ctx: &mut StepContext,
-    ) -> LossTensors;
-    /// See [`Model::val_step`]; switches to validation mode itself.
-    fn val_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2>;
-    /// See [`Model::test_step`]; switches to validation mode itself.
-    fn test_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2>;
-    /// See [`Model::predict`]; runs in validation mode.
-    fn predict(&self, inputs: Tensor<2>) -> Option<Tensor<2>>;
-    /// See [`Model::build_optim_wrapper`].
-    fn build_optim_wrapper(
-        &self,
-        cfg: &OptimWrapperConfig,
-        path: &KeyPath,
-    ) -> Result<OptimWrapperDict, ConfigError>;
-    /// Number of scalar parameters.
-    fn num_params(&self) -> usize;
-    /// burn's description of the module tree.
-    fn summary(&self) -> String;
-    /// Every float parameter, by dotted name, flattened, on the device.
-    fn state_tensors(&self) -> Vec<(String, Vec<usize>, Tensor<1>)>;
-    /// Replaces parameters by name from host values; reports missing, unexpected and
-    /// mis-shaped names (nothing is changed for those).
-    fn load_state(&mut self, entries: &[NamedTensor]) -> StateDictReport;
-    /// Moves the model to `device`, its parameters still trainable (burn's `fork`).
-    fn to_device(&mut self, device: &Device);
-}
-
-/// Holds a [`Model`] and gives it the [`DynModel`] face.
-#[derive(Debug)]
-pub struct ModelCell<M: Model> {
-    model: Option<M>,
-}
-
-impl<M: Model> ModelCell<M> {
-    /// Wraps `model`.
-    pub fn new(model: M) -> Self {
-        Self { model: Some(model) }
-    }
-
-    /// The model.
-    pub fn get(&self) -> &M {
-        // Only `train_step` takes the model out, and it always puts it back.
-        self.model.as_ref().expect("model present between steps")
-    }
-}
-
-impl<M: Model> DynModel for ModelCell<M> {
-    fn train_step(
-        &mut self,
-        batch: &Batch,
-        optim: &mut OptimWrapperDict,
-        ctx: &mut StepContext,
-    ) -> LossTensors {
-        let model = self.model.take().expect("model present between steps");
-        let (model, losses) = model.train_step(batch, optim, ctx);
-        self.model = Some(model);
-        losses
-    }
-
-    fn val_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2> {
-        let valid = self.get().valid();
-        Model::val_step(&valid, batch, ctx)
-    }
-
-    fn test_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2> {
-        let valid = self.get().valid();
-        Model::test_step(&valid, batch, ctx)
-    }
-
-    fn predict(&self, inputs: Tensor<2>) -> Option<Tensor<2>> {
-        self.get().valid().predict(inputs)
-    }
-
-    fn build_optim_wrapper(
-        &self,
-        cfg: &OptimWrapperConfig,
-        path: &KeyPath,
-    ) -> Result<OptimWrapperDict, ConfigError> {
-        self.get().build_optim_wrapper(cfg, path)
-    }
-
-    fn num_params(&self) -> usize {
-        self.get().num_params()
-    }
-
-    fn summary(&self) -> String {
-        format!("{}", self.get())
-    }
-
-    fn state_tensors(&self) -> Vec<(String, Vec<usize>, Tensor<1>)> {
-        named::collect(self.get())
-    }
-
-    fn load_state(&mut self, entries: &[NamedTensor]) -> StateDictReport {
-        let model = self.model.take().expect("model present between steps");
-        let (model, report) = named::load(model, entries);
-        self.model = Some(model);
-        report
-    }
-
-    fn to_device(&mut self, device: &Device) {
-        let model = self.model.take().expect("model present between steps");
-        // `fork`, not `to_device`: the parameters stay trainable leaves there.
-        self.model = Some(model.fork(device));
-    }
-}
-
-/// Builds a model on a device from the run's random stream (for initial weights).
-pub type ModelFactory = Arc<dyn Fn(&Device, &mut StdRng) -> Box<dyn DynModel> + Send + Sync>;
-
-/// Registers a model type: `parse` checks the config table (its errors name the
-/// key) and returns the function that builds the model.
-pub fn register_model<C, F, M>(registry: &mut Registry<ModelFactory>, name: &str, parse: C)
-where
-    C: Fn(&Map<String, Value>, &KeyPath) -> Result<F, ConfigError> + Send + Sync + 'static,
-    F: Fn(&Device, &mut StdRng) -> M + Send + Sync + 'static,
-    M: Model,
-{
-    registry.register(name, move |dict, path| {
-        let build = parse(dict, path)?;
-        let factory: ModelFactory = Arc::new(move |device: &Device, rng: &mut StdRng| {
-            Box::new(ModelCell::new(build(device, rng))) as Box<dyn DynModel>
-        });
-        Ok(factory)
-    });
-}
-
-/// The built-in model types: `MLP`, `DigitsCNN`, `GAN2d`.
-pub fn model_registry() -> Registry<ModelFactory> {
-    let mut registry = Registry::new("model");
-    register_model(&mut registry, "MLP", mlp::parse);
-    register_model(&mut registry, "DigitsCNN", cnn::parse);
-    register_model(&mut registry, "GAN2d", gan::parse);
-    registry
-}
-
-/// Parses a model table (its `type` key included) into the model's typed config;
-/// unknown keys are errors that list the known ones.
-pub(crate) fn parse_cfg<T: serde::de::DeserializeOwned>(
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-) -> Result<T, ConfigError> {
-    crate::config::from_value(&Value::Object(dict.clone()), path)
-}
-
-/// Refuses a zero layer width, naming its index (`model.hidden_sizes[1]`).
-pub(crate) fn check_widths(widths: &[usize], path: &KeyPath) -> Result<(), ConfigError> {
-    match widths.iter().position(|&w| w == 0) {
-        Some(i) => Err(path
-            .index(i)
-            .error("expected a positive layer width, got 0")),
-        None => Ok(()),
-    }
-}
-
-/// Refuses a dropout probability outside `[0, 1)`.
-pub(crate) fn check_dropout(p: f64, path: &KeyPath) -> Result<(), ConfigError> {
-    if (0.0..1.0).contains(&p) {
-        Ok(())
-    } else {
-        Err(path.error(format!("expected 0 <= dropout < 1, got {p}")))
-    }
-}
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+mod contract;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub use contract::*;

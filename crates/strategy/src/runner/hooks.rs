@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use super::error::RunError;
 use super::log::{RunLog, format_eta};
 use super::message_hub::MessageHub;
-use crate::config::{ConfigError, KeyPath};
 use crate::optim::wrapper_dict::OptimWrapperDict;
+use crate::plan::stepping;
 use crate::scheduler::ParamScheduler;
 
 /// What a hook may read and change.
@@ -90,18 +90,14 @@ impl Hook for ParamSchedulerHook {
 
     fn after_train_iter(&mut self, cx: &mut HookContext<'_>) -> Result<(), RunError> {
         for ((_, wrapper), list) in cx.optim.iter_mut().zip(cx.schedulers.iter_mut()) {
-            for s in list.iter_mut().filter(|s| !s.by_epoch) {
-                s.step(&mut wrapper.groups)?;
-            }
+            stepping::after_train_iter(list, &mut wrapper.groups)?;
         }
         Ok(())
     }
 
     fn after_train_epoch(&mut self, cx: &mut HookContext<'_>) -> Result<(), RunError> {
         for ((_, wrapper), list) in cx.optim.iter_mut().zip(cx.schedulers.iter_mut()) {
-            for s in list.iter_mut().filter(|s| s.by_epoch && !s.needs_metrics()) {
-                s.step(&mut wrapper.groups)?;
-            }
+            stepping::after_train_epoch(list, &mut wrapper.groups)?;
         }
         Ok(())
     }
@@ -112,9 +108,7 @@ impl Hook for ParamSchedulerHook {
         metrics: &BTreeMap<String, f64>,
     ) -> Result<(), RunError> {
         for ((_, wrapper), list) in cx.optim.iter_mut().zip(cx.schedulers.iter_mut()) {
-            for s in list.iter_mut().filter(|s| s.by_epoch && s.needs_metrics()) {
-                s.step_with_metrics(&mut wrapper.groups, metrics)?;
-            }
+            stepping::after_val_epoch(list, &mut wrapper.groups, metrics)?;
         }
         Ok(())
     }
@@ -131,6 +125,9 @@ pub struct LoggerHook {
     pub interval: i64,
     /// Skip the short last window of an epoch.
     pub ignore_last: bool,
+    /// Iterations averaged per logged value (`log_processor.window_size`); `None`:
+    /// the interval.
+    pub window: Option<i64>,
 }
 
 impl LoggerHook {
@@ -139,35 +136,8 @@ impl LoggerHook {
         Self {
             interval: interval.max(1),
             ignore_last: true,
+            window: None,
         }
-    }
-
-    /// Reads `default_hooks.logger` (`interval`, default 10; `ignore_last`, default true).
-    pub fn from_config(cfg: &Map<String, Value>, path: &KeyPath) -> Result<Self, ConfigError> {
-        let interval = match cfg.get("interval") {
-            None => 10,
-            Some(v) => match v.as_i64() {
-                Some(n) if n >= 1 => n,
-                _ => {
-                    return Err(path
-                        .key("interval")
-                        .error(format!("expected a positive number of iterations, got {v}")));
-                }
-            },
-        };
-        let ignore_last = match cfg.get("ignore_last") {
-            None => true,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(path
-                    .key("ignore_last")
-                    .error(format!("expected true or false, got {other}")));
-            }
-        };
-        Ok(Self {
-            interval,
-            ignore_last,
-        })
     }
 
     fn due(&self, hub: &MessageHub) -> bool {
@@ -235,7 +205,7 @@ impl Hook for LoggerHook {
         if !self.due(hub) {
             return Ok(());
         }
-        let window = self.interval as usize;
+        let window = self.window.unwrap_or(self.interval).max(1) as usize;
         let mut record = Map::new();
         let mut parts = Vec::new();
         // lrs first (as MMEngine), then eta and timing, then the losses.

@@ -12,11 +12,12 @@
 //! and every epoch's shuffle from `seed + epoch`. A run is therefore a function of its
 //! config and seed, and a resumed run can continue exactly where it stopped.
 
-pub mod checkpoint_hook;
+pub use crate::hooks::checkpoint as checkpoint_hook;
 pub mod error;
 pub mod hooks;
 pub mod log;
 pub mod message_hub;
+pub mod views;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,19 +31,21 @@ use web_time::Instant;
 use self::checkpoint_hook::CheckpointPolicy;
 use self::error::RunError;
 use self::hooks::{Hook, HookContext, LoggerHook, ParamSchedulerHook};
-use self::log::{Level, LogSink, Progress};
+use self::log::{LogSink, Progress};
 use self::message_hub::MessageHub;
-use crate::config::{ConfigError, DataloaderCfg, ExperimentConfig, KeyPath, TrainLoop, from_value};
+use crate::config::{ConfigError, DataloaderCfg, ExperimentConfig, KeyPath, TrainCfg};
 use crate::data::loader::DataLoader;
 use crate::data::{Samples, dataset_registry};
 use crate::device::DeviceChoice;
+use crate::metric::MetricSpec;
 use crate::metric::{MetricFactory, build_evaluator, metric_registry};
 use crate::model::{ModelFactory, StepContext, model_registry};
 use crate::optim::wrapper_dict::OptimWrapperDict;
+use crate::plan::RunPlan;
 use crate::registry::Registry;
 use crate::strategy::{
-    CompileCfg, DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource,
-    SingleDeviceStrategy, Strategy, StrategyOptions,
+    DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, SingleDeviceStrategy, Strategy,
+    StrategyOptions,
 };
 
 /// How to run a config: device, work dir, extra log sinks and hooks, registries.
@@ -103,9 +106,10 @@ pub struct Runner {
     hooks: Vec<Box<dyn Hook>>,
     val: Option<EvalSet>,
     test: Option<EvalSet>,
+    /// The run plan (loop, lengths, lr scale), shared with the schedule preview.
+    pub plan: RunPlan,
+    train_cfg: TrainCfg,
     by_epoch: bool,
-    val_interval: i64,
-    val_begin: i64,
     data_epoch: u64,
     data_index: usize,
     order: Vec<usize>,
@@ -123,7 +127,7 @@ pub struct Runner {
     write_files: bool,
 }
 
-fn loader_cfg(
+fn build_loader(
     cfg: &DataloaderCfg,
     path: &KeyPath,
     datasets: &Registry<Samples>,
@@ -134,46 +138,22 @@ fn loader_cfg(
         path.key("batch_size")
             .error("missing: the dataloader needs a batch_size")
     })?;
-    if batch_size == 0 {
-        return Err(path
-            .key("batch_size")
-            .error("expected a positive batch size, got 0"));
-    }
     let dataset = cfg.dataset.as_ref().ok_or_else(|| {
         path.key("dataset")
             .error("missing: the dataloader needs a dataset table")
     })?;
-    let samples = datasets.build(dataset, &path.key("dataset"))?;
+    let samples = dataset.build(datasets, &path.key("dataset"))?;
     if samples.is_empty() {
         return Err(path
             .key("dataset")
             .error("the dataset split has no samples"));
     }
-    let shuffle = match cfg.extra.get("sampler").and_then(|s| s.get("shuffle")) {
-        None => train,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(path
-                .key("sampler")
-                .key("shuffle")
-                .error(format!("expected true or false, got {other}")));
-        }
-    };
-    let drop_last = match cfg.extra.get("drop_last") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(path
-                .key("drop_last")
-                .error(format!("expected true or false, got {other}")));
-        }
-    };
     let loader = DataLoader {
         samples: Arc::new(samples),
         batch_size: batch_size as usize,
-        shuffle,
-        drop_last,
-        seed,
+        shuffle: cfg.shuffle.unwrap_or(train),
+        drop_last: cfg.drop_last,
+        seed: cfg.seed.unwrap_or(seed),
     };
     if loader.is_empty() {
         return Err(path.key("batch_size").error(format!(
@@ -185,20 +165,19 @@ fn loader_cfg(
 }
 
 fn eval_set(
-    raw: &Value,
-    loader_key: &str,
-    evaluator_key: &str,
+    loader: Option<&DataloaderCfg>,
+    evaluator: Option<&Vec<MetricSpec>>,
+    keys: (&str, &str),
     opts: &RunnerOptions,
     seed: u64,
 ) -> Result<Option<EvalSet>, ConfigError> {
     let root = KeyPath::root();
-    let Some(loader) = raw.get(loader_key).filter(|v| !v.is_null()) else {
+    let (loader_key, evaluator_key) = keys;
+    let Some(loader) = loader else {
         return Ok(None);
     };
-    let path = root.key(loader_key);
-    let cfg: DataloaderCfg = from_value(loader, &path)?;
-    let loader = loader_cfg(&cfg, &path, &opts.datasets, false, seed)?;
-    let Some(evaluator) = raw.get(evaluator_key).filter(|v| !v.is_null()) else {
+    let loader = build_loader(loader, &root.key(loader_key), &opts.datasets, false, seed)?;
+    let Some(evaluator) = evaluator else {
         return Err(root.key(evaluator_key).error(format!(
             "missing: `{loader_key}` needs an evaluator (e.g. {{type = \"Accuracy\"}})"
         )));
@@ -222,12 +201,12 @@ impl Runner {
         cfg: ExperimentConfig,
         mut opts: RunnerOptions,
     ) -> Result<Self, RunError> {
+        let cfg = cfg.strict()?;
         let root = KeyPath::root();
-        let train_cfg = cfg.train_cfg.as_ref().ok_or_else(|| {
+        let train_cfg = cfg.train_cfg.clone().ok_or_else(|| {
             root.key("train_cfg")
                 .error("missing: training needs max_epochs or max_iters")
         })?;
-        let train_loop = train_cfg.train_loop(&root.key("train_cfg"))?;
         let model_cfg = cfg.model.clone().ok_or_else(|| {
             root.key("model")
                 .error("missing: a model table with a `type`")
@@ -236,25 +215,10 @@ impl Runner {
             root.key("optim_wrapper")
                 .error("missing: training needs an optimizer")
         })?;
-        let loader_cfg_value = cfg.train_dataloader.clone().ok_or_else(|| {
+        let train_loader_cfg = cfg.train_dataloader.clone().ok_or_else(|| {
             root.key("train_dataloader")
                 .error("missing: training needs data")
         })?;
-        let compile = CompileCfg::parse(cfg.raw.get("compile"), &root.key("compile"))?;
-        let log_level = match cfg.raw.get("log_level") {
-            None => Level::Info,
-            Some(Value::String(s)) => Level::parse(s).ok_or_else(|| {
-                root.key("log_level").error(format!(
-                    "expected DEBUG, INFO, WARNING or ERROR, got \"{s}\""
-                ))
-            })?,
-            Some(other) => {
-                return Err(root
-                    .key("log_level")
-                    .error(format!("expected a level name, got {other}"))
-                    .into());
-            }
-        };
         let randomness = cfg
             .randomness
             .clone()
@@ -266,10 +230,13 @@ impl Runner {
             .unwrap_or_else(|| PathBuf::from("work_dirs"));
         let mut strategy = SingleDeviceStrategy::new(StrategyOptions {
             work_dir,
-            experiment_name: opts.experiment_name.clone(),
+            experiment_name: opts
+                .experiment_name
+                .clone()
+                .or_else(|| cfg.experiment_name.clone()),
             env_kwargs: EnvKwargs { randomness },
             log_kwargs: LogKwargs {
-                log_level,
+                log_level: cfg.log_level,
                 log_file: None,
                 write_files: opts.write_files,
             },
@@ -281,23 +248,32 @@ impl Runner {
         for sink in opts.sinks.drain(..) {
             strategy.logger.add_sink(sink);
         }
+        for note in &cfg.notes {
+            strategy.logger.info(format!("config: {note} (accepted)"));
+        }
         let seed = strategy.seed;
-        let train_loader = loader_cfg(
-            &loader_cfg_value,
+        let train_loader = build_loader(
+            &train_loader_cfg,
             &root.key("train_dataloader"),
             &opts.datasets,
             true,
             seed,
         )?;
-        let val = eval_set(&cfg.raw, "val_dataloader", "val_evaluator", &opts, seed)?;
-        let test = eval_set(&cfg.raw, "test_dataloader", "test_evaluator", &opts, seed)?;
-        let epoch_length = train_loader.len() as i64;
-        let (by_epoch, max_epochs, max_iters) = match train_loop {
-            TrainLoop::EpochBased { max_epochs } => {
-                (true, Some(max_epochs), max_epochs * epoch_length)
-            }
-            TrainLoop::IterBased { max_iters } => (false, None, max_iters),
-        };
+        let val = eval_set(
+            cfg.val_dataloader.as_ref(),
+            cfg.val_evaluator.as_ref(),
+            ("val_dataloader", "val_evaluator"),
+            &opts,
+            seed,
+        )?;
+        let test = eval_set(
+            cfg.test_dataloader.as_ref(),
+            cfg.test_evaluator.as_ref(),
+            ("test_dataloader", "test_evaluator"),
+            &opts,
+            seed,
+        )?;
+        let plan = RunPlan::new(&cfg, Some(train_loader.len() as i64))?;
         strategy.logger.info(format!(
             "Strategy Playground {} · {} · seed {} (deterministic: {})",
             env!("CARGO_PKG_VERSION"),
@@ -305,15 +281,16 @@ impl Runner {
             seed,
             strategy.randomness.deterministic
         ));
+        let run = plan.run_length();
         strategy.prepare(
-            ModelSource::Config(model_cfg),
+            ModelSource::Spec(model_cfg),
             Some(OptimSource::Config(optim_cfg)),
             cfg.param_scheduler.as_ref(),
-            &compile,
+            &cfg.compile,
             Some(DispatchKwargs {
-                epoch_length: Some(epoch_length),
-                max_epochs: max_epochs.or(Some(1)),
-                max_iters: Some(max_iters),
+                epoch_length: run.epoch_length,
+                max_epochs: run.max_epochs,
+                max_iters: run.max_iters,
                 train_micro_batch_size_per_gpu: Some(train_loader.batch_size as u64),
             }),
         )?;
@@ -324,39 +301,27 @@ impl Runner {
                 .logger
                 .info(format!("model: {params} parameters\n{summary}"));
         }
-        let mut hooks: Vec<Box<dyn Hook>> = vec![Box::new(ParamSchedulerHook)];
-        let logger_cfg = cfg
-            .default_hooks
-            .get("logger")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        hooks.push(Box::new(LoggerHook::from_config(
-            &logger_cfg,
-            &root.key("default_hooks").key("logger"),
-        )?));
+        let mut hooks: Vec<Box<dyn Hook>> = Vec::new();
+        if plan.schedulers_step {
+            hooks.push(Box::new(ParamSchedulerHook));
+        } else {
+            strategy.logger.info(
+                "default_hooks.param_scheduler is off: the schedulers apply their first value and never step",
+            );
+        }
+        if let Some(logger) = cfg.default_hooks.logger {
+            let mut hook = LoggerHook::new(logger.interval);
+            hook.ignore_last = logger.ignore_last;
+            hook.window = cfg.log_processor.window_size;
+            hooks.push(Box::new(hook));
+        }
         hooks.append(&mut opts.hooks);
         hooks.sort_by_key(|h| h.priority());
-        let checkpoints = match cfg.default_hooks.get("checkpoint") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(CheckpointPolicy::from_config(
-                m,
-                &root.key("default_hooks").key("checkpoint"),
-            )?),
-            Some(other) => {
-                return Err(root
-                    .key("default_hooks")
-                    .key("checkpoint")
-                    .error(format!("expected a table, got {other}"))
-                    .into());
-            }
-        };
-        let val_interval = train_cfg.val_interval;
-        let val_begin = train_cfg.val_begin;
+        let checkpoints = cfg.default_hooks.checkpoint.clone();
         let mut hub = MessageHub::default();
-        hub.max_epochs = max_epochs;
-        hub.max_iters = max_iters;
-        hub.iters_per_epoch = epoch_length;
+        hub.max_epochs = plan.max_epochs;
+        hub.max_iters = plan.max_iters;
+        hub.iters_per_epoch = train_loader.len() as i64;
         Ok(Self {
             cfg,
             strategy,
@@ -365,9 +330,9 @@ impl Runner {
             hooks,
             val,
             test,
-            by_epoch,
-            val_interval,
-            val_begin,
+            by_epoch: plan.by_epoch(),
+            plan,
+            train_cfg,
             data_epoch: 0,
             data_index: 0,
             order: Vec::new(),
@@ -384,6 +349,16 @@ impl Runner {
     /// Whether the last iteration has run.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// The epoch the sampler shuffles with: the data epoch, or always 0 when
+    /// `default_hooks.sampler_seed` is off (MMEngine then never sets the epoch).
+    fn sampler_epoch(&self) -> u64 {
+        if self.cfg.default_hooks.sampler_seed {
+            self.data_epoch
+        } else {
+            0
+        }
     }
 
     /// Whether the epoch-based loop is in use.
@@ -474,7 +449,7 @@ impl Runner {
             self.last_tick = Some(Instant::now());
         }
         if self.data_index == 0 || self.order.is_empty() {
-            self.order = self.train_loader.epoch_order(self.data_epoch);
+            self.order = self.train_loader.epoch_order(self.sampler_epoch());
         }
         let device = self.strategy.train_device();
         let batch = self
@@ -557,16 +532,12 @@ impl Runner {
             }
             let e = self.hub.epoch;
             let max = self.hub.max_epochs.unwrap_or(e);
-            if self.val.is_some() && e >= self.val_begin && (e % self.val_interval == 0 || e == max)
-            {
+            if self.val.is_some() && self.train_cfg.validates_after(e, max) {
                 self.val().await?;
             }
         } else if !self.by_epoch {
             let i = self.hub.iter;
-            if self.val.is_some()
-                && i >= self.val_begin
-                && (i % self.val_interval == 0 || i == self.hub.max_iters)
-            {
+            if self.val.is_some() && self.train_cfg.validates_after(i, self.hub.max_iters) {
                 self.val().await?;
             }
         }
@@ -757,7 +728,7 @@ impl Runner {
             get("data_index").unwrap_or(if self.by_epoch { 0 } else { iter % len }) as usize;
         self.order.clear();
         if self.data_index > 0 {
-            self.order = self.train_loader.epoch_order(self.data_epoch);
+            self.order = self.train_loader.epoch_order(self.sampler_epoch());
         }
         let seed = self.strategy.seed;
         self.train_loader.seed = seed;
@@ -830,8 +801,9 @@ impl Runner {
     }
 
     /// MMEngine's `load_or_resume` from the config's `resume` and `load_from`:
-    /// `resume = true` takes `work_dir/last_checkpoint` (nothing there: start fresh,
-    /// with a log line), a path resumes from it; otherwise `load_from` loads weights
+    /// `resume = true` resumes from `load_from` when given, else from
+    /// `work_dir/last_checkpoint` (nothing there: start fresh, with a log line); a
+    /// path resumes from it; otherwise `load_from` loads weights
     /// only (a playground checkpoint, or a PyTorch `.pth`/`.pt` state dict or MMEngine
     /// checkpoint). Returns the checkpoint used, if any.
     #[cfg(not(target_family = "wasm"))]
@@ -842,6 +814,10 @@ impl Runner {
         let resume_from = match &self.cfg.resume {
             Resume::No => None,
             Resume::Path(p) => Some(PathBuf::from(p)),
+            // MMEngine: `resume = True` with `load_from` resumes from `load_from`.
+            Resume::Latest if self.cfg.load_from.is_some() => {
+                self.cfg.load_from.clone().map(PathBuf::from)
+            }
             Resume::Latest => {
                 let found = find_latest_checkpoint(&self.strategy.work_dir);
                 if found.is_none() {

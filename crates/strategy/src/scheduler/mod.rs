@@ -26,7 +26,5 @@ pub use error::SchedulerError;
 pub use groups::ParamGroup;
 pub use param_scheduler::{INF, ParamScheduler};
 pub use rule::Rule;
-pub use simulate::{
-    Curves, NamedGroups, Phase, Series, auto_scale_lr, build_param_scheduler, simulate,
-};
+pub use simulate::{NamedGroups, auto_scale_lr, build_param_scheduler};
 pub use spec::{RunLength, SchedulerSpec, scheduler_registry};

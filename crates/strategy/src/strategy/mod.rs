@@ -23,7 +23,7 @@ pub use single_device::{
 };
 pub use state::{OptimStateDict, ParamStateEntry, WrapperState};
 
-use crate::config::{ConfigError, KeyPath, ParamSchedulerConfig};
+use crate::config::ParamSchedulerConfig;
 use crate::env::EnvReport;
 use crate::model::{DynModel, NamedTensor, StateDictReport};
 use crate::optim::config::OptimWrapperConfig;
@@ -32,10 +32,13 @@ use crate::runner::error::RunError;
 use crate::runner::log::RunLog;
 use crate::scheduler::ParamScheduler;
 
-/// A model as `build_model` takes it: a config table, or a model already built.
+/// A model as `build_model` takes it: a config table, a checked config, or a model
+/// already built.
 pub enum ModelSource {
-    /// `model = {type = "MLP", ...}`.
+    /// `model = {type = "MLP", ...}` (checked with the built-in model types).
     Config(Value),
+    /// A config already checked ([`ExperimentConfig::model`](crate::config::ExperimentConfig::model)).
+    Spec(crate::model::spec::ModelSpec),
     /// A built model, used as is.
     Built(Box<dyn DynModel>),
 }
@@ -49,55 +52,7 @@ pub enum OptimSource {
     Built(OptimWrapperDict),
 }
 
-/// `compile`: `false`, `true`, or a table (`disable`, `target`, backend options).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CompileCfg {
-    /// Whether compilation was asked for.
-    pub enabled: bool,
-    /// The method to compile (`train_step` by default, as FlexibleRunner).
-    pub target: String,
-}
-
-impl CompileCfg {
-    /// Parses the config's `compile` value.
-    pub fn parse(v: Option<&Value>, path: &KeyPath) -> Result<Self, ConfigError> {
-        let off = Self {
-            enabled: false,
-            target: "train_step".into(),
-        };
-        match v {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(off),
-            Some(Value::Bool(true)) => Ok(Self {
-                enabled: true,
-                ..off
-            }),
-            Some(Value::Object(m)) => {
-                let disabled = m.get("disable").and_then(Value::as_bool).unwrap_or(false);
-                let target = match m.get("target") {
-                    None => "train_step".to_string(),
-                    Some(Value::String(t))
-                        if ["train_step", "forward", "val_step", "test_step"]
-                            .contains(&t.as_str()) =>
-                    {
-                        t.clone()
-                    }
-                    Some(other) => {
-                        return Err(path.key("target").error(format!(
-                            "expected one of train_step, forward, val_step, test_step, got {other}"
-                        )));
-                    }
-                };
-                Ok(Self {
-                    enabled: !disabled,
-                    target,
-                })
-            }
-            Some(other) => Err(path.error(format!(
-                "expected true, false or a table of compile options, got {other}"
-            ))),
-        }
-    }
-}
+pub use crate::config::CompileCfg;
 
 /// What the loop tells the strategy about the run (MMEngine's `dispatch_kwargs`).
 #[derive(Debug, Clone, Default, PartialEq)]

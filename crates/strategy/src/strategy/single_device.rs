@@ -11,14 +11,15 @@ use super::{CompileCfg, DispatchKwargs, ModelSource, OptimSource, OptimStateDict
 use crate::config::{AutoScaleLr, KeyPath, ParamSchedulerConfig, Randomness};
 use crate::device::{DeviceChoice, ReadyDevice, init_device};
 use crate::env::{EnvReport, collect_env};
-use crate::model::{DynModel, ModelFactory, NamedTensor, StateDictReport, model_registry};
+use crate::model::spec::model_spec_registry;
+use crate::model::{
+    DynModel, ModelFactory, NamedTensor, StateDictReport, model_factory, model_registry,
+};
 use crate::optim::wrapper_dict::OptimWrapperDict;
 use crate::registry::Registry;
 use crate::runner::error::RunError;
 use crate::runner::log::{Level, RunLog};
-use crate::scheduler::{
-    NamedGroups, ParamScheduler, RunLength, auto_scale_lr, build_param_scheduler,
-};
+use crate::scheduler::{NamedGroups, ParamScheduler, RunLength, build_param_scheduler};
 
 /// `env_kwargs`: the randomness settings (the only environment knob on one device).
 #[derive(Debug, Clone, PartialEq)]
@@ -216,7 +217,8 @@ impl SingleDeviceStrategy {
             .iter_mut()
             .map(|(n, w)| (n.map(str::to_string), std::mem::take(&mut w.groups)))
             .collect();
-        let ratio = auto_scale_lr(&mut named, 1, batch, base);
+        let ratio = crate::plan::auto_scale_ratio(&cfg, 1, batch).unwrap_or(1.0);
+        crate::plan::apply_lr_scale(&mut named, ratio);
         for ((_, w), (_, groups)) in optim.iter_mut().zip(named) {
             w.groups = groups;
         }
@@ -289,7 +291,12 @@ impl Strategy for SingleDeviceStrategy {
         match model {
             ModelSource::Built(m) => Ok(m),
             ModelSource::Config(cfg) => {
-                let factory = self.models.build(&cfg, &KeyPath::root().key("model"))?;
+                let path = KeyPath::root().key("model");
+                let spec = model_spec_registry().build(&cfg, &path)?;
+                self.build_model(ModelSource::Spec(spec))
+            }
+            ModelSource::Spec(spec) => {
+                let factory = model_factory(&spec, &self.models, &KeyPath::root().key("model"))?;
                 let mut rng = self.init_rng();
                 Ok(factory(&self.train_device(), &mut rng))
             }
@@ -660,6 +667,25 @@ impl SingleDeviceStrategy {
             &crate::checkpoint::default_revise_keys(),
             callback,
         )?;
+        if resume_optimizer && ck.optimizer.is_none() {
+            return Err(crate::checkpoint::CheckpointError::MissingPart {
+                part: "optimizer state",
+                saved_with: "save_optimizer = false",
+                hint: "resume_optimizer = false",
+            }
+            .into());
+        }
+        if resume_param_scheduler
+            && self.param_schedulers.is_some()
+            && ck.param_schedulers.is_none()
+        {
+            return Err(crate::checkpoint::CheckpointError::MissingPart {
+                part: "scheduler states",
+                saved_with: "save_param_scheduler = false",
+                hint: "resume_param_scheduler = false",
+            }
+            .into());
+        }
         if let Some(seed) = ck.meta.get("seed").and_then(Value::as_u64)
             && seed != self.seed
         {
@@ -670,6 +696,8 @@ impl SingleDeviceStrategy {
                 ));
             }
             self.seed = seed;
+            // MMEngine's `_set_randomness(resumed_seed, ...)`: the config's record too.
+            self.randomness.seed = Some(seed);
         }
         if resume_optimizer && let Some(opt) = &ck.optimizer {
             self.load_optim_state_dict(opt)?;

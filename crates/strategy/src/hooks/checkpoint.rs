@@ -10,6 +10,17 @@ use serde_json::{Map, Value};
 
 use crate::config::{ConfigError, KeyPath};
 
+const KNOWN: [&str; 8] = [
+    "type",
+    "interval",
+    "by_epoch",
+    "max_keep_ckpts",
+    "save_last",
+    "save_optimizer",
+    "save_param_scheduler",
+    "save_begin",
+];
+
 /// The checkpoint policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckpointPolicy {
@@ -81,10 +92,27 @@ impl CheckpointPolicy {
                         )));
                     }
                 }
-                _ => {
+                "save_best" | "rule" | "greater_keys" | "less_keys" => {
                     return Err(at.error(
-                        "unknown key. Known keys: type, interval, by_epoch, max_keep_ckpts, save_last, save_optimizer, save_param_scheduler, save_begin",
+                        "keeping the best checkpoint by a metric is not available yet; remove it (periodic and last checkpoints are saved)",
                     ));
+                }
+                "out_dir" | "backend_args" | "file_client_args" => {
+                    return Err(at.error(
+                        "checkpoints are written into the run's work_dir; other places and storage backends are not available",
+                    ));
+                }
+                "filename_tmpl" | "published_keys" => {
+                    return Err(at.error(
+                        "checkpoint file names are fixed here (epoch_N.safetensors, iter_N.safetensors); remove it",
+                    ));
+                }
+                _ => {
+                    return Err(at.error(format!(
+                        "unknown key.{} Known keys: {}",
+                        crate::config::did_you_mean(k, KNOWN),
+                        KNOWN.join(", ")
+                    )));
                 }
             }
         }

@@ -1,17 +1,11 @@
-//! Evaluators (`val_evaluator`, `test_evaluator`): metrics that consume a model's
-//! outputs batch by batch on the device and report named values at the end.
-//!
-//! - `Accuracy` (`topk`, default `[1]`): `accuracy/top1`, … in percent, MMEngine's keys.
-//! - `SampleDistance`: for generative models, the symmetric Chamfer distance between
-//!   generated and real points (`chamfer`, lower is better): the mean distance from
-//!   each fake to its nearest real point plus from each real point to its nearest fake.
+//! The metrics themselves, on the device (with a tensor backend).
 
 use std::sync::Arc;
 
 use burn::tensor::Tensor;
-use serde::Deserialize;
 
-use crate::config::{ConfigError, KeyPath, from_value};
+use super::spec::MetricSpec;
+use crate::config::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::registry::Registry;
 
@@ -26,19 +20,6 @@ pub trait Metric: Send {
 
 /// Builds a fresh metric.
 pub type MetricFactory = Arc<dyn Fn() -> Box<dyn Metric> + Send + Sync>;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AccuracyCfg {
-    #[serde(rename = "type")]
-    _type: String,
-    #[serde(default = "top1")]
-    topk: crate::config::OneOrMany<usize>,
-}
-
-fn top1() -> crate::config::OneOrMany<usize> {
-    crate::config::OneOrMany::One(1)
-}
 
 /// Top-k accuracy in percent; a sample counts for `k` when fewer than `k` classes
 /// score strictly higher than its true class.
@@ -127,44 +108,43 @@ impl Metric for SampleDistance {
     }
 }
 
-/// The built-in metric types: `Accuracy` and `SampleDistance`.
+/// The runtime registry for metric types users add (the built-in ones are built from
+/// their checked configs by [`metric_factory`]).
 pub fn metric_registry() -> Registry<MetricFactory> {
-    let mut registry = Registry::new("metric");
-    registry.register("Accuracy", |dict, path| {
-        let cfg: AccuracyCfg = from_value(&serde_json::Value::Object(dict.clone()), path)?;
-        let topk = cfg.topk.to_vec();
-        if let Some(i) = topk.iter().position(|&k| k == 0) {
-            return Err(path.key("topk").index(i).error("expected k >= 1, got 0"));
-        }
-        let factory: MetricFactory = Arc::new(move || Box::new(Accuracy::new(topk.clone())));
-        Ok(factory)
-    });
-    registry.register("SampleDistance", |dict, path| {
-        if let Some(key) = dict.keys().find(|k| *k != "type") {
-            return Err(path
-                .key(key)
-                .error("unknown key: SampleDistance takes no settings"));
-        }
-        let factory: MetricFactory = Arc::new(|| Box::new(SampleDistance::default()));
-        Ok(factory)
-    });
-    registry
+    Registry::new("metric")
 }
 
-/// Builds an evaluator: one metric table or a list of them.
-pub fn build_evaluator(
-    cfg: &serde_json::Value,
+/// The builder of a checked metric config; a user's own type through `external`.
+pub fn metric_factory(
+    spec: &MetricSpec,
+    external: &Registry<MetricFactory>,
     path: &KeyPath,
-    registry: &Registry<MetricFactory>,
+) -> Result<MetricFactory, ConfigError> {
+    Ok(match spec {
+        MetricSpec::Accuracy { topk } => {
+            let topk = topk.clone();
+            Arc::new(move || Box::new(Accuracy::new(topk.clone())) as Box<dyn Metric>)
+        }
+        MetricSpec::SampleDistance => {
+            Arc::new(|| Box::new(SampleDistance::default()) as Box<dyn Metric>)
+        }
+        MetricSpec::External { table, .. } => {
+            external.build(&serde_json::Value::Object(table.clone()), path)?
+        }
+    })
+}
+
+/// The builders of an evaluator's metrics, in order.
+pub fn build_evaluator(
+    specs: &[MetricSpec],
+    path: &KeyPath,
+    external: &Registry<MetricFactory>,
 ) -> Result<Vec<MetricFactory>, ConfigError> {
-    match cfg {
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| registry.build(c, &path.index(i)))
-            .collect(),
-        other => Ok(vec![registry.build(other, path)?]),
-    }
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| metric_factory(s, external, &path.index(i)))
+        .collect()
 }
 
 #[cfg(all(test, feature = "cpu"))]

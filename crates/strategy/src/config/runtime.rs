@@ -1,0 +1,545 @@
+//! The run's settings outside model, data and optimisation: `log_level`, `compile`,
+//! `randomness`, `env_cfg`, `strategy`, `launcher`, `visualizer`, `log_processor`,
+//! `auto_scale_lr`, `resume`. Each is understood, noted (cannot change the result
+//! here) or refused with what is supported.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::key_path::{ConfigError, KeyPath};
+use super::notes::Notes;
+use super::suggest::did_you_mean;
+use super::typed::from_value;
+use crate::registry::kind_of;
+
+/// Log levels, MMEngine's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Details.
+    Debug,
+    /// Progress.
+    Info,
+    /// Something the user should look at.
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+impl LogLevel {
+    /// Parses `log_level` (`DEBUG`, `INFO`, `WARNING`, `ERROR`, any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "DEBUG" => Some(Self::Debug),
+            "INFO" => Some(Self::Info),
+            "WARNING" | "WARN" => Some(Self::Warning),
+            "ERROR" => Some(Self::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Debug => "DEBUG",
+            Self::Info => "INFO",
+            Self::Warning => "WARNING",
+            Self::Error => "ERROR",
+        })
+    }
+}
+
+impl LogLevel {
+    /// Parses the `log_level` value found at `path`.
+    pub fn from_config(v: &Value, path: &KeyPath) -> Result<Self, ConfigError> {
+        match v {
+            Value::String(s) => Self::parse(s).ok_or_else(|| {
+                path.error(format!(
+                    "expected DEBUG, INFO, WARNING or ERROR, got \"{s}\"{}",
+                    did_you_mean(s, ["DEBUG", "INFO", "WARNING", "ERROR"])
+                ))
+            }),
+            other => Err(path.error(format!("expected a level name, got {other}"))),
+        }
+    }
+}
+
+/// `compile`: `false`, `true`, or a table (`disable`, `target`, backend options).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompileCfg {
+    /// Whether compilation was asked for.
+    pub enabled: bool,
+    /// The method to compile (`train_step` by default, as FlexibleRunner).
+    pub target: String,
+}
+
+impl CompileCfg {
+    /// Parses the config's `compile` value.
+    pub fn parse(v: Option<&Value>, path: &KeyPath) -> Result<Self, ConfigError> {
+        let off = Self {
+            enabled: false,
+            target: "train_step".into(),
+        };
+        match v {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(off),
+            Some(Value::Bool(true)) => Ok(Self {
+                enabled: true,
+                ..off
+            }),
+            Some(Value::Object(m)) => {
+                const KNOWN: [&str; 7] = [
+                    "disable",
+                    "target",
+                    "backend",
+                    "mode",
+                    "fullgraph",
+                    "dynamic",
+                    "options",
+                ];
+                if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+                    return Err(path.key(k).error(format!(
+                        "unknown compile option.{} Known: {}",
+                        did_you_mean(k, KNOWN),
+                        KNOWN.join(", ")
+                    )));
+                }
+                let disabled = m.get("disable").and_then(Value::as_bool).unwrap_or(false);
+                let target = match m.get("target") {
+                    None => "train_step".to_string(),
+                    Some(Value::String(t))
+                        if ["train_step", "forward", "val_step", "test_step"]
+                            .contains(&t.as_str()) =>
+                    {
+                        t.clone()
+                    }
+                    Some(other) => {
+                        return Err(path.key("target").error(format!(
+                            "expected one of train_step, forward, val_step, test_step, got {other}"
+                        )));
+                    }
+                };
+                Ok(Self {
+                    enabled: !disabled,
+                    target,
+                })
+            }
+            Some(other) => Err(path.error(format!(
+                "expected true, false or a table of compile options, got {other}"
+            ))),
+        }
+    }
+}
+
+/// `auto_scale_lr`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoScaleLr {
+    /// Off unless set.
+    #[serde(default)]
+    pub enable: bool,
+    /// The batch size the configured lr was tuned for.
+    #[serde(default)]
+    pub base_batch_size: Option<u64>,
+}
+
+impl AutoScaleLr {
+    /// Parses and checks `auto_scale_lr`.
+    pub fn parse(v: &Value, path: &KeyPath) -> Result<Self, ConfigError> {
+        let a: Self = from_value(v, path)?;
+        match a.base_batch_size {
+            Some(0) => Err(path
+                .key("base_batch_size")
+                .error("expected a positive batch size, got 0")),
+            None if a.enable => Err(path
+                .key("base_batch_size")
+                .error("missing: auto_scale_lr needs base_batch_size")),
+            _ => Ok(a),
+        }
+    }
+}
+
+/// `randomness`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Randomness {
+    /// Seed for every random stream.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Deterministic kernels where the backend has a choice.
+    #[serde(default)]
+    pub deterministic: bool,
+    /// MMEngine's per-rank seed switch (one device here: rank 0's seed is the seed).
+    #[serde(default)]
+    pub diff_rank_seed: bool,
+}
+
+/// `env_cfg`: MMEngine's process settings. None of them can change a result here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvCfgRaw {
+    #[serde(default)]
+    cudnn_benchmark: Option<Value>,
+    #[serde(default)]
+    mp_cfg: Option<Value>,
+    #[serde(default)]
+    dist_cfg: Option<Value>,
+    #[serde(default)]
+    resource_limit: Option<Value>,
+}
+
+/// Checks `env_cfg` and notes each key.
+pub fn check_env_cfg(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<(), ConfigError> {
+    let raw: EnvCfgRaw = from_value(v, path)?;
+    let why = [
+        (
+            "cudnn_benchmark",
+            raw.cudnn_benchmark.is_some(),
+            "selects cuDNN convolution algorithms; burn does not use cuDNN",
+        ),
+        (
+            "mp_cfg",
+            raw.mp_cfg.is_some(),
+            "sets up data-loading worker processes; there are none here",
+        ),
+        (
+            "dist_cfg",
+            raw.dist_cfg.is_some(),
+            "configures distributed communication; one device runs here",
+        ),
+        (
+            "resource_limit",
+            raw.resource_limit.is_some(),
+            "raises the open-file limit for worker processes; there are none here",
+        ),
+    ];
+    for (key, present, message) in why {
+        if present {
+            notes.add(&path.key(key), message);
+        }
+    }
+    Ok(())
+}
+
+/// Strategies MMEngine has, and whether one exists here.
+const STRATEGIES: [&str; 5] = [
+    "SingleDeviceStrategy",
+    "DDPStrategy",
+    "FSDPStrategy",
+    "DeepSpeedStrategy",
+    "ColossalAIStrategy",
+];
+
+/// Checks `strategy`: only `SingleDeviceStrategy` exists here.
+pub fn check_strategy(v: &Value, path: &KeyPath) -> Result<(), ConfigError> {
+    let Value::Object(t) = v else {
+        return Err(path.error(format!(
+            "expected a strategy table ({{type = \"SingleDeviceStrategy\"}}), found {}",
+            kind_of(v)
+        )));
+    };
+    let name = t.get("type").and_then(Value::as_str).unwrap_or_default();
+    match name {
+        "SingleDeviceStrategy" => {
+            if let Some(k) = t.keys().find(|k| k.as_str() != "type") {
+                return Err(path.key(k).error(
+                    "SingleDeviceStrategy takes no options here (the device is chosen with --device)",
+                ));
+            }
+            Ok(())
+        }
+        n if STRATEGIES.contains(&n) => Err(path.key("type").error(format!(
+            "{n} is not available: this build trains on one device (SingleDeviceStrategy); running it on one device would train something else than the config says"
+        ))),
+        n => Err(path.key("type").error(format!(
+            "unknown strategy `{n}`.{} Supported: SingleDeviceStrategy",
+            did_you_mean(n, STRATEGIES)
+        ))),
+    }
+}
+
+/// Checks `launcher`: `none` (one process) is what runs here.
+pub fn check_launcher(v: &Value, path: &KeyPath) -> Result<(), ConfigError> {
+    const LAUNCHERS: [&str; 4] = ["none", "pytorch", "slurm", "mpi"];
+    match v.as_str() {
+        Some("none") => Ok(()),
+        Some(l) if LAUNCHERS.contains(&l) => Err(path.error(format!(
+            "launcher `{l}` starts several processes; this build runs one (launcher = \"none\")"
+        ))),
+        Some(l) => Err(path.error(format!(
+            "unknown launcher `{l}`.{} Supported: none",
+            did_you_mean(l, LAUNCHERS)
+        ))),
+        None => Err(path.error(format!("expected a launcher name, found {}", kind_of(v)))),
+    }
+}
+
+/// Checks `visualizer`: the local backend (`vis_data/scalars.json`) is what the run
+/// writes; other backends are refused.
+pub fn check_visualizer(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<(), ConfigError> {
+    const BACKENDS: [&str; 8] = [
+        "LocalVisBackend",
+        "TensorboardVisBackend",
+        "WandbVisBackend",
+        "MLflowVisBackend",
+        "ClearMLVisBackend",
+        "NeptuneVisBackend",
+        "DVCLiveVisBackend",
+        "AimVisBackend",
+    ];
+    let Value::Object(t) = v else {
+        return Err(path.error(format!("expected a visualizer table, found {}", kind_of(v))));
+    };
+    for (k, val) in t {
+        let at = path.key(k);
+        match k.as_str() {
+            "type" => match val.as_str() {
+                Some(n) if n == "Visualizer" || n.ends_with("LocalVisualizer") => {}
+                _ => {
+                    return Err(at.error(format!(
+                        "expected \"Visualizer\" (or a task's *LocalVisualizer), got {val}"
+                    )));
+                }
+            },
+            "name" => notes.add(&at, "the visualizer's instance name changes no result"),
+            "vis_backends" => {
+                let items = match val {
+                    Value::Array(items) => items.clone(),
+                    Value::Object(_) => vec![val.clone()],
+                    other => {
+                        return Err(at.error(format!(
+                            "expected a list of backend tables, found {}",
+                            kind_of(other)
+                        )));
+                    }
+                };
+                for (i, b) in items.iter().enumerate() {
+                    let bt = at.index(i);
+                    let name = b.get("type").and_then(Value::as_str).unwrap_or_default();
+                    match name {
+                        "LocalVisBackend" => {
+                            if let Some(k) = b
+                                .as_object()
+                                .and_then(|m| m.keys().find(|k| k.as_str() != "type"))
+                            {
+                                return Err(bt.key(k).error(
+                                    "LocalVisBackend writes <work_dir>/<timestamp>/vis_data/scalars.json here; it takes no options",
+                                ));
+                            }
+                        }
+                        n if BACKENDS.contains(&n) => {
+                            return Err(bt.key("type").error(format!(
+                                "{n} is not available yet; LocalVisBackend (vis_data/scalars.json) is"
+                            )));
+                        }
+                        n => {
+                            return Err(bt.key("type").error(format!(
+                                "unknown visualization backend `{n}`.{} Supported: LocalVisBackend",
+                                did_you_mean(n, BACKENDS)
+                            )));
+                        }
+                    }
+                }
+            }
+            "save_dir" => {
+                return Err(at.error(
+                    "the visualizer writes into the run's log folder; another save_dir is not available",
+                ));
+            }
+            other => {
+                return Err(at.error(format!(
+                    "unknown key.{} Known keys: type, name, vis_backends",
+                    did_you_mean(other, ["type", "name", "vis_backends"])
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `log_processor`: MMEngine's `LogProcessor`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogProcessorRaw {
+    #[serde(rename = "type", default)]
+    processor_type: Option<String>,
+    #[serde(default)]
+    window_size: Option<Value>,
+    #[serde(default)]
+    by_epoch: Option<bool>,
+    #[serde(default)]
+    custom_cfg: Option<Value>,
+    #[serde(default)]
+    num_digits: Option<u32>,
+    #[serde(default)]
+    log_with_hierarchy: Option<bool>,
+    #[serde(default)]
+    mean_pattern: Option<String>,
+}
+
+/// `log_processor`, checked: the smoothing window of logged training values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogProcessorCfg {
+    /// Iterations averaged in each logged value (`None`: the logger's interval).
+    pub window_size: Option<i64>,
+}
+
+impl LogProcessorCfg {
+    /// Parses `log_processor`.
+    pub fn parse(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<Self, ConfigError> {
+        let raw: LogProcessorRaw = from_value(v, path)?;
+        if let Some(t) = raw.processor_type.as_deref()
+            && t != "LogProcessor"
+        {
+            return Err(path
+                .key("type")
+                .error(format!("expected \"LogProcessor\", got \"{t}\"")));
+        }
+        let window_size = match &raw.window_size {
+            None => None,
+            Some(w) => match w.as_i64() {
+                Some(n) if n >= 1 => Some(n),
+                _ => {
+                    return Err(path.key("window_size").error(format!(
+                        "expected a positive number of iterations, got {w} (\"epoch\" windows are not available)"
+                    )));
+                }
+            },
+        };
+        if raw
+            .custom_cfg
+            .as_ref()
+            .is_some_and(|c| !c.is_null() && c.as_array().is_none_or(|a| !a.is_empty()))
+        {
+            return Err(path
+                .key("custom_cfg")
+                .error("custom statistics of logged values are not available; remove custom_cfg"));
+        }
+        if raw.by_epoch.is_some() {
+            notes.add(
+                &path.key("by_epoch"),
+                "the log's line format follows the training loop; it changes no value",
+            );
+        }
+        if raw.num_digits.is_some() {
+            notes.add(
+                &path.key("num_digits"),
+                "logged values are printed with 4 digits; it changes no value",
+            );
+        }
+        if raw.log_with_hierarchy.is_some() {
+            notes.add(
+                &path.key("log_with_hierarchy"),
+                "scalars are recorded with their train/ and val/ prefixes; it changes no value",
+            );
+        }
+        if let Some(p) = &raw.mean_pattern {
+            notes.add(
+                &path.key("mean_pattern"),
+                format!(
+                    "every logged loss and time is a window mean here (pattern {p:?} accepted)"
+                ),
+            );
+        }
+        Ok(Self { window_size })
+    }
+}
+
+/// `resume`: off, latest in `work_dir`, or a path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Resume {
+    /// Start fresh (or from `load_from`).
+    #[default]
+    No,
+    /// `resume = true`: from `load_from` when given, else the latest checkpoint of
+    /// `work_dir` (MMEngine's rule).
+    Latest,
+    /// This checkpoint.
+    Path(String),
+}
+
+impl Resume {
+    /// Parses `resume`.
+    pub fn parse(v: &Value, path: &KeyPath) -> Result<Self, ConfigError> {
+        match v {
+            Value::Null | Value::Bool(false) => Ok(Self::No),
+            Value::Bool(true) => Ok(Self::Latest),
+            Value::String(s) if s.is_empty() => Ok(Self::No),
+            Value::String(s) => Ok(Self::Path(s.clone())),
+            other => Err(path.error(format!(
+                "expected true, false or a checkpoint path, found {}",
+                kind_of(other)
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn strategies_and_launchers_we_lack_are_refused() {
+        let p = KeyPath::root().key("strategy");
+        assert!(check_strategy(&json!({"type": "SingleDeviceStrategy"}), &p).is_ok());
+        let e = check_strategy(&json!({"type": "DDPStrategy"}), &p).unwrap_err();
+        assert_eq!(e.path, "strategy.type");
+        let e = check_strategy(&json!({"type": "DDPStrategi"}), &p).unwrap_err();
+        assert!(e.message.contains("Did you mean `DDPStrategy`?"), "{e}");
+        let l = KeyPath::root().key("launcher");
+        assert!(check_launcher(&json!("none"), &l).is_ok());
+        assert!(check_launcher(&json!("pytorch"), &l).is_err());
+    }
+
+    #[test]
+    fn env_cfg_keys_are_noted_and_typos_refused() {
+        let mut notes = Notes::default();
+        let p = KeyPath::root().key("env_cfg");
+        check_env_cfg(
+            &json!({"cudnn_benchmark": false, "dist_cfg": {"backend": "nccl"}}),
+            &p,
+            &mut notes,
+        )
+        .expect("noted");
+        assert_eq!(notes.0.len(), 2);
+        let e = check_env_cfg(&json!({"cudnn_benchmarks": false}), &p, &mut notes).unwrap_err();
+        assert!(e.message.contains("Did you mean `cudnn_benchmark`?"), "{e}");
+    }
+
+    #[test]
+    fn visualizer_backends() {
+        let mut notes = Notes::default();
+        let p = KeyPath::root().key("visualizer");
+        check_visualizer(
+            &json!({"type": "Visualizer", "vis_backends": [{"type": "LocalVisBackend"}]}),
+            &p,
+            &mut notes,
+        )
+        .expect("local");
+        let e = check_visualizer(
+            &json!({"type": "Visualizer", "vis_backends": [{"type": "TensorboardVisBackend"}]}),
+            &p,
+            &mut notes,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "visualizer.vis_backends[0].type");
+    }
+
+    #[test]
+    fn log_levels_and_compile() {
+        let p = KeyPath::root().key("log_level");
+        assert_eq!(
+            LogLevel::from_config(&json!("info"), &p),
+            Ok(LogLevel::Info)
+        );
+        let e = LogLevel::from_config(&json!("INF"), &p).unwrap_err();
+        assert!(e.message.contains("Did you mean `INFO`?"), "{e}");
+        let c = KeyPath::root().key("compile");
+        assert!(CompileCfg::parse(Some(&json!({"backend": "inductor"})), &c).is_ok());
+        let e = CompileCfg::parse(Some(&json!({"mdoe": "max-autotune"})), &c).unwrap_err();
+        assert_eq!(e.path, "compile.mdoe");
+    }
+}

@@ -1,0 +1,382 @@
+//! Dataset configs, typed and checked without a tensor backend: the built-in types,
+//! their sizes (`len(dataset)`, so `len(train_dataloader)` follows from the config)
+//! and how each is built into [`Samples`].
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::digits::{DIGITS_CSV, parse_digits};
+use super::samples::{Samples, fake_data, split_indices};
+use super::toy2d::Toy2d;
+use crate::config::{ConfigError, KeyPath, from_value};
+use crate::registry::Registry;
+
+/// Share of samples held out for validation when a dataset does not say (`val_ratio`).
+pub const DEFAULT_VAL_RATIO: f64 = 0.2;
+
+/// The UCI 8×8 handwritten digits: 1,797 images.
+pub const DIGITS_SAMPLES: u64 = 1_797;
+
+/// Which part of a dataset a dataloader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// All but the held-out share.
+    #[default]
+    Train,
+    /// The held-out share (`val_ratio`).
+    Val,
+    /// The held-out share too (the built-in sets have no third part).
+    Test,
+}
+
+/// The split every built-in dataset shares: `val_ratio` held out by a seeded shuffle.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toy2dCfg {
+    /// `"Circle"`, `"Xor"`, `"Gauss"` or `"Spiral"`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Points generated (before the split).
+    #[serde(default)]
+    pub num_samples: Option<u64>,
+    /// Noise in [0, 1] (TensorFlow Playground's slider / 100).
+    #[serde(default)]
+    pub noise: f64,
+    /// Seed of the points and of the split.
+    #[serde(default)]
+    pub seed: u64,
+    /// `train`, `val` or `test`.
+    #[serde(default)]
+    pub split: Split,
+    /// Share held out for `val`.
+    #[serde(default = "val_ratio")]
+    pub val_ratio: f64,
+}
+
+/// `Digits`: the UCI 8×8 digits shipped in `public/data/digits`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigitsCfg {
+    /// `"Digits"`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Seed of the split.
+    #[serde(default)]
+    pub seed: u64,
+    /// `train`, `val` or `test`.
+    #[serde(default)]
+    pub split: Split,
+    /// Share held out for `val`.
+    #[serde(default = "val_ratio")]
+    pub val_ratio: f64,
+}
+
+/// `FakeData` (torchvision's idea): `num_samples` samples of uniform noise in [-1, 1)
+/// of `sample_shape`, with random labels among `num_classes`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FakeDataCfg {
+    /// `"FakeData"`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Samples generated (before the split).
+    #[serde(default)]
+    pub num_samples: Option<u64>,
+    /// Shape of one sample.
+    #[serde(default = "default_shape")]
+    pub sample_shape: Vec<usize>,
+    /// Number of classes.
+    #[serde(default = "ten")]
+    pub num_classes: usize,
+    /// Seed of the samples and the split.
+    #[serde(default)]
+    pub seed: u64,
+    /// `train`, `val` or `test`.
+    #[serde(default)]
+    pub split: Split,
+    /// Share held out for `val`.
+    #[serde(default = "val_ratio")]
+    pub val_ratio: f64,
+}
+
+fn val_ratio() -> f64 {
+    DEFAULT_VAL_RATIO
+}
+fn default_shape() -> Vec<usize> {
+    vec![784]
+}
+fn ten() -> usize {
+    10
+}
+
+/// A dataset config, parsed and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatasetSpec {
+    /// One of TensorFlow Playground's 2-D sets.
+    Toy2d(Toy2d, Toy2dCfg),
+    /// The UCI digits.
+    Digits(DigitsCfg),
+    /// Noise with random labels.
+    FakeData(FakeDataCfg),
+    /// A type registered by a user of the crate: its table, for its own builder.
+    External {
+        /// The `type`.
+        type_name: String,
+        /// The whole table.
+        table: Map<String, Value>,
+    },
+}
+
+fn held_out(total: u64, ratio: f64, split: Split) -> u64 {
+    let val = (total as f64 * ratio).floor() as u64;
+    match split {
+        Split::Train => total - val,
+        Split::Val | Split::Test => val,
+    }
+}
+
+fn take(all: Samples, ratio: f64, split: Split, seed: u64) -> Samples {
+    let (train, val) = split_indices(all.len(), ratio, seed);
+    match split {
+        Split::Train => all.subset(&train),
+        Split::Val | Split::Test => all.subset(&val),
+    }
+}
+
+impl DatasetSpec {
+    /// The `type` name.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Self::Toy2d(_, c) => &c.type_name,
+            Self::Digits(c) => &c.type_name,
+            Self::FakeData(c) => &c.type_name,
+            Self::External { type_name, .. } => type_name,
+        }
+    }
+
+    /// Samples in the configured split: `floor(n × val_ratio)` for `val`/`test`, the
+    /// rest for `train`; `None` for a user's type (known once built).
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            Self::Toy2d(_, c) => Some(held_out(c.num_samples?, c.val_ratio, c.split)),
+            Self::Digits(c) => Some(held_out(DIGITS_SAMPLES, c.val_ratio, c.split)),
+            Self::FakeData(c) => Some(held_out(c.num_samples?, c.val_ratio, c.split)),
+            Self::External { .. } => None,
+        }
+    }
+
+    /// Whether the split has no samples (`Some(0)`).
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The samples of the configured split; a user's type through `external` (where
+    /// it was registered).
+    pub fn build(
+        &self,
+        external: &Registry<Samples>,
+        path: &KeyPath,
+    ) -> Result<Samples, ConfigError> {
+        Ok(match self {
+            Self::Toy2d(set, c) => {
+                let points = set.generate(c.num_samples.unwrap_or(0) as usize, c.noise, c.seed);
+                let all = Samples {
+                    features: points.xy.iter().flatten().copied().collect(),
+                    sample_shape: vec![2],
+                    labels: points.labels.iter().map(|&l| i64::from(l)).collect(),
+                    num_classes: 2,
+                };
+                take(all, c.val_ratio, c.split, c.seed)
+            }
+            Self::Digits(c) => {
+                let all = parse_digits(DIGITS_CSV)
+                    .map_err(|e| path.error(format!("the shipped digits file: {e}")))?;
+                take(all, c.val_ratio, c.split, c.seed)
+            }
+            Self::FakeData(c) => {
+                let all = fake_data(
+                    c.num_samples.unwrap_or(0) as usize,
+                    c.sample_shape.clone(),
+                    c.num_classes,
+                    c.seed,
+                );
+                take(all, c.val_ratio, c.split, c.seed)
+            }
+            Self::External { table, .. } => external.build(&Value::Object(table.clone()), path)?,
+        })
+    }
+
+    /// A builder for [`Registry::register`] that accepts a user's own dataset type as
+    /// written (its runtime builder checks it).
+    pub fn external(dict: &Map<String, Value>, _path: &KeyPath) -> Result<Self, ConfigError> {
+        Ok(Self::External {
+            type_name: dict
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            table: dict.clone(),
+        })
+    }
+}
+
+fn check_samples(n: Option<u64>, kind: &str, path: &KeyPath) -> Result<(), ConfigError> {
+    match n {
+        None => Err(path
+            .key("num_samples")
+            .error(format!("missing: {kind} needs num_samples"))),
+        Some(0) => Err(path
+            .key("num_samples")
+            .error("expected a positive integer, got 0")),
+        Some(_) => Ok(()),
+    }
+}
+
+fn check_ratio(r: f64, path: &KeyPath) -> Result<(), ConfigError> {
+    if (0.0..1.0).contains(&r) {
+        Ok(())
+    } else {
+        Err(path
+            .key("val_ratio")
+            .error(format!("expected 0 <= val_ratio < 1, got {r}")))
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    dict: &Map<String, Value>,
+    path: &KeyPath,
+) -> Result<T, ConfigError> {
+    from_value(&Value::Object(dict.clone()), path)
+}
+
+/// Keys of the built-in dataset types, and the sample count a form gives a type that
+/// needs one: what the web form keeps, drops and adds when the dataset type changes.
+pub fn dataset_keys(type_name: &str) -> Option<(&'static [&'static str], Option<u64>)> {
+    const TOY: &[&str] = &["type", "num_samples", "noise", "seed", "split", "val_ratio"];
+    const DIGITS: &[&str] = &["type", "seed", "split", "val_ratio"];
+    const FAKE: &[&str] = &[
+        "type",
+        "num_samples",
+        "sample_shape",
+        "num_classes",
+        "seed",
+        "split",
+        "val_ratio",
+    ];
+    match type_name {
+        "Circle" | "Xor" | "Gauss" | "Spiral" => Some((TOY, Some(500))),
+        "Digits" => Some((DIGITS, None)),
+        "FakeData" => Some((FAKE, Some(1000))),
+        _ => None,
+    }
+}
+
+/// The built-in dataset types: `Circle`, `Xor`, `Gauss`, `Spiral` (TensorFlow
+/// Playground's 2-D sets: `num_samples`, `noise`, `seed`, `split`, `val_ratio`),
+/// `Digits` (`split`, `val_ratio`, `seed` of the split) and `FakeData`
+/// (`num_samples`, `sample_shape`, `num_classes`, `seed`, `split`, `val_ratio`).
+/// Add your own with `registry.register("MyData", DatasetSpec::external)`.
+pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
+    let mut registry = Registry::new("dataset");
+    for set in [Toy2d::Circle, Toy2d::Xor, Toy2d::Gauss, Toy2d::Spiral] {
+        registry.register(set.name(), move |dict, path| {
+            let c: Toy2dCfg = parse(dict, path)?;
+            check_samples(c.num_samples, set.name(), path)?;
+            if !(0.0..=1.0).contains(&c.noise) {
+                return Err(path
+                    .key("noise")
+                    .error(format!("expected 0 <= noise <= 1, got {}", c.noise)));
+            }
+            check_ratio(c.val_ratio, path)?;
+            Ok(DatasetSpec::Toy2d(set, c))
+        });
+    }
+    registry.register("Digits", |dict, path| {
+        let c: DigitsCfg = parse(dict, path)?;
+        check_ratio(c.val_ratio, path)?;
+        Ok(DatasetSpec::Digits(c))
+    });
+    registry.register("FakeData", |dict, path| {
+        let c: FakeDataCfg = parse(dict, path)?;
+        check_samples(c.num_samples, "FakeData", path)?;
+        if c.sample_shape.is_empty() || c.sample_shape.contains(&0) {
+            return Err(path.key("sample_shape").error(format!(
+                "expected a list of positive integers, found {:?}",
+                c.sample_shape
+            )));
+        }
+        if c.num_classes < 2 {
+            return Err(path.key("num_classes").error(format!(
+                "expected an integer of at least 2, found {}",
+                c.num_classes
+            )));
+        }
+        check_ratio(c.val_ratio, path)?;
+        Ok(DatasetSpec::FakeData(c))
+    });
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec(v: Value) -> Result<DatasetSpec, ConfigError> {
+        dataset_spec_registry().build(&v, &KeyPath::root().key("train_dataloader").key("dataset"))
+    }
+
+    #[test]
+    fn splits_hold_out_a_fifth_by_default() {
+        let len = |v| spec(v).expect("parses").len();
+        assert_eq!(
+            len(json!({"type": "Spiral", "num_samples": 500, "split": "train"})),
+            Some(400)
+        );
+        assert_eq!(
+            len(json!({"type": "Spiral", "num_samples": 500, "split": "val"})),
+            Some(100)
+        );
+        assert_eq!(len(json!({"type": "Digits", "split": "train"})), Some(1438));
+        assert_eq!(
+            len(json!({"type": "Xor", "num_samples": 10, "val_ratio": 0.5})),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn every_registered_type_lists_the_keys_it_parses() {
+        for name in dataset_spec_registry().names() {
+            let (keys, samples) = dataset_keys(name).expect("a built-in type");
+            let mut table = serde_json::Map::new();
+            for k in keys {
+                let v = match *k {
+                    "type" => json!(name),
+                    "num_samples" => json!(samples.expect("needs samples")),
+                    "split" => json!("val"),
+                    "sample_shape" => json!([2]),
+                    "num_classes" => json!(3),
+                    "seed" => json!(1),
+                    _ => json!(0.25),
+                };
+                table.insert(k.to_string(), v);
+            }
+            spec(Value::Object(table)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn bad_fields_are_named_with_a_suggestion() {
+        let err = spec(json!({"type": "Circle"})).unwrap_err();
+        assert_eq!(err.path, "train_dataloader.dataset.num_samples");
+        let err = spec(json!({"type": "Circle", "num_samples": 10, "split": "dev"})).unwrap_err();
+        assert_eq!(err.path, "train_dataloader.dataset.split");
+        let err = spec(json!({"type": "Circle", "num_samples": 10, "nosie": 0.3})).unwrap_err();
+        assert_eq!(err.path, "train_dataloader.dataset.nosie");
+        assert!(err.message.contains("Did you mean `noise`?"), "{err}");
+        let err = spec(json!({"type": "Circle", "num_samples": 10, "noise": 2})).unwrap_err();
+        assert_eq!(err.path, "train_dataloader.dataset.noise");
+    }
+}

@@ -1,0 +1,165 @@
+//! Evaluator configs (`val_evaluator`, `test_evaluator`), typed and checked without a
+//! tensor backend: one metric table or a list of them.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::config::{ConfigError, KeyPath, OneOrMany, from_value};
+use crate::registry::{Registry, kind_of};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccuracyCfg {
+    #[serde(rename = "type")]
+    _type: String,
+    #[serde(default = "top1")]
+    topk: OneOrMany<usize>,
+}
+
+fn top1() -> OneOrMany<usize> {
+    OneOrMany::One(1)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleDistanceCfg {
+    #[serde(rename = "type")]
+    _type: String,
+}
+
+/// A metric config, parsed and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricSpec {
+    /// `Accuracy` at each `k` of `topk` (percent, `accuracy/top{k}`).
+    Accuracy {
+        /// The `k`s, each at least 1.
+        topk: Vec<usize>,
+    },
+    /// `SampleDistance`: symmetric Chamfer distance of generated to real points.
+    SampleDistance,
+    /// A type registered by a user of the crate: its table, for its own builder.
+    External {
+        /// The `type`.
+        type_name: String,
+        /// The whole table.
+        table: Map<String, Value>,
+    },
+}
+
+impl MetricSpec {
+    /// A builder for [`Registry::register`] that accepts a user's own metric as
+    /// written (its runtime builder checks it).
+    pub fn external(dict: &Map<String, Value>, _path: &KeyPath) -> Result<Self, ConfigError> {
+        Ok(Self::External {
+            type_name: dict
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            table: dict.clone(),
+        })
+    }
+}
+
+/// The built-in metric types: `Accuracy` (`topk`) and `SampleDistance`.
+pub fn metric_spec_registry() -> Registry<MetricSpec> {
+    let mut registry = Registry::new("metric");
+    registry.register("Accuracy", |dict, path| {
+        let cfg: AccuracyCfg = from_value(&Value::Object(dict.clone()), path)?;
+        let topk = cfg.topk.to_vec();
+        if let Some(i) = topk.iter().position(|&k| k == 0) {
+            return Err(path.key("topk").index(i).error("expected k >= 1, got 0"));
+        }
+        Ok(MetricSpec::Accuracy { topk })
+    });
+    registry.register("SampleDistance", |dict, path| {
+        let _: SampleDistanceCfg = from_value(&Value::Object(dict.clone()), path)?;
+        Ok(MetricSpec::SampleDistance)
+    });
+    registry
+}
+
+/// Parses an evaluator: one metric table or a list of them (MMEngine's `Evaluator`
+/// takes both; `{type = "Evaluator", metrics = [...]}` too).
+pub fn parse_evaluator(
+    cfg: &Value,
+    path: &KeyPath,
+    registry: &Registry<MetricSpec>,
+) -> Result<Vec<MetricSpec>, ConfigError> {
+    match cfg {
+        Value::Array(items) if items.is_empty() => {
+            Err(path.error("expected at least one metric, got an empty list"))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| registry.build(c, &path.index(i)))
+            .collect(),
+        Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("Evaluator") => {
+            if let Some(k) = m
+                .keys()
+                .find(|k| !["type", "metrics"].contains(&k.as_str()))
+            {
+                return Err(path.key(k).error(format!(
+                    "unknown key `{k}` of an Evaluator.{}",
+                    crate::config::did_you_mean(k, ["type", "metrics"])
+                )));
+            }
+            match m.get("metrics") {
+                Some(metrics) => parse_evaluator(metrics, &path.key("metrics"), registry),
+                None => Err(path
+                    .key("metrics")
+                    .error("missing: the Evaluator's metrics")),
+            }
+        }
+        Value::Object(_) => Ok(vec![registry.build(cfg, path)?]),
+        other => Err(path.error(format!(
+            "expected a metric table or a list of them, found {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(v: Value) -> Result<Vec<MetricSpec>, ConfigError> {
+        parse_evaluator(
+            &v,
+            &KeyPath::root().key("val_evaluator"),
+            &metric_spec_registry(),
+        )
+    }
+
+    #[test]
+    fn one_table_a_list_or_an_evaluator() {
+        assert_eq!(
+            parse(json!({"type": "Accuracy", "topk": [1, 5]})),
+            Ok(vec![MetricSpec::Accuracy { topk: vec![1, 5] }])
+        );
+        assert_eq!(
+            parse(json!([{"type": "Accuracy"}, {"type": "SampleDistance"}])).map(|v| v.len()),
+            Ok(2)
+        );
+        assert_eq!(
+            parse(json!({"type": "Evaluator", "metrics": [{"type": "Accuracy"}]})).map(|v| v.len()),
+            Ok(1)
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = parse(json!({"type": "Accuracy", "top_k": 1})).unwrap_err();
+        assert_eq!(e.path, "val_evaluator.top_k");
+        assert!(e.message.contains("Did you mean `topk`?"), "{e}");
+        let e = parse(json!({"type": "Acuracy"})).unwrap_err();
+        assert!(e.message.contains("Did you mean `Accuracy`?"), "{e}");
+        let e = parse(json!({"type": "SampleDistance", "k": 1})).unwrap_err();
+        assert_eq!(e.path, "val_evaluator.k");
+        let e = parse(json!({"type": "Accuracy", "topk": [0]})).unwrap_err();
+        assert_eq!(e.path, "val_evaluator.topk[0]");
+    }
+}
