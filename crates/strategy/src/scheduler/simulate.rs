@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::family::{multi_step::MultiStep, step::Step};
 use super::groups::ParamGroup;
 use super::param_scheduler::ParamScheduler;
 use super::rule::Rule;
@@ -272,13 +273,13 @@ pub fn simulate(
         let in_window = |g: &i64| *g < s.end && to_iter(*g) < total;
         let marks = match &s.rule {
             _ if !steps => Vec::new(),
-            Rule::MultiStep { milestones, .. } => milestones
+            Rule::MultiStep(MultiStep { milestones, .. }) => milestones
                 .keys()
                 .map(|m| s.begin.saturating_add(*m))
                 .filter(in_window)
                 .map(to_iter)
                 .collect(),
-            Rule::Step { step_size, .. } => (1..=64i64)
+            Rule::Step(Step { step_size, .. }) => (1..=64i64)
                 .map(|k| s.begin.saturating_add(k.saturating_mul(*step_size)))
                 .take_while(in_window)
                 .map(to_iter)

@@ -6,6 +6,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::SchedulerError;
+use super::family::{
+    constant::Constant, cosine::CosineAnnealing, cosine_restart::CosineRestart,
+    exponential::Exponential, linear::Linear, multi_step::MultiStep, poly::Poly, step::Step,
+};
 use super::groups::ParamGroup;
 use super::one_cycle::{Anneal, OneCycle};
 use super::param_scheduler::{INF, ParamScheduler};
@@ -790,38 +794,38 @@ impl SchedulerSpec {
         let end = self.end.unwrap_or(INF);
         let total_iters = end - begin - 1;
         let rule = match &self.family {
-            Family::Step { step_size, gamma } => Rule::Step {
+            Family::Step { step_size, gamma } => Rule::Step(Step {
                 step_size: *step_size,
                 gamma: *gamma,
-            },
+            }),
             Family::MultiStep { milestones, gamma } => {
                 let mut counts = std::collections::BTreeMap::new();
                 for m in milestones {
                     *counts.entry(*m).or_insert(0) += 1;
                 }
-                Rule::MultiStep {
+                Rule::MultiStep(MultiStep {
                     milestones: counts,
                     gamma: *gamma,
-                }
+                })
             }
-            Family::Constant { factor } => Rule::Constant {
+            Family::Constant { factor } => Rule::Constant(Constant {
                 factor: *factor,
                 total_iters,
-            },
-            Family::Exponential { gamma } => Rule::Exponential { gamma: *gamma },
+            }),
+            Family::Exponential { gamma } => Rule::Exponential(Exponential { gamma: *gamma }),
             Family::Linear {
                 start_factor,
                 end_factor,
-            } => Rule::Linear {
+            } => Rule::Linear(Linear {
                 start_factor: *start_factor,
                 end_factor: *end_factor,
                 total_iters,
-            },
+            }),
             Family::CosineAnnealing {
                 t_max,
                 eta_min,
                 eta_min_ratio,
-            } => Rule::CosineAnnealing {
+            } => Rule::CosineAnnealing(CosineAnnealing {
                 t_max: t_max.filter(|t| *t != 0).unwrap_or(end - begin),
                 eta_min: if eta_min_ratio.is_some() {
                     0.0
@@ -829,12 +833,12 @@ impl SchedulerSpec {
                     eta_min.unwrap_or(0.0)
                 },
                 eta_min_ratio: *eta_min_ratio,
-            },
-            Family::Poly { eta_min, power } => Rule::Poly {
+            }),
+            Family::Poly { eta_min, power } => Rule::Poly(Poly {
                 eta_min: *eta_min,
                 power: *power,
                 total_iters,
-            },
+            }),
             Family::OneCycle {
                 eta_max,
                 total_steps,
@@ -873,13 +877,13 @@ impl SchedulerSpec {
                         Some(*sum)
                     })
                     .collect();
-                Rule::CosineRestart {
+                Rule::CosineRestart(CosineRestart {
                     periods: periods.clone(),
                     restart_weights: restart_weights.clone(),
                     eta_min: *eta_min,
                     eta_min_ratio: *eta_min_ratio,
                     cumulative_periods,
-                }
+                })
             }
             Family::ReduceOnPlateau(plateau) => {
                 let mut plateau = plateau.clone();

@@ -4,8 +4,9 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::SchedulerError;
-use super::groups::ParamGroup;
+use super::{Formula, StepContext};
+use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
 
 /// How a phase moves between its two values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +55,7 @@ pub struct OneCycle {
     /// The annealing function.
     pub anneal_strategy: Anneal,
     /// The phases, in order.
+    #[serde(rename = "_schedule_phases")]
     pub phases: Vec<Phase>,
 }
 
@@ -118,8 +120,11 @@ impl OneCycle {
         }
         Ok(())
     }
+}
 
-    pub(super) fn values(&self, t: i64, groups: &[ParamGroup]) -> Result<Vec<f64>, SchedulerError> {
+impl Formula for OneCycle {
+    fn values(&self, cx: &StepContext<'_>) -> Result<Vec<f64>, SchedulerError> {
+        let (t, groups) = (cx.t, cx.groups);
         if t > self.total_steps {
             return Err(SchedulerError::Invalid(format!(
                 "OneCycleLR: tried to step {} times; the specified number of total steps is {}",

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::SchedulerError;
-use super::groups::ParamGroup;
+use super::{Formula, StepContext};
+use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
 
 /// Whether smaller or larger metric values are better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ impl Plateau {
 
     /// One validation event: reads `metrics[monitor]` and, past `patience`, reduces
     /// `param` in every group.
-    pub(super) fn observe(
+    pub(crate) fn observe(
         &mut self,
         metrics: &BTreeMap<String, f64>,
         param: &str,
@@ -108,5 +109,12 @@ impl Plateau {
             self.num_bad_epochs = 0;
         }
         Ok(())
+    }
+}
+
+/// Plateau schedulers change values only on validation ([`Plateau::observe`]).
+impl Formula for Plateau {
+    fn values(&self, cx: &StepContext<'_>) -> Result<Vec<f64>, SchedulerError> {
+        Ok(cx.keep())
     }
 }
