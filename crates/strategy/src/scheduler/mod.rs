@@ -15,7 +15,8 @@ mod error;
 pub mod family;
 mod groups;
 mod param_scheduler;
-mod rule;
+#[cfg(all(test, not(target_family = "wasm")))]
+mod reference_tests;
 pub mod simulate;
 pub mod spec;
 #[cfg(test)]
@@ -24,10 +25,10 @@ mod state_dict_tests;
 mod tests;
 
 pub use error::{JsonError, SchedulerError};
+pub use family::Rule;
 pub use family::{one_cycle, plateau};
 pub use groups::ParamGroup;
 pub use param_scheduler::{INF, ParamScheduler};
-pub use rule::Rule;
 pub use simulate::{
     Curves, NamedGroups, Phase, Series, auto_scale_lr, build_param_scheduler, simulate,
 };

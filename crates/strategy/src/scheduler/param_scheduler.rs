@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::{JsonError, SchedulerError};
+use super::family::Rule;
 use super::family::StepContext;
 use super::groups::ParamGroup;
-use super::rule::Rule;
 
 /// MMEngine's `INF`: the integer 1e9, the default `end`.
 pub const INF: i64 = 1_000_000_000;

@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::family::Rule;
 use super::family::{multi_step::MultiStep, step::Step};
 use super::groups::ParamGroup;
 use super::param_scheduler::ParamScheduler;
-use super::rule::Rule;
 use super::spec::{RunLength, SchedulerSpec};
 use crate::config::{ConfigError, ExperimentConfig, KeyPath, ParamSchedulerConfig, TrainLoop};
 

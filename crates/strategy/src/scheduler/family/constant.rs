@@ -2,8 +2,40 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
+
+/// `ConstantLR(factor=1/3)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstantConfig {
+    /// Multiplier while active, in [0, 1].
+    #[serde(default = "one_third")]
+    pub factor: f64,
+}
+
+fn one_third() -> f64 {
+    1.0 / 3.0
+}
+
+impl FamilyConfig for ConstantConfig {
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        super::unit_interval(path, "factor", self.factor)
+    }
+
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        Ok(Rule::Constant(Constant {
+            factor: self.factor,
+            total_iters: window.total_iters(),
+        }))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![("factor", FormValue::Float(0.5))]
+    }
+}
 
 /// The resolved rule (MMEngine's attribute names, as in its state dict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

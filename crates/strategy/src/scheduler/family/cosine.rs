@@ -4,8 +4,65 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
+
+/// `CosineAnnealingLR(T_max=None, eta_min=None, eta_min_ratio=None)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosineAnnealingConfig {
+    /// Half period (`None` or 0: `end - begin`).
+    #[serde(rename = "T_max", default)]
+    pub t_max: Option<i64>,
+    /// Floor.
+    #[serde(default)]
+    pub eta_min: Option<f64>,
+    /// Floor as a ratio of the base value.
+    #[serde(default)]
+    pub eta_min_ratio: Option<f64>,
+}
+
+impl FamilyConfig for CosineAnnealingConfig {
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        if self.eta_min.is_some() && self.eta_min_ratio.is_some() {
+            return Err(path
+                .key("eta_min_ratio")
+                .error("set either eta_min or eta_min_ratio, not both"));
+        }
+        if let Some(t) = self.t_max
+            && t < 0
+        {
+            return Err(path
+                .key("T_max")
+                .error(format!("expected 0 or more (0 means end - begin), got {t}")));
+        }
+        Ok(())
+    }
+
+    fn convert_to_iter_based(&mut self, epoch_length: i64) {
+        if let Some(t) = &mut self.t_max {
+            *t *= epoch_length;
+        }
+    }
+
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        Ok(Rule::CosineAnnealing(CosineAnnealing {
+            t_max: self.t_max.filter(|t| *t != 0).unwrap_or(window.span()),
+            eta_min: if self.eta_min_ratio.is_some() {
+                0.0
+            } else {
+                self.eta_min.unwrap_or(0.0)
+            },
+            eta_min_ratio: self.eta_min_ratio,
+        }))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![("eta_min", FormValue::Float(0.0))]
+    }
+}
 
 /// The resolved rule (MMEngine's attribute names, as in its state dict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,8 +5,91 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
+
+/// `CosineRestartLR(periods, restart_weights=(1,), eta_min=None, eta_min_ratio=None)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosineRestartConfig {
+    /// Cycle lengths.
+    pub periods: Vec<i64>,
+    /// Cycle peaks relative to the base value (default `[1]`).
+    #[serde(default)]
+    pub restart_weights: Option<Vec<f64>>,
+    /// Floor.
+    #[serde(default)]
+    pub eta_min: Option<f64>,
+    /// Floor as a ratio of the base value.
+    #[serde(default)]
+    pub eta_min_ratio: Option<f64>,
+}
+
+impl CosineRestartConfig {
+    fn weights(&self) -> Vec<f64> {
+        self.restart_weights.clone().unwrap_or_else(|| vec![1.0])
+    }
+}
+
+impl FamilyConfig for CosineRestartConfig {
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        if self.periods.is_empty() {
+            return Err(path.key("periods").error("expected at least one period"));
+        }
+        for (i, p) in self.periods.iter().enumerate() {
+            if *p < 1 {
+                return Err(path
+                    .key("periods")
+                    .index(i)
+                    .error(format!("expected a positive period, got {p}")));
+            }
+        }
+        let weights = self.weights();
+        if weights.len() != self.periods.len() {
+            return Err(path.key("restart_weights").error(format!(
+                "periods and restart_weights should have the same length ({} periods, {} weights)",
+                self.periods.len(),
+                weights.len()
+            )));
+        }
+        if self.eta_min.is_some() == self.eta_min_ratio.is_some() {
+            return Err(path.error("set exactly one of eta_min and eta_min_ratio"));
+        }
+        Ok(())
+    }
+
+    fn convert_to_iter_based(&mut self, epoch_length: i64) {
+        self.periods.iter_mut().for_each(|p| *p *= epoch_length);
+    }
+
+    fn init(&self, _: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        let cumulative_periods = self
+            .periods
+            .iter()
+            .scan(0i64, |sum, p| {
+                *sum += p;
+                Some(*sum)
+            })
+            .collect();
+        Ok(Rule::CosineRestart(CosineRestart {
+            periods: self.periods.clone(),
+            restart_weights: self.weights(),
+            eta_min: self.eta_min,
+            eta_min_ratio: self.eta_min_ratio,
+            cumulative_periods,
+        }))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![
+            ("periods", FormValue::Ints(vec![50, 50])),
+            ("restart_weights", FormValue::Floats(vec![1.0, 0.5])),
+            ("eta_min", FormValue::Float(0.0)),
+        ]
+    }
+}
 
 /// The resolved rule (MMEngine's attribute names, as in its state dict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,8 +2,52 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
+
+/// `LinearLR(start_factor=1/3, end_factor=1.0)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearConfig {
+    /// First multiplier, in [0, 1].
+    #[serde(default = "one_third")]
+    pub start_factor: f64,
+    /// Last multiplier, in [0, 1].
+    #[serde(default = "one")]
+    pub end_factor: f64,
+}
+
+fn one_third() -> f64 {
+    1.0 / 3.0
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl FamilyConfig for LinearConfig {
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        super::unit_interval(path, "start_factor", self.start_factor)?;
+        super::unit_interval(path, "end_factor", self.end_factor)
+    }
+
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        Ok(Rule::Linear(Linear {
+            start_factor: self.start_factor,
+            end_factor: self.end_factor,
+            total_iters: window.total_iters(),
+        }))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![
+            ("start_factor", FormValue::Float(0.1)),
+            ("end_factor", FormValue::Float(1.0)),
+        ]
+    }
+}
 
 /// The resolved rule (MMEngine's attribute names, as in its state dict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

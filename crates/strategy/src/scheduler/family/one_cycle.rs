@@ -4,9 +4,115 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath, OneOrMany};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+
+/// `OneCycleLR(eta_max=0, total_steps=None, pct_start=0.3, anneal_strategy='cos',
+/// div_factor=25, final_div_factor=1e4, three_phase=False)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneCycleConfig {
+    /// Peak per group (one value broadcasts).
+    #[serde(default)]
+    pub eta_max: Option<OneOrMany<f64>>,
+    /// Cycle length (default `end - begin`).
+    #[serde(default)]
+    pub total_steps: Option<i64>,
+    /// Fraction of the cycle spent warming up.
+    #[serde(default = "pct_default")]
+    pub pct_start: f64,
+    /// Annealing shape.
+    #[serde(default = "cos")]
+    pub anneal_strategy: String,
+    /// `initial = eta_max / div_factor`.
+    #[serde(default = "div_default")]
+    pub div_factor: f64,
+    /// `min = initial / final_div_factor`.
+    #[serde(default = "final_div_default")]
+    pub final_div_factor: f64,
+    /// Warm up, come back down, then anneal.
+    #[serde(default)]
+    pub three_phase: bool,
+}
+
+fn pct_default() -> f64 {
+    0.3
+}
+fn cos() -> String {
+    "cos".into()
+}
+fn div_default() -> f64 {
+    25.0
+}
+fn final_div_default() -> f64 {
+    1e4
+}
+
+impl OneCycleConfig {
+    fn anneal(&self) -> Option<Anneal> {
+        match self.anneal_strategy.as_str() {
+            "cos" => Some(Anneal::Cos),
+            "linear" => Some(Anneal::Linear),
+            _ => None,
+        }
+    }
+}
+
+impl FamilyConfig for OneCycleConfig {
+    const MOMENTUM: bool = false;
+
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        if let Some(t) = self.total_steps {
+            super::positive(path, "total_steps", t)?;
+        }
+        super::unit_interval(path, "pct_start", self.pct_start)?;
+        if self.anneal().is_none() {
+            return Err(path.key("anneal_strategy").error(format!(
+                "expected \"cos\" or \"linear\", got \"{}\"",
+                self.anneal_strategy
+            )));
+        }
+        if self.div_factor == 0.0 || self.final_div_factor == 0.0 {
+            return Err(path
+                .key("div_factor")
+                .error("div_factor and final_div_factor must not be 0"));
+        }
+        Ok(())
+    }
+
+    fn convert_to_iter_based(&mut self, epoch_length: i64) {
+        if let Some(t) = &mut self.total_steps {
+            *t *= epoch_length;
+        }
+    }
+
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        if window.param_name != "lr" {
+            return Err(SchedulerError::Invalid(format!(
+                "{}: OneCycle only schedules `lr`, not `{}`",
+                window.type_name, window.param_name
+            )));
+        }
+        Ok(Rule::OneCycle(OneCycle::new(
+            self.eta_max.as_ref().map_or(vec![0.0], OneOrMany::to_vec),
+            self.total_steps.unwrap_or(window.span()),
+            self.pct_start,
+            self.anneal().unwrap_or(Anneal::Cos),
+            self.div_factor,
+            self.final_div_factor,
+            self.three_phase,
+        )))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![
+            ("eta_max", FormValue::Float(0.1)),
+            ("total_steps", FormValue::Int(100)),
+        ]
+    }
+}
 
 /// How a phase moves between its two values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,9 +4,166 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath, OneOrMany};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::param_scheduler::INF;
+
+/// `ReduceOnPlateauLR(monitor='loss', rule='less', factor=0.1, patience=10,
+/// threshold=1e-4, threshold_rule='rel', cooldown=0, min_value=0., eps=1e-8)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReduceOnPlateauConfig {
+    /// Metric key read from the validation results.
+    #[serde(default = "loss")]
+    pub monitor: String,
+    /// `less` or `greater` is better.
+    #[serde(default = "less")]
+    pub rule: String,
+    /// Multiplier on reduction (< 1).
+    #[serde(default = "tenth")]
+    pub factor: f64,
+    /// Validation events without improvement tolerated before reducing.
+    #[serde(default = "ten")]
+    pub patience: i64,
+    /// Minimum improvement that counts.
+    #[serde(default = "threshold_default")]
+    pub threshold: f64,
+    /// `rel` or `abs`.
+    #[serde(default = "rel")]
+    pub threshold_rule: String,
+    /// Validation events to wait after a reduction.
+    #[serde(default)]
+    pub cooldown: i64,
+    /// Lower bound per group (one value broadcasts).
+    #[serde(default)]
+    pub min_value: Option<OneOrMany<f64>>,
+    /// Smallest change that is applied.
+    #[serde(default = "eps_default")]
+    pub eps: f64,
+}
+
+fn loss() -> String {
+    "loss".into()
+}
+fn less() -> String {
+    "less".into()
+}
+fn tenth() -> f64 {
+    0.1
+}
+fn ten() -> i64 {
+    10
+}
+fn threshold_default() -> f64 {
+    1e-4
+}
+fn rel() -> String {
+    "rel".into()
+}
+fn eps_default() -> f64 {
+    1e-8
+}
+
+impl ReduceOnPlateauConfig {
+    fn rules(&self) -> (Option<PlateauRule>, Option<ThresholdRule>) {
+        let rule = match self.rule.as_str() {
+            "less" => Some(PlateauRule::Less),
+            "greater" => Some(PlateauRule::Greater),
+            _ => None,
+        };
+        let threshold_rule = match self.threshold_rule.as_str() {
+            "rel" => Some(ThresholdRule::Rel),
+            "abs" => Some(ThresholdRule::Abs),
+            _ => None,
+        };
+        (rule, threshold_rule)
+    }
+}
+
+impl FamilyConfig for ReduceOnPlateauConfig {
+    fn check(&self, window: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        if !window.by_epoch {
+            return Err(path
+                .key("by_epoch")
+                .error("ReduceOnPlateau only supports by_epoch = true (it steps on validation)"));
+        }
+        if self.factor >= 1.0 || self.factor < 0.0 {
+            return Err(path
+                .key("factor")
+                .error(format!("expected 0 <= factor < 1, got {}", self.factor)));
+        }
+        if self.threshold < 0.0 {
+            return Err(path
+                .key("threshold")
+                .error(format!("expected 0 or more, got {}", self.threshold)));
+        }
+        if self.patience < 0 || self.cooldown < 0 {
+            return Err(path.error("patience and cooldown must be 0 or more"));
+        }
+        let (rule, threshold_rule) = self.rules();
+        if rule.is_none() {
+            return Err(path.key("rule").error(format!(
+                "expected \"less\" or \"greater\", got \"{}\"",
+                self.rule
+            )));
+        }
+        if threshold_rule.is_none() {
+            return Err(path.key("threshold_rule").error(format!(
+                "expected \"rel\" or \"abs\", got \"{}\"",
+                self.threshold_rule
+            )));
+        }
+        Ok(())
+    }
+
+    fn init(&self, window: &Window<'_>, groups: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        let (Some(rule), Some(threshold_rule)) = self.rules() else {
+            return Err(SchedulerError::Invalid(format!(
+                "{}: rule must be \"less\" or \"greater\" and threshold_rule \"rel\" or \"abs\"",
+                window.type_name
+            )));
+        };
+        let min_values = match self.min_value.as_ref().map_or(vec![0.0], OneOrMany::to_vec) {
+            one if one.len() == 1 => vec![one[0]; groups.len()],
+            many if many.len() == groups.len() => many,
+            many => {
+                return Err(SchedulerError::Invalid(format!(
+                    "{}: expected {} min_value entries (one per parameter group), got {}",
+                    window.type_name,
+                    groups.len(),
+                    many.len()
+                )));
+            }
+        };
+        Ok(Rule::ReduceOnPlateau(Plateau {
+            monitor: self.monitor.clone(),
+            rule,
+            factor: self.factor,
+            patience: self.patience.max(0) as u64,
+            threshold: self.threshold,
+            threshold_rule,
+            cooldown: self.cooldown.max(0) as u64,
+            min_values,
+            eps: self.eps,
+            best: match rule {
+                PlateauRule::Less => INF as f64,
+                PlateauRule::Greater => -(INF as f64),
+            },
+            num_bad_epochs: 0,
+            cooldown_counter: 0,
+        }))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![
+            ("monitor", FormValue::Str("loss")),
+            ("factor", FormValue::Float(0.1)),
+            ("patience", FormValue::Int(10)),
+        ]
+    }
+}
 
 /// Whether smaller or larger metric values are better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

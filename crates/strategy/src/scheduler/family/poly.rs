@@ -2,8 +2,47 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Formula, StepContext};
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
+
+/// `PolyLR(eta_min=0, power=1.0)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolyConfig {
+    /// Floor.
+    #[serde(default)]
+    pub eta_min: f64,
+    /// Exponent.
+    #[serde(default = "one")]
+    pub power: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl FamilyConfig for PolyConfig {
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        super::finite(path, "power", self.power)
+    }
+
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        Ok(Rule::Poly(Poly {
+            eta_min: self.eta_min,
+            power: self.power,
+            total_iters: window.total_iters(),
+        }))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![
+            ("power", FormValue::Float(1.0)),
+            ("eta_min", FormValue::Float(0.0)),
+        ]
+    }
+}
 
 /// The resolved rule (MMEngine's attribute names, as in its state dict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
