@@ -13,6 +13,8 @@
 
 mod error;
 pub mod family;
+#[cfg(test)]
+mod float_steps_tests;
 mod groups;
 mod param_scheduler;
 #[cfg(all(test, not(target_family = "wasm")))]
@@ -21,6 +23,7 @@ pub mod simulate;
 pub mod spec;
 #[cfg(test)]
 mod state_dict_tests;
+pub mod steps;
 #[cfg(test)]
 mod tests;
 
@@ -33,3 +36,4 @@ pub use simulate::{
     Curves, NamedGroups, Phase, Series, auto_scale_lr, build_param_scheduler, simulate,
 };
 pub use spec::{RunLength, SchedulerSpec, scheduler_registry};
+pub use steps::Steps;

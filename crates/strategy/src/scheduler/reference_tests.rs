@@ -85,6 +85,24 @@ fn every_reference_schedule_matches_mmengine() {
 }
 
 #[test]
+fn a_real_schedule_with_fractional_epoch_bounds_matches_mmengine() {
+    // BEVFusion's cyclic momentum: `end = 0.4 * max_epochs` = 2.4 epochs, converted
+    // to int(2.4 × 167) = 400 iterations.
+    let file = reference_dir().join(
+        "real_schedules/mmdetection3d__bevfusion_lidar-cam_voxel0075_second_secfpn_8xb4-cyclic-20e_nus-3d.json",
+    );
+    let text = std::fs::read_to_string(&file).expect("the reference case is readable");
+    let case: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        case["config"]["param_scheduler"][2]["end"],
+        serde_json::json!(2.4)
+    );
+    if let Err(e) = compare(&case) {
+        panic!("{}: {e}", file.display());
+    }
+}
+
+#[test]
 fn every_bad_config_says_what_the_cli_suite_expects() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../playground-cli/tests/fixtures/bad_configs");

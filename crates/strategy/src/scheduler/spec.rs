@@ -13,6 +13,7 @@ use super::error::SchedulerError;
 use super::family::{FAMILIES, Family, Window};
 use super::groups::ParamGroup;
 use super::param_scheduler::{INF, ParamScheduler};
+use super::steps::Steps;
 use crate::config::{ConfigError, KeyPath, from_value};
 use crate::registry::Registry;
 
@@ -23,10 +24,10 @@ pub struct SchedulerSpec {
     pub type_name: String,
     /// The group key it drives (`lr`, `momentum`, or a `*ParamScheduler`'s `param_name`).
     pub param_name: String,
-    /// Window start.
-    pub begin: i64,
+    /// Window start, as configured (whole once [`Self::resolve`]d).
+    pub begin: Steps,
     /// Window end; `None` means "the end of training" (filled in by [`Self::resolve`]).
-    pub end: Option<i64>,
+    pub end: Option<Steps>,
     /// Stepped per epoch or per iteration.
     pub by_epoch: bool,
     /// Position to resume from (-1: fresh).
@@ -70,9 +71,9 @@ struct WindowCfg {
     #[serde(default)]
     param_name: Option<String>,
     #[serde(default)]
-    begin: i64,
+    begin: Steps,
     #[serde(default)]
-    end: Option<i64>,
+    end: Option<Steps>,
     #[serde(default = "yes")]
     by_epoch: bool,
     #[serde(default = "minus_one")]
@@ -120,17 +121,38 @@ impl WindowCfg {
 
     fn check(&self, path: &KeyPath) -> Result<(), ConfigError> {
         let begin = self.begin;
-        if begin < 0 {
+        if begin.as_f64() < 0.0 {
             return Err(path
                 .key("begin")
                 .error(format!("expected 0 or more, got {begin}")));
         }
         if let Some(end) = self.end
-            && end <= begin
+            && end.as_f64() <= begin.as_f64()
         {
             return Err(path.key("end").error(format!(
                 "end should be larger than begin, but got begin={begin}, end={end}"
             )));
+        }
+        if !self.convert_to_iter_based {
+            let unit = if self.by_epoch {
+                "epochs"
+            } else {
+                "iterations"
+            };
+            let fix = if self.by_epoch {
+                ", or set convert_to_iter_based = true (MMEngine then takes int(value × iterations per epoch))"
+            } else {
+                ""
+            };
+            for (key, v) in [("begin", Some(begin)), ("end", self.end)] {
+                if let Some(v) = v
+                    && v.whole().is_none()
+                {
+                    return Err(path.key(key).error(format!(
+                        "expected a whole number of {unit}, got {v}: MMEngine would compare its integer step counter with {v} and derive total_iters / T_max from the fraction; write a whole number{fix}"
+                    )));
+                }
+            }
         }
         if self.last_step < -1 {
             return Err(path.key("last_step").error(format!(
@@ -165,9 +187,10 @@ fn parse_spec(
         &Window {
             type_name: &w.type_name,
             param_name: &param_name,
-            begin: w.begin,
-            end: w.end,
+            begin: w.begin.whole().unwrap_or(0),
+            end: w.end.and_then(Steps::whole),
             by_epoch: w.by_epoch,
+            convert_to_iter_based: w.convert_to_iter_based,
         },
         path,
     )?;
@@ -226,13 +249,13 @@ impl SchedulerSpec {
                     "end is not set and {needed} is unknown: set one of them"
                 )));
             };
-            if end <= spec.begin {
+            if end as f64 <= spec.begin.as_f64() {
                 return Err(path.key("begin").error(format!(
                     "begin={} is at or past the end of training ({end}): the scheduler would never run",
                     spec.begin
                 )));
             }
-            spec.end = Some(end);
+            spec.end = Some(Steps::Int(end));
         }
         if spec.convert_to_iter_based {
             let Some(l) = run.epoch_length.filter(|l| *l > 0) else {
@@ -240,32 +263,70 @@ impl SchedulerSpec {
                     "converting to iterations needs the epoch length (iterations per epoch)",
                 ));
             };
+            // MMEngine's build_iter_from_epoch: `int(begin * L)`, `int(end * L)` unless
+            // `end == INF` (a float 1e9 included), the family's counts `* L`.
             spec.by_epoch = false;
             spec.convert_to_iter_based = false;
-            spec.begin *= l;
-            spec.end = spec
-                .end
-                .map(|e| if e == INF { e } else { e.saturating_mul(l) });
+            spec.begin = Steps::Int(spec.begin.times_truncated(l));
+            spec.end = spec.end.map(|e| {
+                if e.as_f64() == INF as f64 {
+                    Steps::Int(INF)
+                } else {
+                    Steps::Int(e.times_truncated(l))
+                }
+            });
             spec.family.convert_to_iter_based(l);
+            if spec.end.is_some_and(|e| e.as_f64() <= spec.begin.as_f64()) {
+                return Err(path.key("end").error(format!(
+                    "after convert_to_iter_based (× {l} iterations per epoch) the window is empty: begin={}, end={}",
+                    spec.begin,
+                    spec.end.unwrap_or_default()
+                )));
+            }
+            spec.family.check(&spec.window(), &path).map_err(|mut e| {
+                e.message = format!(
+                    "{} (after convert_to_iter_based multiplied it by {l} iterations per epoch)",
+                    e.message
+                );
+                e
+            })?;
         }
         Ok(spec)
+    }
+
+    /// The window as the family sees it (`begin`/`end` whole once resolved).
+    fn window(&self) -> Window<'_> {
+        Window {
+            type_name: &self.type_name,
+            param_name: &self.param_name,
+            begin: self.begin.whole().unwrap_or(0),
+            end: Some(self.end.and_then(Steps::whole).unwrap_or(INF)),
+            by_epoch: self.by_epoch,
+            convert_to_iter_based: self.convert_to_iter_based,
+        }
     }
 
     /// Builds the scheduler on `groups` (taking its first step, which changes them).
     /// Call on a [`resolve`](Self::resolve)d spec.
     pub fn attach(&self, groups: &mut [ParamGroup]) -> Result<ParamScheduler, SchedulerError> {
-        let window = Window {
-            type_name: &self.type_name,
-            param_name: &self.param_name,
-            begin: self.begin,
-            end: Some(self.end.unwrap_or(INF)),
-            by_epoch: self.by_epoch,
+        let window = self.window();
+        let whole = |v: Steps, key: &str| {
+            v.whole().ok_or_else(|| {
+                SchedulerError::Invalid(format!(
+                    "{}: {key} = {v} is not a whole number of steps (resolve the spec before attaching it)",
+                    self.type_name
+                ))
+            })
         };
+        let begin = whole(self.begin, "begin")?;
+        if let Some(end) = self.end {
+            whole(end, "end")?;
+        }
         let rule = self.family.init(&window, groups)?;
         ParamScheduler::new(
             rule,
             &self.param_name,
-            self.begin,
+            begin,
             window.end(),
             self.by_epoch,
             self.last_step,
@@ -379,11 +440,14 @@ mod tests {
             epoch_length: Some(10),
         };
         let r = spec.resolve(&run).expect("resolves");
-        assert_eq!((r.begin, r.end, r.by_epoch), (0, Some(40), false));
+        assert_eq!(
+            (r.begin, r.end, r.by_epoch),
+            (Steps::Int(0), Some(Steps::Int(40)), false)
+        );
         assert_eq!(
             r.family,
             Family::MultiStep(MultiStepConfig {
-                milestones: vec![10, 30],
+                milestones: vec![Steps::Int(10), Steps::Int(30)],
                 gamma: 0.1
             })
         );

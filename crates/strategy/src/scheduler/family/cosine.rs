@@ -8,6 +8,7 @@ use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
 use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::steps::Steps;
 
 /// `CosineAnnealingLR(T_max=None, eta_min=None, eta_min_ratio=None)`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -15,7 +16,7 @@ use crate::scheduler::groups::ParamGroup;
 pub struct CosineAnnealingConfig {
     /// Half period (`None` or 0: `end - begin`).
     #[serde(rename = "T_max", default)]
-    pub t_max: Option<i64>,
+    pub t_max: Option<Steps>,
     /// Floor.
     #[serde(default)]
     pub eta_min: Option<f64>,
@@ -25,31 +26,40 @@ pub struct CosineAnnealingConfig {
 }
 
 impl FamilyConfig for CosineAnnealingConfig {
-    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+    fn check(&self, window: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
         if self.eta_min.is_some() && self.eta_min_ratio.is_some() {
             return Err(path
                 .key("eta_min_ratio")
                 .error("set either eta_min or eta_min_ratio, not both"));
         }
-        if let Some(t) = self.t_max
-            && t < 0
-        {
-            return Err(path
-                .key("T_max")
-                .error(format!("expected 0 or more (0 means end - begin), got {t}")));
+        if let Some(t) = self.t_max {
+            if t.as_f64() < 0.0 {
+                return Err(path
+                    .key("T_max")
+                    .error(format!("expected 0 or more (0 means end - begin), got {t}")));
+            }
+            super::whole_steps(
+                &path.key("T_max"),
+                t,
+                window,
+                "MMEngine would anneal with a fractional half period",
+            )?;
         }
         Ok(())
     }
 
     fn convert_to_iter_based(&mut self, epoch_length: i64) {
-        if let Some(t) = &mut self.t_max {
-            *t *= epoch_length;
-        }
+        self.t_max = self.t_max.map(|t| t.times(epoch_length));
     }
 
     fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        // `T_max or (end - begin)`: 0 (or 0.0) falls back too.
+        let t_max = match self.t_max {
+            Some(t) if t.as_f64() != 0.0 => super::resolved(t, "T_max", window)?,
+            _ => window.span(),
+        };
         Ok(Rule::CosineAnnealing(CosineAnnealing {
-            t_max: self.t_max.filter(|t| *t != 0).unwrap_or(window.span()),
+            t_max,
             eta_min: if self.eta_min_ratio.is_some() {
                 0.0
             } else {

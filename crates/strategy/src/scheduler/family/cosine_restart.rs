@@ -9,13 +9,14 @@ use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
 use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::steps::Steps;
 
 /// `CosineRestartLR(periods, restart_weights=(1,), eta_min=None, eta_min_ratio=None)`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineRestartConfig {
     /// Cycle lengths.
-    pub periods: Vec<i64>,
+    pub periods: Vec<Steps>,
     /// Cycle peaks relative to the base value (default `[1]`).
     #[serde(default)]
     pub restart_weights: Option<Vec<f64>>,
@@ -34,17 +35,23 @@ impl CosineRestartConfig {
 }
 
 impl FamilyConfig for CosineRestartConfig {
-    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+    fn check(&self, window: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
         if self.periods.is_empty() {
             return Err(path.key("periods").error("expected at least one period"));
         }
         for (i, p) in self.periods.iter().enumerate() {
-            if *p < 1 {
+            if p.as_f64() <= 0.0 {
                 return Err(path
                     .key("periods")
                     .index(i)
                     .error(format!("expected a positive period, got {p}")));
             }
+            super::whole_steps(
+                &path.key("periods").index(i),
+                *p,
+                window,
+                "MMEngine would restart between two steps",
+            )?;
         }
         let weights = self.weights();
         if weights.len() != self.periods.len() {
@@ -61,12 +68,18 @@ impl FamilyConfig for CosineRestartConfig {
     }
 
     fn convert_to_iter_based(&mut self, epoch_length: i64) {
-        self.periods.iter_mut().for_each(|p| *p *= epoch_length);
+        for p in &mut self.periods {
+            *p = p.times(epoch_length);
+        }
     }
 
-    fn init(&self, _: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
-        let cumulative_periods = self
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        let periods = self
             .periods
+            .iter()
+            .map(|p| super::resolved(*p, "periods", window))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let cumulative_periods = periods
             .iter()
             .scan(0i64, |sum, p| {
                 *sum += p;
@@ -74,7 +87,7 @@ impl FamilyConfig for CosineRestartConfig {
             })
             .collect();
         Ok(Rule::CosineRestart(CosineRestart {
-            periods: self.periods.clone(),
+            periods,
             restart_weights: self.weights(),
             eta_min: self.eta_min,
             eta_min_ratio: self.eta_min_ratio,

@@ -4,8 +4,10 @@
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::{Map, Value};
 
-use super::FamilyConfig;
+use super::{FamilyConfig, Window};
 use crate::config::{ConfigError, KeyPath};
+use crate::scheduler::error::SchedulerError;
+use crate::scheduler::steps::Steps;
 
 /// The keys a derived `Deserialize` struct knows (serde hands them to
 /// `deserialize_struct`); empty for anything else.
@@ -107,6 +109,36 @@ pub fn positive(path: &KeyPath, key: &str, v: i64) -> Result<(), ConfigError> {
             .key(key)
             .error(format!("expected a positive integer, got {v}")))
     }
+}
+
+/// `v` (at `path`) must be a whole number of steps, unless `convert_to_iter_based` is
+/// still to scale it (then the scaled value is checked). `mmengine` says what MMEngine
+/// would do with the fraction.
+pub fn whole_steps(
+    path: &KeyPath,
+    v: Steps,
+    window: &Window<'_>,
+    mmengine: &str,
+) -> Result<(), ConfigError> {
+    if window.convert_to_iter_based || v.whole().is_some() {
+        Ok(())
+    } else {
+        Err(path.error(format!(
+            "expected a whole number of steps, got {v}: {mmengine}"
+        )))
+    }
+}
+
+/// `v` as an integer when a resolved scheduler is built (its config was checked, so
+/// only a spec attached without [`resolve`](crate::scheduler::SchedulerSpec::resolve)
+/// can fail here).
+pub fn resolved(v: Steps, key: &str, window: &Window<'_>) -> Result<i64, SchedulerError> {
+    v.whole().ok_or_else(|| {
+        SchedulerError::Invalid(format!(
+            "{}: {key} = {v} is not a whole number of steps (resolve the spec before attaching it)",
+            window.type_name
+        ))
+    })
 }
 
 /// A value as a config form writes it (TOML-like).

@@ -27,7 +27,7 @@ mod keys;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-pub use keys::{FormValue, finite, positive, unit_interval};
+pub use keys::{FormValue, finite, positive, resolved, unit_interval, whole_steps};
 
 use super::error::{JsonError, SchedulerError};
 use super::groups::ParamGroup;
@@ -101,6 +101,9 @@ pub struct Window<'a> {
     pub end: Option<i64>,
     /// Stepped per epoch.
     pub by_epoch: bool,
+    /// `convert_to_iter_based` is still to scale the step counts (so they need not be
+    /// whole yet).
+    pub convert_to_iter_based: bool,
 }
 
 impl Window<'_> {

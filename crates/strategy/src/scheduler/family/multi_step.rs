@@ -8,13 +8,14 @@ use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
 use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::steps::Steps;
 
 /// `MultiStepLR(milestones, gamma=0.1)`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MultiStepConfig {
     /// Steps at which to decay (relative to `begin`; repeats compound).
-    pub milestones: Vec<i64>,
+    pub milestones: Vec<Steps>,
     /// Decay factor.
     #[serde(default = "tenth")]
     pub gamma: f64,
@@ -25,15 +26,21 @@ fn tenth() -> f64 {
 }
 
 impl FamilyConfig for MultiStepConfig {
-    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+    fn check(&self, window: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
         for (i, m) in self.milestones.iter().enumerate() {
-            if *m < 0 {
+            if m.as_f64() < 0.0 {
                 return Err(path
                     .key("milestones")
                     .index(i)
                     .error(format!("expected 0 or more, got {m}")));
             }
-            if i > 0 && *m < self.milestones[i - 1] {
+            super::whole_steps(
+                &path.key("milestones").index(i),
+                *m,
+                window,
+                "MMEngine compares milestones with its integer step counter, so it would never reach this one",
+            )?;
+            if i > 0 && m.as_f64() < self.milestones[i - 1].as_f64() {
                 return Err(path.key("milestones").index(i).error(format!(
                     "milestones must be in increasing order: {m} comes after {}",
                     self.milestones[i - 1]
@@ -44,13 +51,17 @@ impl FamilyConfig for MultiStepConfig {
     }
 
     fn convert_to_iter_based(&mut self, epoch_length: i64) {
-        self.milestones.iter_mut().for_each(|m| *m *= epoch_length);
+        for m in &mut self.milestones {
+            *m = m.times(epoch_length);
+        }
     }
 
-    fn init(&self, _: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
         let mut milestones = BTreeMap::new();
         for m in &self.milestones {
-            *milestones.entry(*m).or_insert(0) += 1;
+            *milestones
+                .entry(super::resolved(*m, "milestones", window)?)
+                .or_insert(0) += 1;
         }
         Ok(Rule::MultiStep(MultiStep {
             milestones,

@@ -8,6 +8,7 @@ use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
 use crate::config::{ConfigError, KeyPath, OneOrMany};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::steps::Steps;
 
 /// `OneCycleLR(eta_max=0, total_steps=None, pct_start=0.3, anneal_strategy='cos',
 /// div_factor=25, final_div_factor=1e4, three_phase=False)`.
@@ -17,9 +18,9 @@ pub struct OneCycleConfig {
     /// Peak per group (one value broadcasts).
     #[serde(default)]
     pub eta_max: Option<OneOrMany<f64>>,
-    /// Cycle length (default `end - begin`).
+    /// Cycle length (default `end - begin`). An integer: MMEngine refuses a float.
     #[serde(default)]
-    pub total_steps: Option<i64>,
+    pub total_steps: Option<Steps>,
     /// Fraction of the cycle spent warming up.
     #[serde(default = "pct_default")]
     pub pct_start: f64,
@@ -64,8 +65,14 @@ impl FamilyConfig for OneCycleConfig {
     const MOMENTUM: bool = false;
 
     fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
-        if let Some(t) = self.total_steps {
-            super::positive(path, "total_steps", t)?;
+        match self.total_steps {
+            Some(Steps::Float(t)) => {
+                return Err(path.key("total_steps").error(format!(
+                    "expected an integer: MMEngine raises ValueError('Expected positive integer total_steps, but got {t:?}') for a float; write {t}",
+                )));
+            }
+            Some(Steps::Int(t)) => super::positive(path, "total_steps", t)?,
+            None => {}
         }
         super::unit_interval(path, "pct_start", self.pct_start)?;
         if self.anneal().is_none() {
@@ -83,9 +90,7 @@ impl FamilyConfig for OneCycleConfig {
     }
 
     fn convert_to_iter_based(&mut self, epoch_length: i64) {
-        if let Some(t) = &mut self.total_steps {
-            *t *= epoch_length;
-        }
+        self.total_steps = self.total_steps.map(|t| t.times(epoch_length));
     }
 
     fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
@@ -97,7 +102,10 @@ impl FamilyConfig for OneCycleConfig {
         }
         Ok(Rule::OneCycle(OneCycle::new(
             self.eta_max.as_ref().map_or(vec![0.0], OneOrMany::to_vec),
-            self.total_steps.unwrap_or(window.span()),
+            match self.total_steps {
+                Some(t) => super::resolved(t, "total_steps", window)?,
+                None => window.span(),
+            },
             self.pct_start,
             self.anneal().unwrap_or(Anneal::Cos),
             self.div_factor,

@@ -9,6 +9,7 @@ use crate::config::{ConfigError, KeyPath, OneOrMany};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
 use crate::scheduler::param_scheduler::INF;
+use crate::scheduler::steps::Steps;
 
 /// `ReduceOnPlateauLR(monitor='loss', rule='less', factor=0.1, patience=10,
 /// threshold=1e-4, threshold_rule='rel', cooldown=0, min_value=0., eps=1e-8)`.
@@ -26,7 +27,7 @@ pub struct ReduceOnPlateauConfig {
     pub factor: f64,
     /// Validation events without improvement tolerated before reducing.
     #[serde(default = "ten")]
-    pub patience: i64,
+    pub patience: Steps,
     /// Minimum improvement that counts.
     #[serde(default = "threshold_default")]
     pub threshold: f64,
@@ -35,7 +36,7 @@ pub struct ReduceOnPlateauConfig {
     pub threshold_rule: String,
     /// Validation events to wait after a reduction.
     #[serde(default)]
-    pub cooldown: i64,
+    pub cooldown: Steps,
     /// Lower bound per group (one value broadcasts).
     #[serde(default)]
     pub min_value: Option<OneOrMany<f64>>,
@@ -53,8 +54,8 @@ fn less() -> String {
 fn tenth() -> f64 {
     0.1
 }
-fn ten() -> i64 {
-    10
+fn ten() -> Steps {
+    Steps::Int(10)
 }
 fn threshold_default() -> f64 {
     1e-4
@@ -99,9 +100,12 @@ impl FamilyConfig for ReduceOnPlateauConfig {
                 .key("threshold")
                 .error(format!("expected 0 or more, got {}", self.threshold)));
         }
-        if self.patience < 0 || self.cooldown < 0 {
+        if self.patience.as_f64() < 0.0 || self.cooldown.as_f64() < 0.0 {
             return Err(path.error("patience and cooldown must be 0 or more"));
         }
+        let counted = "MMEngine counts validation events in whole numbers";
+        super::whole_steps(&path.key("patience"), self.patience, window, counted)?;
+        super::whole_steps(&path.key("cooldown"), self.cooldown, window, counted)?;
         let (rule, threshold_rule) = self.rules();
         if rule.is_none() {
             return Err(path.key("rule").error(format!(
@@ -141,10 +145,10 @@ impl FamilyConfig for ReduceOnPlateauConfig {
             monitor: self.monitor.clone(),
             rule,
             factor: self.factor,
-            patience: self.patience.max(0) as u64,
+            patience: super::resolved(self.patience, "patience", window)?.max(0) as u64,
             threshold: self.threshold,
             threshold_rule,
-            cooldown: self.cooldown.max(0) as u64,
+            cooldown: super::resolved(self.cooldown, "cooldown", window)?.max(0) as u64,
             min_values,
             eps: self.eps,
             best: match rule {

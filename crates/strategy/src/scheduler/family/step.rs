@@ -6,13 +6,14 @@ use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
 use crate::config::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::steps::Steps;
 
 /// `StepLR(step_size, gamma=0.1)`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepConfig {
     /// Steps between decays.
-    pub step_size: i64,
+    pub step_size: Steps,
     /// Decay factor.
     #[serde(default = "tenth")]
     pub gamma: f64,
@@ -23,18 +24,29 @@ fn tenth() -> f64 {
 }
 
 impl FamilyConfig for StepConfig {
-    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
-        super::positive(path, "step_size", self.step_size)?;
+    fn check(&self, window: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        if self.step_size.as_f64() <= 0.0 {
+            return Err(path.key("step_size").error(format!(
+                "expected a positive integer, got {}",
+                self.step_size
+            )));
+        }
+        super::whole_steps(
+            &path.key("step_size"),
+            self.step_size,
+            window,
+            "MMEngine would decay only where last_step % step_size == 0, at whole multiples of it",
+        )?;
         super::finite(path, "gamma", self.gamma)
     }
 
     fn convert_to_iter_based(&mut self, epoch_length: i64) {
-        self.step_size *= epoch_length;
+        self.step_size = self.step_size.times(epoch_length);
     }
 
-    fn init(&self, _: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
         Ok(Rule::Step(Step {
-            step_size: self.step_size,
+            step_size: super::resolved(self.step_size, "step_size", window)?,
             gamma: self.gamma,
         }))
     }
