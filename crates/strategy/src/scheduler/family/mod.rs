@@ -27,6 +27,9 @@ mod keys;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+#[cfg(test)]
+mod tests;
+
 pub use keys::{FormValue, finite, positive, resolved, unit_interval, whole_steps};
 
 use super::error::{JsonError, SchedulerError};
@@ -158,6 +161,33 @@ fn parse<C: FamilyConfig>(
     crate::config::from_value(&Value::Object(own.clone()), path)
 }
 
+/// The fields a form starts a new scheduler of type `type_name` with
+/// (`CosineAnnealingLR`, `StepMomentum`, `LinearParamScheduler`, ...): `param_name` for
+/// a `*ParamScheduler` (`lr`), the family's own keys (MMEngine's defaults where it has
+/// them, a sensible value for required ones), then `by_epoch` (false, except for
+/// ReduceOnPlateau which only steps on validation) and `begin` (0). A type outside
+/// the registry gets only `by_epoch` and `begin`.
+pub fn defaults(type_name: &str) -> Vec<(&'static str, FormValue)> {
+    let (family, generic) = match type_name.strip_suffix("ParamScheduler") {
+        Some(family) => (family, true),
+        None => (
+            ["LR", "Momentum"]
+                .iter()
+                .find_map(|s| type_name.strip_suffix(s))
+                .unwrap_or(type_name),
+            false,
+        ),
+    };
+    let mut fields = Vec::new();
+    if generic {
+        fields.push(("param_name", FormValue::Str("lr")));
+    }
+    fields.extend(family_form_defaults(family).unwrap_or_default());
+    fields.push(("by_epoch", FormValue::Bool(family == "ReduceOnPlateau")));
+    fields.push(("begin", FormValue::Int(0)));
+    fields
+}
+
 macro_rules! families {
     ($($(#[$doc:meta])* $variant:ident($config:ty => $rule:ty),)*) => {
         /// A scheduler family's hyper-parameters as configured (before `end` is known).
@@ -223,9 +253,9 @@ macro_rules! families {
             }
         }
 
-        /// The form's starting fields for the family `name` (see
+        /// The family `name`'s own starting fields (see
         /// [`FamilyConfig::form_defaults`]); `None` for an unknown family.
-        pub fn family_form_defaults(name: &str) -> Option<Vec<(&'static str, FormValue)>> {
+        fn family_form_defaults(name: &str) -> Option<Vec<(&'static str, FormValue)>> {
             match name {
                 $(stringify!($variant) => Some(<$config as FamilyConfig>::form_defaults()),)*
                 _ => None,
