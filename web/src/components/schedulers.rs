@@ -14,49 +14,13 @@ const KEY: &str = "param_scheduler";
 /// The keys every scheduler takes; kept when the type changes.
 const COMMON: &[&str] = &["begin", "end", "by_epoch", "convert_to_iter_based"];
 
-/// Reasonable starting fields for a new scheduler of `family` (MMEngine's defaults
-/// where it has them); the type's own required fields are always included.
+/// Starting fields for a new scheduler of type `kind`, from the strategy crate
+/// (`param_name` for a `*ParamScheduler`, the family's keys, `by_epoch`, `begin`).
 fn defaults(kind: &str) -> Vec<(&'static str, Value)> {
-    let family = ["LR", "Momentum", "ParamScheduler"]
-        .iter()
-        .find_map(|s| kind.strip_suffix(s))
-        .unwrap_or(kind);
-    let mut fields: Vec<(&'static str, Value)> = match family {
-        "Linear" => vec![("start_factor", 0.1.into()), ("end_factor", 1.0.into())],
-        "Constant" => vec![("factor", 0.5.into())],
-        "MultiStep" => vec![
-            (
-                "milestones",
-                Value::Array([30i64, 60].into_iter().collect()),
-            ),
-            ("gamma", 0.1.into()),
-        ],
-        "Step" => vec![("step_size", 30i64.into()), ("gamma", 0.1.into())],
-        "Exponential" => vec![("gamma", 0.99.into())],
-        "CosineAnnealing" => vec![("eta_min", 0.0.into())],
-        "Poly" => vec![("power", 1.0.into()), ("eta_min", 0.0.into())],
-        "OneCycle" => vec![("eta_max", 0.1.into()), ("total_steps", 100i64.into())],
-        "CosineRestart" => vec![
-            ("periods", Value::Array([50i64, 50].into_iter().collect())),
-            (
-                "restart_weights",
-                Value::Array([1.0f64, 0.5].into_iter().collect()),
-            ),
-            ("eta_min", 0.0.into()),
-        ],
-        "ReduceOnPlateau" => vec![
-            ("monitor", "loss".into()),
-            ("factor", 0.1.into()),
-            ("patience", 10i64.into()),
-        ],
-        _ => vec![],
-    };
-    if kind.ends_with("ParamScheduler") {
-        fields.insert(0, ("param_name", "lr".into()));
-    }
-    fields.push(("by_epoch", false.into()));
-    fields.push(("begin", 0i64.into()));
-    fields
+    playground_strategy::scheduler::family::defaults(kind)
+        .into_iter()
+        .map(|(key, value)| (key, value.to_toml()))
+        .collect()
 }
 
 /// The schedulers as tables (inline ones converted), or `None` when there are none.

@@ -9,6 +9,10 @@
 //! - [`simulate`]: the curves of a whole run ([`Curves`]).
 
 mod curves;
+#[cfg(test)]
+mod float_steps_tests;
+#[cfg(all(test, not(target_family = "wasm")))]
+mod reference_tests;
 mod simulate;
 pub mod stepping;
 

@@ -4,6 +4,7 @@
 use super::curves::{Curves, Phase, Series};
 use super::{RunPlan, stepping};
 use crate::config::{ConfigError, ExperimentConfig, KeyPath};
+use crate::scheduler::family::{multi_step::MultiStep, step::Step};
 use crate::scheduler::{NamedGroups, ParamScheduler, Rule, SchedulerError};
 
 /// Longest run the simulation accepts (two f64 curves of this length is 160 MB).
@@ -75,13 +76,13 @@ impl RunPlan {
             let in_window = |g: &i64| *g < s.end && to_iter(*g) < total;
             let marks = match &s.rule {
                 _ if !steps => Vec::new(),
-                Rule::MultiStep { milestones, .. } => milestones
+                Rule::MultiStep(MultiStep { milestones, .. }) => milestones
                     .keys()
                     .map(|m| s.begin.saturating_add(*m))
                     .filter(in_window)
                     .map(to_iter)
                     .collect(),
-                Rule::Step { step_size, .. } => (1..=64i64)
+                Rule::Step(Step { step_size, .. }) => (1..=64i64)
                     .map(|k| s.begin.saturating_add(k.saturating_mul(*step_size)))
                     .take_while(in_window)
                     .map(to_iter)

@@ -2,29 +2,32 @@
 //!
 //! - [`ParamScheduler`]: the `_ParamScheduler` window (`begin`/`end`, `by_epoch`,
 //!   `last_step`) and step logic, driving one key of an optimizer's [`ParamGroup`]s.
-//! - [`Rule`]: the chainable (recursive) update of each family, so lists compose
-//!   multiplicatively exactly as upstream.
+//! - [`Rule`]: the table of families; [`family`]: one file per family with its
+//!   chainable (recursive) update, so lists compose multiplicatively exactly as upstream.
 //! - [`spec`]: every scheduler `type` (`*LR`, `*Momentum`, `*ParamScheduler`), parsed
 //!   and checked, then resolved (default `end`, `convert_to_iter_based`) and attached.
-//! - [`simulate`]: `build_param_scheduler` and auto_scale_lr as the Strategy applies
-//!   them, and the loop that steps them, for curves over a whole run.
+//! - [`simulate`]: `build_param_scheduler` as the Strategy applies it (the loop that
+//!   steps schedulers, and the curves of a whole run, are `crate::plan`'s).
 //!
 //! Where this differs from MMEngine on a [quirk] of the reference, the item says so.
 
 mod error;
+pub mod family;
 mod groups;
-pub mod one_cycle;
 mod param_scheduler;
-pub mod plateau;
-mod rule;
 pub mod simulate;
 pub mod spec;
 #[cfg(test)]
+mod state_dict_tests;
+pub mod steps;
+#[cfg(test)]
 mod tests;
 
-pub use error::SchedulerError;
+pub use error::{JsonError, SchedulerError};
+pub use family::Rule;
+pub use family::{one_cycle, plateau};
 pub use groups::ParamGroup;
 pub use param_scheduler::{INF, ParamScheduler};
-pub use rule::Rule;
 pub use simulate::{NamedGroups, auto_scale_lr, build_param_scheduler};
 pub use spec::{RunLength, SchedulerSpec, scheduler_registry};
+pub use steps::Steps;

@@ -3,18 +3,21 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::error::SchedulerError;
+use super::error::{JsonError, SchedulerError};
+use super::family::Rule;
+use super::family::StepContext;
 use super::groups::ParamGroup;
-use super::rule::Rule;
 
 /// MMEngine's `INF`: the integer 1e9, the default `end`.
 pub const INF: i64 = 1_000_000_000;
 
 /// One scheduler attached to one optimizer's parameter groups.
 ///
-/// Serialises to MMEngine's `state_dict` keys (`_global_step`, `_last_value`, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Its [`state_dict`](Self::state_dict) has MMEngine's attribute names
+/// (`_global_step`, `_last_value`, ...).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParamScheduler {
     /// The group key it drives: `lr`, `momentum`, `weight_decay`, ...
     pub param_name: String,
@@ -27,16 +30,33 @@ pub struct ParamScheduler {
     /// Steps taken inside the window, minus one (so 0 at the first).
     pub last_step: i64,
     /// Every `step()` call, starting at 0 for the constructor's.
-    #[serde(rename = "_global_step")]
     pub global_step: i64,
-    /// `initial_<param_name>` of each group when built.
+    /// `initial_<param_name>` of each group when built (empty for ReduceOnPlateau).
     pub base_values: Vec<f64>,
     /// The values after the last step.
-    #[serde(rename = "_last_value")]
     pub last_value: Vec<f64>,
     /// The family and its hyper-parameters.
-    #[serde(flatten)]
     pub rule: Rule,
+}
+
+/// The attributes every scheduler has, as MMEngine's state dict names them.
+#[derive(Serialize, Deserialize)]
+struct Window {
+    param_name: String,
+    begin: i64,
+    end: i64,
+    by_epoch: bool,
+    last_step: i64,
+    #[serde(rename = "_global_step")]
+    global_step: i64,
+    /// Absent for ReduceOnPlateau, as upstream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    base_values: Option<Vec<f64>>,
+    #[serde(rename = "_last_value")]
+    last_value: Vec<f64>,
+    /// Logging only; kept for MMEngine's shape.
+    #[serde(default)]
+    verbose: bool,
 }
 
 impl ParamScheduler {
@@ -150,9 +170,12 @@ impl ParamScheduler {
         self.global_step += 1;
         if !self.needs_metrics() && self.begin <= self.global_step && self.global_step < self.end {
             self.last_step += 1;
-            let values =
-                self.rule
-                    .values(self.last_step, &self.param_name, &self.base_values, groups)?;
+            let values = self.rule.values(&StepContext {
+                t: self.last_step,
+                param: &self.param_name,
+                base_values: &self.base_values,
+                groups,
+            })?;
             for (group, value) in groups.iter_mut().zip(values) {
                 group.set(&self.param_name, value);
             }
@@ -186,18 +209,55 @@ impl ParamScheduler {
         &self.last_value
     }
 
-    /// MMEngine-style state dict: every attribute, hyper-parameters included.
-    pub fn state_dict(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    /// MMEngine's `state_dict`: the window attributes (`param_name`, `begin`, `end`,
+    /// `by_epoch`, `last_step`, `_global_step`, `verbose`, `_last_value`, and
+    /// `base_values` except for ReduceOnPlateau) and the family's attributes by their
+    /// MMEngine names (`milestones` as a dict of milestone → count, ...).
+    pub fn state_dict(&self) -> Value {
+        let window = Window {
+            param_name: self.param_name.clone(),
+            begin: self.begin,
+            end: self.end,
+            by_epoch: self.by_epoch,
+            last_step: self.last_step,
+            global_step: self.global_step,
+            base_values: (!self.needs_metrics()).then(|| self.base_values.clone()),
+            last_value: self.last_value.clone(),
+            verbose: false,
+        };
+        let mut state = match serde_json::to_value(window) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        self.rule.save(&mut state);
+        Value::Object(state)
     }
 
-    /// Restores from [`state_dict`](Self::state_dict). As upstream, hyper-parameters
-    /// in the state override the ones this scheduler was built with.
-    pub fn load_state_dict(&mut self, state: &serde_json::Value) -> Result<(), SchedulerError> {
-        let loaded: Self = serde_json::from_value(state.clone()).map_err(|e| {
-            SchedulerError::Invalid(format!("scheduler state dict does not fit: {e}"))
-        })?;
-        *self = loaded;
+    /// Restores from [`state_dict`](Self::state_dict) (parsed back from JSON text, as
+    /// checkpoints keep it). As upstream, hyper-parameters in the state override the
+    /// ones this scheduler was built with; the family stays this scheduler's. Keys
+    /// MMEngine adds that this crate does not use (`use_betas`, `rule_worse`, ...) are
+    /// ignored. On error nothing changes.
+    pub fn load_state_dict(&mut self, state: &Value) -> Result<(), SchedulerError> {
+        let family = self.rule.family();
+        let window: Window =
+            serde_path_to_error::deserialize(state).map_err(|e| SchedulerError::StateDict {
+                family,
+                key: e.path().to_string(),
+                error: JsonError::new(e.into_inner()),
+            })?;
+        let rule = self.rule.load(state)?;
+        *self = Self {
+            param_name: window.param_name,
+            begin: window.begin,
+            end: window.end,
+            by_epoch: window.by_epoch,
+            last_step: window.last_step,
+            global_step: window.global_step,
+            base_values: window.base_values.unwrap_or_default(),
+            last_value: window.last_value,
+            rule,
+        };
         Ok(())
     }
 }

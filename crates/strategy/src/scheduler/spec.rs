@@ -1,100 +1,21 @@
 //! Scheduler configs: every MMEngine scheduler `type`, parsed and checked once into a
 //! [`SchedulerSpec`], then resolved against the run (`end` defaults, epoch → iteration
 //! conversion) and attached to an optimizer's groups.
+//!
+//! The window keys every scheduler takes (`begin`, `end`, `by_epoch`, `last_step`,
+//! `convert_to_iter_based`, `verbose`, `param_name`) are parsed here; each family's own
+//! keys in its file under [`family`](super::family).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::SchedulerError;
+use super::family::{FAMILIES, Family, Window};
 use super::groups::ParamGroup;
-use super::one_cycle::{Anneal, OneCycle};
 use super::param_scheduler::{INF, ParamScheduler};
-use super::plateau::{Plateau, PlateauRule, ThresholdRule};
-use super::rule::Rule;
-use crate::config::{ConfigError, KeyPath, OneOrMany, from_value};
+use super::steps::Steps;
+use crate::config::{ConfigError, KeyPath, from_value};
 use crate::registry::Registry;
-
-/// A scheduler family's hyper-parameters as configured (before conversion).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Family {
-    /// StepLR & co.
-    Step {
-        /// Steps between decays.
-        step_size: i64,
-        /// Decay factor.
-        gamma: f64,
-    },
-    /// MultiStepLR & co.
-    MultiStep {
-        /// Steps at which to decay (relative to `begin`).
-        milestones: Vec<i64>,
-        /// Decay factor.
-        gamma: f64,
-    },
-    /// ConstantLR & co.
-    Constant {
-        /// Multiplier while active.
-        factor: f64,
-    },
-    /// ExponentialLR & co.
-    Exponential {
-        /// Decay per step.
-        gamma: f64,
-    },
-    /// LinearLR & co.
-    Linear {
-        /// First multiplier.
-        start_factor: f64,
-        /// Last multiplier.
-        end_factor: f64,
-    },
-    /// CosineAnnealingLR & co.
-    CosineAnnealing {
-        /// Half period (default `end - begin`).
-        t_max: Option<i64>,
-        /// Floor.
-        eta_min: Option<f64>,
-        /// Floor as a ratio of the base value.
-        eta_min_ratio: Option<f64>,
-    },
-    /// PolyLR & co.
-    Poly {
-        /// Floor.
-        eta_min: f64,
-        /// Exponent.
-        power: f64,
-    },
-    /// OneCycleLR.
-    OneCycle {
-        /// Peak per group (one value broadcasts).
-        eta_max: Vec<f64>,
-        /// Cycle length (default `end - begin`).
-        total_steps: Option<i64>,
-        /// Fraction of the cycle spent warming up.
-        pct_start: f64,
-        /// Annealing shape.
-        anneal_strategy: Anneal,
-        /// `initial = eta_max / div_factor`.
-        div_factor: f64,
-        /// `min = initial / final_div_factor`.
-        final_div_factor: f64,
-        /// Warm up, come back down, then anneal.
-        three_phase: bool,
-    },
-    /// CosineRestartLR & co.
-    CosineRestart {
-        /// Cycle lengths.
-        periods: Vec<i64>,
-        /// Cycle peaks relative to the base value.
-        restart_weights: Vec<f64>,
-        /// Floor.
-        eta_min: Option<f64>,
-        /// Floor as a ratio of the base value.
-        eta_min_ratio: Option<f64>,
-    },
-    /// ReduceOnPlateauLR & co. (`min_value` per group; one value broadcasts).
-    ReduceOnPlateau(Plateau),
-}
 
 /// One configured scheduler, checked: what `type`, which group key, which window.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,10 +24,10 @@ pub struct SchedulerSpec {
     pub type_name: String,
     /// The group key it drives (`lr`, `momentum`, or a `*ParamScheduler`'s `param_name`).
     pub param_name: String,
-    /// Window start.
-    pub begin: i64,
+    /// Window start, as configured (whole once [`Self::resolve`]d).
+    pub begin: Steps,
     /// Window end; `None` means "the end of training" (filled in by [`Self::resolve`]).
-    pub end: Option<i64>,
+    pub end: Option<Steps>,
     /// Stepped per epoch or per iteration.
     pub by_epoch: bool,
     /// Position to resume from (-1: fresh).
@@ -130,183 +51,47 @@ pub struct RunLength {
     pub epoch_length: Option<i64>,
 }
 
-macro_rules! with_window {
-    ($(#[$m:meta])* struct $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* }) => {
-        $(#[$m])*
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        #[allow(non_snake_case)]
-        struct $name {
-            #[serde(rename = "type")]
-            _type: String,
-            #[serde(default)]
-            param_name: Option<String>,
-            #[serde(default)]
-            begin: i64,
-            #[serde(default)]
-            end: Option<i64>,
-            #[serde(default = "yes")]
-            by_epoch: bool,
-            #[serde(default = "minus_one")]
-            last_step: i64,
-            #[serde(default)]
-            convert_to_iter_based: bool,
-            #[serde(default)]
-            #[allow(dead_code)]
-            verbose: bool,
-            $($(#[$fm])* $field: $ty,)*
-        }
-    };
+/// The keys every scheduler takes besides its family's.
+const WINDOW_KEYS: &[&str] = &[
+    "type",
+    "param_name",
+    "begin",
+    "end",
+    "by_epoch",
+    "last_step",
+    "convert_to_iter_based",
+    "verbose",
+];
+
+/// The window keys as configured (`_ParamScheduler`'s arguments and the builder's).
+#[derive(Deserialize)]
+struct WindowCfg {
+    #[serde(rename = "type")]
+    type_name: String,
+    #[serde(default)]
+    param_name: Option<String>,
+    #[serde(default)]
+    begin: Steps,
+    #[serde(default)]
+    end: Option<Steps>,
+    #[serde(default = "yes")]
+    by_epoch: bool,
+    #[serde(default = "minus_one")]
+    last_step: i64,
+    #[serde(default)]
+    convert_to_iter_based: bool,
+    /// Logging only.
+    #[serde(default)]
+    #[allow(dead_code)]
+    verbose: bool,
 }
 
 fn yes() -> bool {
     true
 }
+
 fn minus_one() -> i64 {
     -1
-}
-fn one_third() -> f64 {
-    1.0 / 3.0
-}
-fn one() -> f64 {
-    1.0
-}
-fn tenth() -> f64 {
-    0.1
-}
-fn cos() -> String {
-    "cos".into()
-}
-
-with_window!(
-    struct StepCfg {
-        step_size: i64,
-        #[serde(default = "tenth")]
-        gamma: f64,
-    }
-);
-with_window!(
-    struct MultiStepCfg {
-        milestones: Vec<i64>,
-        #[serde(default = "tenth")]
-        gamma: f64,
-    }
-);
-with_window!(
-    struct ConstantCfg {
-        #[serde(default = "one_third")]
-        factor: f64,
-    }
-);
-with_window!(
-    struct ExponentialCfg {
-        gamma: f64,
-    }
-);
-with_window!(
-    struct LinearCfg {
-        #[serde(default = "one_third")]
-        start_factor: f64,
-        #[serde(default = "one")]
-        end_factor: f64,
-    }
-);
-with_window!(
-    struct CosineCfg {
-        #[serde(default)]
-        T_max: Option<i64>,
-        #[serde(default)]
-        eta_min: Option<f64>,
-        #[serde(default)]
-        eta_min_ratio: Option<f64>,
-    }
-);
-with_window!(
-    struct PolyCfg {
-        #[serde(default)]
-        eta_min: f64,
-        #[serde(default = "one")]
-        power: f64,
-    }
-);
-with_window!(
-    struct OneCycleCfg {
-        #[serde(default)]
-        eta_max: Option<OneOrMany<f64>>,
-        #[serde(default)]
-        total_steps: Option<i64>,
-        #[serde(default = "pct_default")]
-        pct_start: f64,
-        #[serde(default = "cos")]
-        anneal_strategy: String,
-        #[serde(default = "div_default")]
-        div_factor: f64,
-        #[serde(default = "final_div_default")]
-        final_div_factor: f64,
-        #[serde(default)]
-        three_phase: bool,
-    }
-);
-with_window!(
-    struct CosineRestartCfg {
-        periods: Vec<i64>,
-        #[serde(default)]
-        restart_weights: Option<Vec<f64>>,
-        #[serde(default)]
-        eta_min: Option<f64>,
-        #[serde(default)]
-        eta_min_ratio: Option<f64>,
-    }
-);
-with_window!(
-    struct PlateauCfg {
-        #[serde(default = "loss")]
-        monitor: String,
-        #[serde(default = "less")]
-        rule: String,
-        #[serde(default = "tenth")]
-        factor: f64,
-        #[serde(default = "ten")]
-        patience: i64,
-        #[serde(default = "threshold_default")]
-        threshold: f64,
-        #[serde(default = "rel")]
-        threshold_rule: String,
-        #[serde(default)]
-        cooldown: i64,
-        #[serde(default)]
-        min_value: Option<OneOrMany<f64>>,
-        #[serde(default = "eps_default")]
-        eps: f64,
-    }
-);
-
-fn pct_default() -> f64 {
-    0.3
-}
-fn div_default() -> f64 {
-    25.0
-}
-fn final_div_default() -> f64 {
-    1e4
-}
-fn loss() -> String {
-    "loss".into()
-}
-fn less() -> String {
-    "less".into()
-}
-fn ten() -> i64 {
-    10
-}
-fn threshold_default() -> f64 {
-    1e-4
-}
-fn rel() -> String {
-    "rel".into()
-}
-fn eps_default() -> f64 {
-    1e-8
 }
 
 /// How a registered name fixes `param_name`.
@@ -317,409 +102,125 @@ enum Variant {
     Generic,
 }
 
-/// The common window fields, checked.
-struct Window {
-    param_name: String,
-    begin: i64,
-    end: Option<i64>,
-    by_epoch: bool,
-    last_step: i64,
-    convert_to_iter_based: bool,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn window(
-    variant: Variant,
-    type_name: &str,
-    param_name: Option<String>,
-    begin: i64,
-    end: Option<i64>,
-    by_epoch: bool,
-    last_step: i64,
-    convert_to_iter_based: bool,
-    path: &KeyPath,
-) -> Result<Window, ConfigError> {
-    let param_name = match (variant, param_name) {
-        (Variant::Lr, None) => "lr".to_string(),
-        (Variant::Momentum, None) => "momentum".to_string(),
-        (Variant::Generic, Some(p)) if !p.is_empty() => p,
-        (Variant::Generic, _) => {
-            return Err(path.key("param_name").error(format!(
+impl WindowCfg {
+    /// The scheduled key, as the type name fixes it or `param_name` says.
+    fn param_name(&self, variant: Variant, path: &KeyPath) -> Result<String, ConfigError> {
+        let type_name = &self.type_name;
+        match (variant, &self.param_name) {
+            (Variant::Lr, None) => Ok("lr".to_string()),
+            (Variant::Momentum, None) => Ok("momentum".to_string()),
+            (Variant::Generic, Some(p)) if !p.is_empty() => Ok(p.clone()),
+            (Variant::Generic, _) => Err(path.key("param_name").error(format!(
                 "{type_name} needs `param_name`: the optimizer key to schedule (lr, momentum, weight_decay, ...)"
-            )));
-        }
-        (_, Some(_)) => {
-            return Err(path.key("param_name").error(format!(
+            ))),
+            (_, Some(_)) => Err(path.key("param_name").error(format!(
                 "{type_name} fixes the scheduled key; use the *ParamScheduler type to choose `param_name`"
+            ))),
+        }
+    }
+
+    fn check(&self, path: &KeyPath) -> Result<(), ConfigError> {
+        let begin = self.begin;
+        if begin.as_f64() < 0.0 {
+            return Err(path
+                .key("begin")
+                .error(format!("expected 0 or more, got {begin}")));
+        }
+        if let Some(end) = self.end
+            && end.as_f64() <= begin.as_f64()
+        {
+            return Err(path.key("end").error(format!(
+                "end should be larger than begin, but got begin={begin}, end={end}"
             )));
         }
-    };
-    if begin < 0 {
-        return Err(path
-            .key("begin")
-            .error(format!("expected 0 or more, got {begin}")));
-    }
-    if let Some(end) = end
-        && end <= begin
-    {
-        return Err(path.key("end").error(format!(
-            "end should be larger than begin, but got begin={begin}, end={end}"
-        )));
-    }
-    if last_step < -1 {
-        return Err(path.key("last_step").error(format!(
-            "expected -1 (a fresh start) or more, got {last_step}"
-        )));
-    }
-    if convert_to_iter_based && !by_epoch {
-        return Err(path.key("convert_to_iter_based").error(
-            "only epoch-based schedulers (by_epoch = true) can be converted to iteration-based",
-        ));
-    }
-    Ok(Window {
-        param_name,
-        begin,
-        end,
-        by_epoch,
-        last_step,
-        convert_to_iter_based,
-    })
-}
-
-fn unit_interval(path: &KeyPath, key: &str, v: f64) -> Result<(), ConfigError> {
-    if (0.0..=1.0).contains(&v) {
+        if !self.convert_to_iter_based {
+            let unit = if self.by_epoch {
+                "epochs"
+            } else {
+                "iterations"
+            };
+            let fix = if self.by_epoch {
+                ", or set convert_to_iter_based = true (MMEngine then takes int(value × iterations per epoch))"
+            } else {
+                ""
+            };
+            for (key, v) in [("begin", Some(begin)), ("end", self.end)] {
+                if let Some(v) = v
+                    && v.whole().is_none()
+                {
+                    return Err(path.key(key).error(format!(
+                        "expected a whole number of {unit}, got {v}: MMEngine would compare its integer step counter with {v} and derive total_iters / T_max from the fraction; write a whole number{fix}"
+                    )));
+                }
+            }
+        }
+        if self.last_step < -1 {
+            return Err(path.key("last_step").error(format!(
+                "expected -1 (a fresh start) or more, got {}",
+                self.last_step
+            )));
+        }
+        if self.convert_to_iter_based && !self.by_epoch {
+            return Err(path.key("convert_to_iter_based").error(
+                "only epoch-based schedulers (by_epoch = true) can be converted to iteration-based",
+            ));
+        }
         Ok(())
-    } else {
-        Err(path
-            .key(key)
-            .error(format!("expected a value between 0 and 1, got {v}")))
     }
 }
 
-fn finite(path: &KeyPath, key: &str, v: f64) -> Result<(), ConfigError> {
-    if v.is_finite() {
-        Ok(())
-    } else {
-        Err(path
-            .key(key)
-            .error(format!("expected a finite number, got {v}")))
-    }
-}
-
-fn positive(path: &KeyPath, key: &str, v: i64) -> Result<(), ConfigError> {
-    if v >= 1 {
-        Ok(())
-    } else {
-        Err(path
-            .key(key)
-            .error(format!("expected a positive integer, got {v}")))
-    }
-}
-
-macro_rules! spec_from {
-    ($cfg:ident, $variant:expr, $path:expr, $family:expr) => {{
-        let w = window(
-            $variant,
-            &$cfg._type,
-            $cfg.param_name.clone(),
-            $cfg.begin,
-            $cfg.end,
-            $cfg.by_epoch,
-            $cfg.last_step,
-            $cfg.convert_to_iter_based,
-            $path,
-        )?;
-        Ok(SchedulerSpec {
-            type_name: $cfg._type.clone(),
-            param_name: w.param_name,
-            begin: w.begin,
-            end: w.end,
-            by_epoch: w.by_epoch,
-            last_step: w.last_step,
-            convert_to_iter_based: w.convert_to_iter_based,
-            family: $family,
-            path: $path.to_string(),
-        })
-    }};
-}
-
-fn parse_family(
-    name: &str,
+/// Parses one scheduler table of family `family` found at `path`.
+fn parse_spec(
+    family: &str,
     variant: Variant,
     dict: &Map<String, Value>,
     path: &KeyPath,
 ) -> Result<SchedulerSpec, ConfigError> {
-    let value = Value::Object(dict.clone());
-    match name {
-        "Step" => {
-            let c: StepCfg = from_value(&value, path)?;
-            positive(path, "step_size", c.step_size)?;
-            finite(path, "gamma", c.gamma)?;
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::Step {
-                    step_size: c.step_size,
-                    gamma: c.gamma
-                }
-            )
-        }
-        "MultiStep" => {
-            let c: MultiStepCfg = from_value(&value, path)?;
-            for (i, m) in c.milestones.iter().enumerate() {
-                if *m < 0 {
-                    return Err(path
-                        .key("milestones")
-                        .index(i)
-                        .error(format!("expected 0 or more, got {m}")));
-                }
-                if i > 0 && *m < c.milestones[i - 1] {
-                    return Err(path.key("milestones").index(i).error(format!(
-                        "milestones must be in increasing order: {m} comes after {}",
-                        c.milestones[i - 1]
-                    )));
-                }
-            }
-            finite(path, "gamma", c.gamma)?;
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::MultiStep {
-                    milestones: c.milestones.clone(),
-                    gamma: c.gamma
-                }
-            )
-        }
-        "Constant" => {
-            let c: ConstantCfg = from_value(&value, path)?;
-            unit_interval(path, "factor", c.factor)?;
-            spec_from!(c, variant, path, Family::Constant { factor: c.factor })
-        }
-        "Exponential" => {
-            let c: ExponentialCfg = from_value(&value, path)?;
-            finite(path, "gamma", c.gamma)?;
-            spec_from!(c, variant, path, Family::Exponential { gamma: c.gamma })
-        }
-        "Linear" => {
-            let c: LinearCfg = from_value(&value, path)?;
-            unit_interval(path, "start_factor", c.start_factor)?;
-            unit_interval(path, "end_factor", c.end_factor)?;
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::Linear {
-                    start_factor: c.start_factor,
-                    end_factor: c.end_factor
-                }
-            )
-        }
-        "CosineAnnealing" => {
-            let c: CosineCfg = from_value(&value, path)?;
-            if c.eta_min.is_some() && c.eta_min_ratio.is_some() {
-                return Err(path
-                    .key("eta_min_ratio")
-                    .error("set either eta_min or eta_min_ratio, not both"));
-            }
-            if let Some(t) = c.T_max
-                && t < 0
-            {
-                return Err(path
-                    .key("T_max")
-                    .error(format!("expected 0 or more (0 means end - begin), got {t}")));
-            }
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::CosineAnnealing {
-                    t_max: c.T_max,
-                    eta_min: c.eta_min,
-                    eta_min_ratio: c.eta_min_ratio
-                }
-            )
-        }
-        "Poly" => {
-            let c: PolyCfg = from_value(&value, path)?;
-            finite(path, "power", c.power)?;
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::Poly {
-                    eta_min: c.eta_min,
-                    power: c.power
-                }
-            )
-        }
-        "OneCycle" => {
-            let c: OneCycleCfg = from_value(&value, path)?;
-            if let Some(t) = c.total_steps {
-                positive(path, "total_steps", t)?;
-            }
-            unit_interval(path, "pct_start", c.pct_start)?;
-            let anneal_strategy = match c.anneal_strategy.as_str() {
-                "cos" => Anneal::Cos,
-                "linear" => Anneal::Linear,
-                other => {
-                    return Err(path
-                        .key("anneal_strategy")
-                        .error(format!("expected \"cos\" or \"linear\", got \"{other}\"")));
-                }
-            };
-            if c.div_factor == 0.0 || c.final_div_factor == 0.0 {
-                return Err(path
-                    .key("div_factor")
-                    .error("div_factor and final_div_factor must not be 0"));
-            }
-            let eta_max = c.eta_max.as_ref().map_or(vec![0.0], OneOrMany::to_vec);
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::OneCycle {
-                    eta_max,
-                    total_steps: c.total_steps,
-                    pct_start: c.pct_start,
-                    anneal_strategy,
-                    div_factor: c.div_factor,
-                    final_div_factor: c.final_div_factor,
-                    three_phase: c.three_phase,
-                }
-            )
-        }
-        "CosineRestart" => {
-            let c: CosineRestartCfg = from_value(&value, path)?;
-            if c.periods.is_empty() {
-                return Err(path.key("periods").error("expected at least one period"));
-            }
-            for (i, p) in c.periods.iter().enumerate() {
-                positive(&path.key("periods"), &i.to_string(), *p).map_err(|_| {
-                    path.key("periods")
-                        .index(i)
-                        .error(format!("expected a positive period, got {p}"))
-                })?;
-            }
-            let restart_weights = c.restart_weights.clone().unwrap_or_else(|| vec![1.0]);
-            if restart_weights.len() != c.periods.len() {
-                return Err(path.key("restart_weights").error(format!(
-                    "periods and restart_weights should have the same length ({} periods, {} weights)",
-                    c.periods.len(),
-                    restart_weights.len()
-                )));
-            }
-            if c.eta_min.is_some() == c.eta_min_ratio.is_some() {
-                return Err(path.error("set exactly one of eta_min and eta_min_ratio"));
-            }
-            spec_from!(
-                c,
-                variant,
-                path,
-                Family::CosineRestart {
-                    periods: c.periods.clone(),
-                    restart_weights,
-                    eta_min: c.eta_min,
-                    eta_min_ratio: c.eta_min_ratio,
-                }
-            )
-        }
-        "ReduceOnPlateau" => {
-            let c: PlateauCfg = from_value(&value, path)?;
-            if !c.by_epoch {
-                return Err(path.key("by_epoch").error(
-                    "ReduceOnPlateau only supports by_epoch = true (it steps on validation)",
-                ));
-            }
-            if c.factor >= 1.0 || c.factor < 0.0 {
-                return Err(path
-                    .key("factor")
-                    .error(format!("expected 0 <= factor < 1, got {}", c.factor)));
-            }
-            if c.threshold < 0.0 {
-                return Err(path
-                    .key("threshold")
-                    .error(format!("expected 0 or more, got {}", c.threshold)));
-            }
-            if c.patience < 0 || c.cooldown < 0 {
-                return Err(path.error("patience and cooldown must be 0 or more"));
-            }
-            let rule = match c.rule.as_str() {
-                "less" => PlateauRule::Less,
-                "greater" => PlateauRule::Greater,
-                other => {
-                    return Err(path
-                        .key("rule")
-                        .error(format!("expected \"less\" or \"greater\", got \"{other}\"")));
-                }
-            };
-            let threshold_rule = match c.threshold_rule.as_str() {
-                "rel" => ThresholdRule::Rel,
-                "abs" => ThresholdRule::Abs,
-                other => {
-                    return Err(path
-                        .key("threshold_rule")
-                        .error(format!("expected \"rel\" or \"abs\", got \"{other}\"")));
-                }
-            };
-            let best = match rule {
-                PlateauRule::Less => INF as f64,
-                PlateauRule::Greater => -(INF as f64),
-            };
-            let plateau = Plateau {
-                monitor: c.monitor.clone(),
-                rule,
-                factor: c.factor,
-                patience: c.patience as u64,
-                threshold: c.threshold,
-                threshold_rule,
-                cooldown: c.cooldown as u64,
-                min_values: c.min_value.as_ref().map_or(vec![0.0], OneOrMany::to_vec),
-                eps: c.eps,
-                best,
-                num_bad_epochs: 0,
-                cooldown_counter: 0,
-            };
-            spec_from!(c, variant, path, Family::ReduceOnPlateau(plateau))
-        }
-        other => Err(path
-            .key("type")
-            .error(format!("no scheduler family {other}"))),
-    }
+    let (window, own): (Map<String, Value>, Map<String, Value>) = dict
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .partition(|(k, _)| WINDOW_KEYS.contains(&k.as_str()));
+    let w: WindowCfg = from_value(&Value::Object(window), path)?;
+    let family = Family::parse(family, &own, WINDOW_KEYS, path)?;
+    let param_name = w.param_name(variant, path)?;
+    family.check(
+        &Window {
+            type_name: &w.type_name,
+            param_name: &param_name,
+            begin: w.begin.whole().unwrap_or(0),
+            end: w.end.and_then(Steps::whole),
+            by_epoch: w.by_epoch,
+            convert_to_iter_based: w.convert_to_iter_based,
+        },
+        path,
+    )?;
+    w.check(path)?;
+    Ok(SchedulerSpec {
+        type_name: w.type_name,
+        param_name,
+        begin: w.begin,
+        end: w.end,
+        by_epoch: w.by_epoch,
+        last_step: w.last_step,
+        convert_to_iter_based: w.convert_to_iter_based,
+        family,
+        path: path.to_string(),
+    })
 }
-
-/// The scheduler families, by MMEngine's class-name stem.
-const FAMILIES: &[&str] = &[
-    "Step",
-    "MultiStep",
-    "Constant",
-    "Exponential",
-    "Linear",
-    "CosineAnnealing",
-    "Poly",
-    "OneCycle",
-    "CosineRestart",
-    "ReduceOnPlateau",
-];
 
 /// Every MMEngine scheduler type: `<Family>LR`, `<Family>Momentum` (no
 /// `OneCycleMomentum`, as upstream) and the generic `<Family>ParamScheduler`.
 pub fn scheduler_registry() -> Registry<SchedulerSpec> {
     let mut registry = Registry::new("scheduler");
-    for &family in FAMILIES {
-        let variants: &[(&str, Variant)] = if family == "OneCycle" {
-            &[("LR", Variant::Lr), ("ParamScheduler", Variant::Generic)]
-        } else {
-            &[
-                ("LR", Variant::Lr),
-                ("Momentum", Variant::Momentum),
-                ("ParamScheduler", Variant::Generic),
-            ]
-        };
-        for &(suffix, variant) in variants {
+    for &(family, momentum) in FAMILIES {
+        let mut variants = vec![("LR", Variant::Lr)];
+        if momentum {
+            variants.push(("Momentum", Variant::Momentum));
+        }
+        variants.push(("ParamScheduler", Variant::Generic));
+        for (suffix, variant) in variants {
             registry.register(format!("{family}{suffix}"), move |dict, path| {
-                parse_family(family, variant, dict, path)
+                parse_spec(family, variant, dict, path)
             });
         }
     }
@@ -748,13 +249,13 @@ impl SchedulerSpec {
                     "end is not set and {needed} is unknown: set one of them"
                 )));
             };
-            if end <= spec.begin {
+            if end as f64 <= spec.begin.as_f64() {
                 return Err(path.key("begin").error(format!(
                     "begin={} is at or past the end of training ({end}): the scheduler would never run",
                     spec.begin
                 )));
             }
-            spec.end = Some(end);
+            spec.end = Some(Steps::Int(end));
         }
         if spec.convert_to_iter_based {
             let Some(l) = run.epoch_length.filter(|l| *l > 0) else {
@@ -762,148 +263,84 @@ impl SchedulerSpec {
                     "converting to iterations needs the epoch length (iterations per epoch)",
                 ));
             };
+            // MMEngine's build_iter_from_epoch: `int(begin * L)`, `int(end * L)` unless
+            // `end == INF` (a float 1e9 included), the family's counts `* L`.
             spec.by_epoch = false;
             spec.convert_to_iter_based = false;
-            spec.begin *= l;
-            spec.end = spec
-                .end
-                .map(|e| if e == INF { e } else { e.saturating_mul(l) });
-            match &mut spec.family {
-                Family::Step { step_size, .. } => *step_size *= l,
-                Family::MultiStep { milestones, .. } => milestones.iter_mut().for_each(|m| *m *= l),
-                Family::CosineAnnealing { t_max: Some(t), .. } => *t *= l,
-                Family::OneCycle {
-                    total_steps: Some(t),
-                    ..
-                } => *t *= l,
-                Family::CosineRestart { periods, .. } => periods.iter_mut().for_each(|p| *p *= l),
-                _ => {}
+            spec.begin = Steps::Int(spec.begin.times_truncated(l));
+            spec.end = spec.end.map(|e| {
+                if e.as_f64() == INF as f64 {
+                    Steps::Int(INF)
+                } else {
+                    Steps::Int(e.times_truncated(l))
+                }
+            });
+            spec.family.convert_to_iter_based(l);
+            if spec.end.is_some_and(|e| e.as_f64() <= spec.begin.as_f64()) {
+                return Err(path.key("end").error(format!(
+                    "after convert_to_iter_based (× {l} iterations per epoch) the window is empty: begin={}, end={}",
+                    spec.begin,
+                    spec.end.unwrap_or_default()
+                )));
             }
+            spec.family.check(&spec.window(), &path).map_err(|mut e| {
+                e.message = format!(
+                    "{} (after convert_to_iter_based multiplied it by {l} iterations per epoch)",
+                    e.message
+                );
+                e
+            })?;
         }
         Ok(spec)
+    }
+
+    /// The window as the family sees it (`begin`/`end` whole once resolved).
+    fn window(&self) -> Window<'_> {
+        Window {
+            type_name: &self.type_name,
+            param_name: &self.param_name,
+            begin: self.begin.whole().unwrap_or(0),
+            end: Some(self.end.and_then(Steps::whole).unwrap_or(INF)),
+            by_epoch: self.by_epoch,
+            convert_to_iter_based: self.convert_to_iter_based,
+        }
     }
 
     /// Builds the scheduler on `groups` (taking its first step, which changes them).
     /// Call on a [`resolve`](Self::resolve)d spec.
     pub fn attach(&self, groups: &mut [ParamGroup]) -> Result<ParamScheduler, SchedulerError> {
-        let begin = self.begin;
-        let end = self.end.unwrap_or(INF);
-        let total_iters = end - begin - 1;
-        let rule = match &self.family {
-            Family::Step { step_size, gamma } => Rule::Step {
-                step_size: *step_size,
-                gamma: *gamma,
-            },
-            Family::MultiStep { milestones, gamma } => {
-                let mut counts = std::collections::BTreeMap::new();
-                for m in milestones {
-                    *counts.entry(*m).or_insert(0) += 1;
-                }
-                Rule::MultiStep {
-                    milestones: counts,
-                    gamma: *gamma,
-                }
-            }
-            Family::Constant { factor } => Rule::Constant {
-                factor: *factor,
-                total_iters,
-            },
-            Family::Exponential { gamma } => Rule::Exponential { gamma: *gamma },
-            Family::Linear {
-                start_factor,
-                end_factor,
-            } => Rule::Linear {
-                start_factor: *start_factor,
-                end_factor: *end_factor,
-                total_iters,
-            },
-            Family::CosineAnnealing {
-                t_max,
-                eta_min,
-                eta_min_ratio,
-            } => Rule::CosineAnnealing {
-                t_max: t_max.filter(|t| *t != 0).unwrap_or(end - begin),
-                eta_min: if eta_min_ratio.is_some() {
-                    0.0
-                } else {
-                    eta_min.unwrap_or(0.0)
-                },
-                eta_min_ratio: *eta_min_ratio,
-            },
-            Family::Poly { eta_min, power } => Rule::Poly {
-                eta_min: *eta_min,
-                power: *power,
-                total_iters,
-            },
-            Family::OneCycle {
-                eta_max,
-                total_steps,
-                pct_start,
-                anneal_strategy,
-                div_factor,
-                final_div_factor,
-                three_phase,
-            } => {
-                if self.param_name != "lr" {
-                    return Err(SchedulerError::Invalid(format!(
-                        "{}: OneCycle only schedules `lr`, not `{}`",
-                        self.type_name, self.param_name
-                    )));
-                }
-                Rule::OneCycle(OneCycle::new(
-                    eta_max.clone(),
-                    total_steps.unwrap_or(end - begin),
-                    *pct_start,
-                    *anneal_strategy,
-                    *div_factor,
-                    *final_div_factor,
-                    *three_phase,
+        let window = self.window();
+        let whole = |v: Steps, key: &str| {
+            v.whole().ok_or_else(|| {
+                SchedulerError::Invalid(format!(
+                    "{}: {key} = {v} is not a whole number of steps (resolve the spec before attaching it)",
+                    self.type_name
                 ))
-            }
-            Family::CosineRestart {
-                periods,
-                restart_weights,
-                eta_min,
-                eta_min_ratio,
-            } => {
-                let cumulative_periods = periods
-                    .iter()
-                    .scan(0i64, |sum, p| {
-                        *sum += p;
-                        Some(*sum)
-                    })
-                    .collect();
-                Rule::CosineRestart {
-                    periods: periods.clone(),
-                    restart_weights: restart_weights.clone(),
-                    eta_min: *eta_min,
-                    eta_min_ratio: *eta_min_ratio,
-                    cumulative_periods,
-                }
-            }
-            Family::ReduceOnPlateau(plateau) => {
-                let mut plateau = plateau.clone();
-                if plateau.min_values.len() == 1 {
-                    plateau.min_values = vec![plateau.min_values[0]; groups.len()];
-                } else if plateau.min_values.len() != groups.len() {
-                    return Err(SchedulerError::Invalid(format!(
-                        "{}: expected {} min_value entries (one per parameter group), got {}",
-                        self.type_name,
-                        groups.len(),
-                        plateau.min_values.len()
-                    )));
-                }
-                Rule::ReduceOnPlateau(plateau)
-            }
+            })
         };
-        ParamScheduler::new(rule, &self.param_name, begin, end, self.by_epoch, self.last_step, groups)
-            .map_err(|e| match e {
-                SchedulerError::MissingParam { group, param } if param == "momentum" => SchedulerError::Invalid(format!(
+        let begin = whole(self.begin, "begin")?;
+        if let Some(end) = self.end {
+            whole(end, "end")?;
+        }
+        let rule = self.family.init(&window, groups)?;
+        ParamScheduler::new(
+            rule,
+            &self.param_name,
+            begin,
+            window.end(),
+            self.by_epoch,
+            self.last_step,
+            groups,
+        )
+        .map_err(|e| match e {
+            SchedulerError::MissingParam { group, param } if param == "momentum" => {
+                SchedulerError::Invalid(format!(
                     "{} ({}): the optimizer has no momentum (param_groups[{group}]); momentum schedulers need SGD/RMSprop momentum or Adam-style betas",
                     self.path, self.type_name
-                )),
-                other => other,
-            })
+                ))
+            }
+            other => other,
+        })
     }
 }
 
@@ -921,6 +358,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::scheduler::family::multi_step::MultiStepConfig;
 
     fn parse(v: Value) -> Result<SchedulerSpec, ConfigError> {
         scheduler_registry().build(&v, &KeyPath::root().key("param_scheduler").index(0))
@@ -940,6 +378,34 @@ mod tests {
         let err = parse(json!({"type": "CosineAnnealingLR", "T_mx": 3})).unwrap_err();
         assert_eq!(err.path, "param_scheduler[0].T_mx");
         assert!(err.message.contains("unknown field `T_mx`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest_known_one() {
+        let at = KeyPath::root().key("param_scheduler").index(1);
+        let registry = scheduler_registry();
+        let err = registry
+            .build(&json!({"type": "CosineAnnealingLR", "T_mx": 3}), &at)
+            .unwrap_err();
+        assert_eq!(err.path, "param_scheduler[1].T_mx");
+        assert!(err.message.contains("did you mean `T_max`?"), "{err}");
+        // The window keys count as known too.
+        let err = registry
+            .build(
+                &json!({"type": "StepLR", "step_size": 2, "by_epcoh": false}),
+                &at,
+            )
+            .unwrap_err();
+        assert_eq!(err.path, "param_scheduler[1].by_epcoh");
+        assert!(err.message.contains("did you mean `by_epoch`?"), "{err}");
+        // A mistake in a window key is named where it is.
+        let err = registry
+            .build(
+                &json!({"type": "StepLR", "step_size": 2, "begin": "x"}),
+                &at,
+            )
+            .unwrap_err();
+        assert_eq!(err.path, "param_scheduler[1].begin");
     }
 
     #[test]
@@ -974,13 +440,16 @@ mod tests {
             epoch_length: Some(10),
         };
         let r = spec.resolve(&run).expect("resolves");
-        assert_eq!((r.begin, r.end, r.by_epoch), (0, Some(40), false));
+        assert_eq!(
+            (r.begin, r.end, r.by_epoch),
+            (Steps::Int(0), Some(Steps::Int(40)), false)
+        );
         assert_eq!(
             r.family,
-            Family::MultiStep {
-                milestones: vec![10, 30],
+            Family::MultiStep(MultiStepConfig {
+                milestones: vec![Steps::Int(10), Steps::Int(30)],
                 gamma: 0.1
-            }
+            })
         );
     }
 

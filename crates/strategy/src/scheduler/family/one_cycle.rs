@@ -4,8 +4,123 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::SchedulerError;
-use super::groups::ParamGroup;
+use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
+use crate::config::{ConfigError, KeyPath, OneOrMany};
+use crate::scheduler::error::SchedulerError;
+use crate::scheduler::groups::ParamGroup;
+use crate::scheduler::steps::Steps;
+
+/// `OneCycleLR(eta_max=0, total_steps=None, pct_start=0.3, anneal_strategy='cos',
+/// div_factor=25, final_div_factor=1e4, three_phase=False)`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneCycleConfig {
+    /// Peak per group (one value broadcasts).
+    #[serde(default)]
+    pub eta_max: Option<OneOrMany<f64>>,
+    /// Cycle length (default `end - begin`). An integer: MMEngine refuses a float.
+    #[serde(default)]
+    pub total_steps: Option<Steps>,
+    /// Fraction of the cycle spent warming up.
+    #[serde(default = "pct_default")]
+    pub pct_start: f64,
+    /// Annealing shape.
+    #[serde(default = "cos")]
+    pub anneal_strategy: String,
+    /// `initial = eta_max / div_factor`.
+    #[serde(default = "div_default")]
+    pub div_factor: f64,
+    /// `min = initial / final_div_factor`.
+    #[serde(default = "final_div_default")]
+    pub final_div_factor: f64,
+    /// Warm up, come back down, then anneal.
+    #[serde(default)]
+    pub three_phase: bool,
+}
+
+fn pct_default() -> f64 {
+    0.3
+}
+fn cos() -> String {
+    "cos".into()
+}
+fn div_default() -> f64 {
+    25.0
+}
+fn final_div_default() -> f64 {
+    1e4
+}
+
+impl OneCycleConfig {
+    fn anneal(&self) -> Option<Anneal> {
+        match self.anneal_strategy.as_str() {
+            "cos" => Some(Anneal::Cos),
+            "linear" => Some(Anneal::Linear),
+            _ => None,
+        }
+    }
+}
+
+impl FamilyConfig for OneCycleConfig {
+    const MOMENTUM: bool = false;
+
+    fn check(&self, _: &Window<'_>, path: &KeyPath) -> Result<(), ConfigError> {
+        match self.total_steps {
+            Some(Steps::Float(t)) => {
+                return Err(path.key("total_steps").error(format!(
+                    "expected an integer: MMEngine raises ValueError('Expected positive integer total_steps, but got {t:?}') for a float; write {t}",
+                )));
+            }
+            Some(Steps::Int(t)) => super::positive(path, "total_steps", t)?,
+            None => {}
+        }
+        super::unit_interval(path, "pct_start", self.pct_start)?;
+        if self.anneal().is_none() {
+            return Err(path.key("anneal_strategy").error(format!(
+                "expected \"cos\" or \"linear\", got \"{}\"",
+                self.anneal_strategy
+            )));
+        }
+        if self.div_factor == 0.0 || self.final_div_factor == 0.0 {
+            return Err(path
+                .key("div_factor")
+                .error("div_factor and final_div_factor must not be 0"));
+        }
+        Ok(())
+    }
+
+    fn convert_to_iter_based(&mut self, epoch_length: i64) {
+        self.total_steps = self.total_steps.map(|t| t.times(epoch_length));
+    }
+
+    fn init(&self, window: &Window<'_>, _: &[ParamGroup]) -> Result<Rule, SchedulerError> {
+        if window.param_name != "lr" {
+            return Err(SchedulerError::Invalid(format!(
+                "{}: OneCycle only schedules `lr`, not `{}`",
+                window.type_name, window.param_name
+            )));
+        }
+        Ok(Rule::OneCycle(OneCycle::new(
+            self.eta_max.as_ref().map_or(vec![0.0], OneOrMany::to_vec),
+            match self.total_steps {
+                Some(t) => super::resolved(t, "total_steps", window)?,
+                None => window.span(),
+            },
+            self.pct_start,
+            self.anneal().unwrap_or(Anneal::Cos),
+            self.div_factor,
+            self.final_div_factor,
+            self.three_phase,
+        )))
+    }
+
+    fn form_defaults() -> Vec<(&'static str, FormValue)> {
+        vec![
+            ("eta_max", FormValue::Float(0.1)),
+            ("total_steps", FormValue::Int(100)),
+        ]
+    }
+}
 
 /// How a phase moves between its two values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +169,7 @@ pub struct OneCycle {
     /// The annealing function.
     pub anneal_strategy: Anneal,
     /// The phases, in order.
+    #[serde(rename = "_schedule_phases")]
     pub phases: Vec<Phase>,
 }
 
@@ -118,8 +234,11 @@ impl OneCycle {
         }
         Ok(())
     }
+}
 
-    pub(super) fn values(&self, t: i64, groups: &[ParamGroup]) -> Result<Vec<f64>, SchedulerError> {
+impl Formula for OneCycle {
+    fn values(&self, cx: &StepContext<'_>) -> Result<Vec<f64>, SchedulerError> {
+        let (t, groups) = (cx.t, cx.groups);
         if t > self.total_steps {
             return Err(SchedulerError::Invalid(format!(
                 "OneCycleLR: tried to step {} times; the specified number of total steps is {}",
