@@ -1,4 +1,12 @@
-//! The crate's error type.
+//! The crate's error: one enum, grouped by cause, with the underlying errors kept as
+//! sources (an I/O error stays an `io::Error`), so a face can show the whole chain.
+
+use std::path::PathBuf;
+
+use crate::base::ConfigError;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+use crate::checkpoint::CheckpointError;
+use crate::scheduler::SchedulerError;
 
 /// Everything that can go wrong in the strategy crate, grouped by cause.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +38,38 @@ pub enum Error {
         /// What the backend said.
         message: String,
     },
+    /// The config is wrong (names the file, key and expectation).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A parameter scheduler refused a step or a state dict (its message names it).
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+    /// A checkpoint could not be written, read or applied.
+    #[cfg(any(feature = "cpu", feature = "wgpu"))]
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// A file or directory could not be written or read.
+    #[error("cannot read or write {}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The API was used out of order (MMEngine's AttributeError/RuntimeError cases).
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
 }
 
 /// `Result` with the crate's [`Error`].

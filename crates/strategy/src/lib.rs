@@ -43,6 +43,7 @@
 //! use them without a GPU backend (`default-features = false`), and
 //! [`env::collect_env`] reports that no tensor backend is compiled in.
 
+pub mod base;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod checkpoint;
 pub mod config;
@@ -55,11 +56,11 @@ pub mod metric;
 pub mod model;
 pub mod optim;
 pub mod plan;
-pub mod registry;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod runner;
 pub mod scheduler;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod strategy;
 
+pub use base::registry;
 pub use error::{Error, Result};

@@ -294,3 +294,43 @@ fn a_run_told_not_to_write_files_saves_no_periodic_checkpoint() {
         .unwrap_or_default();
     assert!(left.is_empty(), "wrote {left:?}");
 }
+
+/// The resume law for every scheduler type the registry knows (each `*LR`,
+/// `*Momentum` and `*ParamScheduler`, with the web form's starting values): 4 epochs
+/// straight equal 2 epochs, a checkpoint, and a resume to 4, bit for bit. The
+/// schedulers' states travel through the checkpoint's JSON (MultiStep's milestone
+/// counter, ReduceOnPlateau's rule and counters), validation runs every epoch so
+/// ReduceOnPlateau has metrics to watch.
+#[test]
+fn every_scheduler_type_resumes_bit_identically() {
+    use playground_strategy::scheduler::family::defaults;
+    use playground_strategy::scheduler::scheduler_registry;
+
+    for name in scheduler_registry().names() {
+        let mut fields = vec![format!("type='{name}'")];
+        for (key, value) in defaults(name) {
+            let mut v = value.to_toml();
+            v.decor_mut().clear();
+            fields.push(format!("{key}={v}"));
+        }
+        if name.starts_with("ReduceOnPlateau") {
+            fields.retain(|f| !f.starts_with("monitor="));
+            fields.push("monitor='accuracy/top1'".into());
+            fields.push("rule='greater'".into());
+            fields.push("patience=0".into());
+        }
+        let scheduler = format!("param_scheduler=[{{{}}}]", fields.join(","));
+        eprintln!("{scheduler}");
+        law(
+            &[
+                "train_cfg.max_epochs=4",
+                "train_cfg.val_interval=1",
+                "default_hooks.checkpoint.interval=2",
+                &scheduler,
+            ],
+            "spiral_mlp.toml",
+            "epoch_2.safetensors",
+            50,
+        );
+    }
+}

@@ -56,21 +56,58 @@ pub enum CheckpointError {
         message: String,
     },
     /// Reading or writing a file failed.
-    #[error("{path}: {message}")]
+    #[error("cannot read or write {}", path.display())]
     Io {
         /// The file.
-        path: String,
-        /// What went wrong.
+        path: std::path::PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file that is not a readable checkpoint (the cause says why).
+    #[error("{}", path.display())]
+    InFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with its contents.
+        #[source]
+        source: Box<CheckpointError>,
+    },
+    /// A file larger than any checkpoint may be.
+    #[error("{}: {len} bytes is more than the {max} a checkpoint may have", path.display())]
+    TooLarge {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its size.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// safetensors could not write the file.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What safetensors said.
+        #[source]
+        source: safetensors::SafeTensorError,
+    },
+    /// A PyTorch file that cannot be imported.
+    #[error("{}: {message}", path.display())]
+    PyTorch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
         message: String,
     },
 }
 
 impl CheckpointError {
     /// An I/O error on `path`.
-    pub fn io(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> Self {
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
         Self::Io {
-            path: path.as_ref().display().to_string(),
-            message: e.to_string(),
+            path: path.as_ref().to_path_buf(),
+            source,
         }
     }
 }

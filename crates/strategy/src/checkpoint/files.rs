@@ -41,16 +41,20 @@ pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
         .map_err(|e| CheckpointError::io(path, e))?
         .len();
     if len > MAX_CHECKPOINT_BYTES {
-        return Err(CheckpointError::io(
-            path,
-            format!("{len} bytes is more than the {MAX_CHECKPOINT_BYTES} a checkpoint may have"),
-        ));
+        return Err(CheckpointError::TooLarge {
+            path: path.to_path_buf(),
+            len,
+            max: MAX_CHECKPOINT_BYTES,
+        });
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(len)
         .read_to_end(&mut bytes)
         .map_err(|e| CheckpointError::io(path, e))?;
-    Checkpoint::from_bytes(&bytes).map_err(|e| CheckpointError::io(path, e))
+    Checkpoint::from_bytes(&bytes).map_err(|e| CheckpointError::InFile {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })
 }
 
 /// Writes a checkpoint file atomically, streamed: the tensors go from the checkpoint to

@@ -7,8 +7,8 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde_json::{Map, Value, json};
 
 use super::{Checkpoint, CheckpointError};
+use crate::base::state::{OptimStateDict, ParamStateEntry, WrapperState};
 use crate::model::NamedTensor;
-use crate::strategy::{OptimStateDict, ParamStateEntry, WrapperState};
 
 /// The `format` metadata value.
 pub const FORMAT: &str = "strategy-playground-checkpoint";
@@ -71,8 +71,12 @@ impl Encoded<'_> {
     /// [`super::files::write_checkpoint`] writes to a temporary path and renames.
     #[cfg(not(target_family = "wasm"))]
     pub(super) fn write_to(&self, path: &std::path::Path) -> Result<(), CheckpointError> {
-        safetensors::serialize_to_file(self.views()?, Some(self.metadata.clone()), path)
-            .map_err(|e| CheckpointError::io(path, e.to_string()))
+        safetensors::serialize_to_file(self.views()?, Some(self.metadata.clone()), path).map_err(
+            |source| CheckpointError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+        )
     }
 }
 

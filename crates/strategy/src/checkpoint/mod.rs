@@ -40,8 +40,8 @@ pub use error::CheckpointError;
 pub use format::{FORMAT, FORMAT_VERSION, MAX_CHECKPOINT_BYTES};
 pub use revise::{ReviseKeys, default_revise_keys};
 
+use crate::base::state::OptimStateDict;
 use crate::model::NamedTensor;
-use crate::strategy::OptimStateDict;
 
 /// A checkpoint in memory.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -55,8 +55,9 @@ pub fn import_pytorch(
     revise_keys: &[(String, String)],
 ) -> Result<Checkpoint, CheckpointError> {
     let revise = ReviseKeys::new(revise_keys)?;
-    let io = |e: pytorch_reader::PytorchError| {
-        CheckpointError::io(path, format!("not a readable PyTorch file: {e}"))
+    let io = |e: pytorch_reader::PytorchError| CheckpointError::PyTorch {
+        path: path.to_path_buf(),
+        message: format!("not a readable PyTorch file: {e}"),
     };
     let (reader, nested) = match PytorchReader::with_top_level_key(path, "state_dict") {
         Ok(r) => (r, true),
@@ -68,9 +69,10 @@ pub fn import_pytorch(
     let mut skipped = Vec::new();
     for name in names {
         let Some(t) = reader.get(&name) else { continue };
-        let bytes = t
-            .read()
-            .map_err(|e| CheckpointError::io(path, format!("tensor `{name}`: {e}")))?;
+        let bytes = t.read().map_err(|e| CheckpointError::PyTorch {
+            path: path.to_path_buf(),
+            message: format!("tensor `{name}`: {e}"),
+        })?;
         match to_f32(&name, t.dtype(), &bytes)? {
             Some(values) => state_dict.push(NamedTensor {
                 name: revise.apply(&name),
@@ -81,10 +83,10 @@ pub fn import_pytorch(
         }
     }
     if state_dict.is_empty() {
-        return Err(CheckpointError::io(
-            path,
-            "no float tensors in this PyTorch file",
-        ));
+        return Err(CheckpointError::PyTorch {
+            path: path.to_path_buf(),
+            message: "no float tensors in this PyTorch file".into(),
+        });
     }
     let mut ck = Checkpoint::default();
     ck.meta

@@ -3,8 +3,8 @@
 use serde_json::{Map, json};
 
 use super::*;
-use crate::scheduler::ParamGroup;
-use crate::strategy::{ParamStateEntry, WrapperState};
+use crate::base::ParamGroup;
+use crate::base::state::{ParamStateEntry, WrapperState};
 
 /// Replaces the first `from` with `to` (same length) in binary data.
 fn replace_bytes(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {

@@ -5,11 +5,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::key_path::{ConfigError, KeyPath};
-use super::notes::Notes;
-use super::typed::from_value;
+use crate::base::key_path::{ConfigError, KeyPath};
+use crate::base::notes::Notes;
+use crate::base::registry::Registry;
+use crate::base::typed::from_value;
 use crate::data::DatasetSpec;
-use crate::registry::Registry;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,7 +107,7 @@ impl DataloaderCfg {
                 Some(other) => {
                     return Err(at.key("type").error(format!(
                         "unknown sampler type `{other}`.{} Known types: DefaultSampler, InfiniteSampler",
-                        super::suggest::did_you_mean(other, ["DefaultSampler", "InfiniteSampler"])
+                        crate::base::did_you_mean(other, ["DefaultSampler", "InfiniteSampler"])
                     )));
                 }
             }

@@ -10,32 +10,25 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::dataloader::DataloaderCfg;
-use super::key_path::{ConfigError, KeyPath};
 use super::keys;
-use super::notes::{ConfigNote, Notes};
+use super::logging::{LogProcessorCfg, check_visualizer};
 use super::runtime::{
-    AutoScaleLr, CompileCfg, LogLevel, LogProcessorCfg, Randomness, Resume, check_env_cfg,
-    check_launcher, check_strategy, check_visualizer,
+    AutoScaleLr, CompileCfg, Randomness, Resume, check_env_cfg, check_launcher, check_strategy,
 };
 use super::source::{Format, apply_cfg_options, load_tree, parse_text};
 use super::train::{TrainCfg, check_loop_cfg};
-use super::typed::from_value;
+use crate::base::LogLevel;
+use crate::base::key_path::{ConfigError, KeyPath};
+use crate::base::notes::{ConfigNote, Notes};
+use crate::base::registry::Registry;
+use crate::base::typed::from_value;
 use crate::data::{DatasetSpec, dataset_spec_registry};
 use crate::hooks::{DefaultHooks, check_custom_hooks};
 use crate::metric::{MetricSpec, metric_spec_registry, parse_evaluator};
 use crate::model::spec::{ModelSpec, model_spec_registry};
 use crate::optim::config::{OptimWrapperConfig, parse_optim_wrapper};
-use crate::registry::{Registry, kind_of};
 use crate::scheduler::spec::{SchedulerSpec, scheduler_registry};
-
-/// `param_scheduler`: one list for every optimizer, or one list per optimizer name.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ParamSchedulerConfig {
-    /// One list, applied to each optimizer (a single table counts as a list of one).
-    Shared(Vec<SchedulerSpec>),
-    /// Optimizer name → its list.
-    PerOptimizer(Vec<(String, Vec<SchedulerSpec>)>),
-}
+use crate::scheduler::{ParamSchedulerConfig, parse_param_scheduler};
 
 /// A whole experiment, parsed and checked once.
 #[derive(Debug, Clone, PartialEq)]
@@ -364,44 +357,6 @@ impl ExperimentConfig {
                         .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
             })
         })
-    }
-}
-
-fn parse_list(
-    v: &Value,
-    path: &KeyPath,
-    registry: &Registry<SchedulerSpec>,
-) -> Result<Vec<SchedulerSpec>, ConfigError> {
-    match v {
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| registry.build(item, &path.index(i)))
-            .collect(),
-        Value::Object(_) => Ok(vec![registry.build(v, path)?]),
-        other => Err(path.error(format!(
-            "expected a scheduler table or a list of them, found {}",
-            kind_of(other)
-        ))),
-    }
-}
-
-fn parse_param_scheduler(
-    v: &Value,
-    path: &KeyPath,
-    registry: &Registry<SchedulerSpec>,
-) -> Result<ParamSchedulerConfig, ConfigError> {
-    match v {
-        Value::Object(map) if !map.contains_key("type") => {
-            let lists = map
-                .iter()
-                .map(|(name, list)| {
-                    Ok((name.clone(), parse_list(list, &path.key(name), registry)?))
-                })
-                .collect::<Result<Vec<_>, ConfigError>>()?;
-            Ok(ParamSchedulerConfig::PerOptimizer(lists))
-        }
-        _ => Ok(ParamSchedulerConfig::Shared(parse_list(v, path, registry)?)),
     }
 }
 

@@ -79,7 +79,7 @@ pub fn unknown_message(key: &str) -> String {
     }
     format!(
         "unknown top-level key.{} (a key that is not read would silently change nothing)",
-        super::suggest::did_you_mean(key, known())
+        crate::base::did_you_mean(key, known())
     )
 }
 

@@ -14,21 +14,20 @@
 
 pub mod dataloader;
 pub mod experiment;
-mod key_path;
 pub mod keys;
 pub mod locate;
-mod notes;
+pub mod logging;
 pub mod runtime;
 pub mod source;
-pub mod suggest;
 pub mod train;
-mod typed;
 
+pub use crate::base::suggest;
+pub use crate::base::{
+    ConfigError, ConfigNote, KeyPath, LogLevel, Notes, OneOrMany, did_you_mean, from_value,
+};
+pub use crate::scheduler::ParamSchedulerConfig;
 pub use dataloader::DataloaderCfg;
-pub use experiment::{ExperimentConfig, ParamSchedulerConfig, Registries};
-pub use key_path::{ConfigError, KeyPath};
-pub use notes::{ConfigNote, Notes};
-pub use runtime::{AutoScaleLr, CompileCfg, LogLevel, LogProcessorCfg, Randomness, Resume};
-pub use suggest::did_you_mean;
+pub use experiment::{ExperimentConfig, Registries};
+pub use logging::LogProcessorCfg;
+pub use runtime::{AutoScaleLr, CompileCfg, Randomness, Resume};
 pub use train::{TrainCfg, TrainLoop};
-pub use typed::{OneOrMany, from_value};

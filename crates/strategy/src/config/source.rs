@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::key_path::{ConfigError, KeyPath};
+use crate::base::key_path::{ConfigError, KeyPath};
 
 /// A config's text format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,14 +107,14 @@ fn load_tree_inner(
                 Value::String(s) => Ok(s),
                 other => Err(in_file(base_path.index(i).error(format!(
                     "expected a file path (a string), found {}",
-                    crate::registry::kind_of(&other)
+                    crate::base::registry::kind_of(&other)
                 )))),
             })
             .collect::<Result<_, _>>()?,
         other => {
             return Err(in_file(base_path.error(format!(
                 "expected a file path or a list of them, found {}",
-                crate::registry::kind_of(&other)
+                crate::base::registry::kind_of(&other)
             ))));
         }
     };
@@ -232,7 +232,7 @@ fn set_path(tree: &mut Value, dotted: &str, value: Value) -> Result<(), ConfigEr
             other => {
                 return Err(path.error(format!(
                     "--cfg-options {dotted}: cannot set a key inside {}",
-                    crate::registry::kind_of(other)
+                    crate::base::registry::kind_of(other)
                 )));
             }
         };

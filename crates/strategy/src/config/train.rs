@@ -4,9 +4,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::key_path::{ConfigError, KeyPath};
-use super::notes::Notes;
-use super::typed::from_value;
+use crate::base::key_path::{ConfigError, KeyPath};
+use crate::base::notes::Notes;
+use crate::base::typed::from_value;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,7 +82,7 @@ impl TrainCfg {
             (Some(other), _) => {
                 return Err(path.key("type").error(format!(
                     "unknown loop type `{other}`.{} Known types: EpochBasedTrainLoop, IterBasedTrainLoop",
-                    super::suggest::did_you_mean(other, ["EpochBasedTrainLoop", "IterBasedTrainLoop"])
+                    crate::base::did_you_mean(other, ["EpochBasedTrainLoop", "IterBasedTrainLoop"])
                 )));
             }
             (None, Some(b)) => b,

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::spec::dataset_spec_registry;
-use crate::registry::Registry;
+use crate::base::registry::Registry;
 
 /// Samples and labels, in host memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,7 +115,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::KeyPath;
+    use crate::base::KeyPath;
 
     #[test]
     fn built_datasets_have_the_sizes_the_schedule_counts() {

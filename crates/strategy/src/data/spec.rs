@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::digits::{DIGITS_CSV, parse_digits};
 use super::samples::{Samples, fake_data, split_indices};
 use super::toy2d::Toy2d;
-use crate::config::{ConfigError, KeyPath, from_value};
-use crate::registry::Registry;
+use crate::base::registry::Registry;
+use crate::base::{ConfigError, KeyPath, from_value};
 
 /// Share of samples held out for validation when a dataset does not say (`val_ratio`).
 pub const DEFAULT_VAL_RATIO: f64 = 0.2;

@@ -214,7 +214,7 @@ mod tests {
         assert_eq!((train.len(), val.len()), (400, 100));
         let cfg = serde_json::json!({"type": "Spiral", "num_samples": 500, "split": "train"});
         let spec = super::super::dataset_spec_registry()
-            .build(&cfg, &crate::config::KeyPath::root())
+            .build(&cfg, &crate::base::KeyPath::root())
             .expect("parses");
         assert_eq!(spec.len(), Some(400));
         let mut all: Vec<[u32; 2]> = train

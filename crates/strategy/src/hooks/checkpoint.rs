@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use crate::config::{ConfigError, KeyPath};
+use crate::base::{ConfigError, KeyPath};
 
 const KNOWN: [&str; 8] = [
     "type",
@@ -110,7 +110,7 @@ impl CheckpointPolicy {
                 _ => {
                     return Err(at.error(format!(
                         "unknown key.{} Known keys: {}",
-                        crate::config::did_you_mean(k, KNOWN),
+                        crate::base::did_you_mean(k, KNOWN),
                         KNOWN.join(", ")
                     )));
                 }

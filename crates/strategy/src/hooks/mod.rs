@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 pub use checkpoint::CheckpointPolicy;
 
-use crate::config::{ConfigError, KeyPath, Notes, did_you_mean};
-use crate::registry::kind_of;
+use crate::base::registry::kind_of;
+use crate::base::{ConfigError, KeyPath, Notes, did_you_mean};
 
 /// `default_hooks.logger`: MMEngine's `LoggerHook`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use burn::tensor::Tensor;
 
 use super::spec::MetricSpec;
-use crate::config::{ConfigError, KeyPath};
+use crate::base::registry::Registry;
+use crate::base::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
-use crate::registry::Registry;
 
 /// A metric: fed every evaluation batch, then asked for its values (on the device,
 /// read back by the loop).

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::config::{ConfigError, KeyPath, OneOrMany, from_value};
-use crate::registry::{Registry, kind_of};
+use crate::base::registry::{Registry, kind_of};
+use crate::base::{ConfigError, KeyPath, OneOrMany, from_value};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,7 +102,7 @@ pub fn parse_evaluator(
             {
                 return Err(path.key(k).error(format!(
                     "unknown key `{k}` of an Evaluator.{}",
-                    crate::config::did_you_mean(k, ["type", "metrics"])
+                    crate::base::did_you_mean(k, ["type", "metrics"])
                 )));
             }
             match m.get("metrics") {

@@ -12,12 +12,12 @@ pub use super::named::{NamedTensor, StateDictReport};
 
 use super::spec::ModelSpec;
 use super::{cnn, gan, mlp, named};
-use crate::config::{ConfigError, KeyPath};
+use crate::base::registry::Registry;
+use crate::base::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::optim::config::OptimWrapperConfig;
 use crate::optim::wrapper::OptimWrapper;
 use crate::optim::wrapper_dict::OptimWrapperDict;
-use crate::registry::Registry;
 
 /// Randomness a step may draw (dropout masks, a GAN's noise): the run's seeded stream.
 #[derive(Debug)]

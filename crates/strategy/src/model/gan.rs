@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use super::mlp::{Mlp, MlpCfg};
 pub use super::spec::Gan2dCfg;
 use super::{LossTensors, Model, StepContext};
-use crate::config::{ConfigError, KeyPath};
+use crate::base::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
 use crate::optim::config::OptimWrapperConfig;
 use crate::optim::wrapper::OptimWrapper;

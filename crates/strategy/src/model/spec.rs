@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::{ConfigError, KeyPath, from_value};
-use crate::registry::Registry;
+use crate::base::registry::Registry;
+use crate::base::{ConfigError, KeyPath, from_value};
 
 /// `activation = "relu" | "tanh" | "sigmoid" | "gelu" | "linear"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

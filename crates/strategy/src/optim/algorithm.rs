@@ -7,7 +7,7 @@
 use burn::tensor::Tensor;
 
 use super::config::OptimizerSpec;
-use crate::scheduler::ParamGroup;
+use crate::base::ParamGroup;
 
 /// Per-parameter optimizer state (PyTorch's `optimizer.state[p]`).
 #[derive(Debug, Clone, Default)]

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::config::{ConfigError, KeyPath, from_value};
-use crate::registry::{Registry, kind_of};
-use crate::scheduler::ParamGroup;
+use crate::base::ParamGroup;
+use crate::base::registry::{Registry, kind_of};
+use crate::base::{ConfigError, KeyPath, from_value};
 
 /// One optimizer's hyper-parameters (PyTorch's names and defaults).
 #[derive(Debug, Clone, PartialEq)]

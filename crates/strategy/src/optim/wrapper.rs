@@ -9,7 +9,7 @@ use burn::tensor::{Gradients, Tensor};
 
 use super::algorithm::{ParamState, update};
 use super::config::{ClipGrad, OptimWrapperSpec};
-use crate::scheduler::ParamGroup;
+use crate::base::ParamGroup;
 
 /// A parameter as the wrapper sees it: its id, its dotted name, its rank, whether it
 /// belongs to a normalisation layer, and whether to a depthwise convolution.
@@ -445,7 +445,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::KeyPath;
+    use crate::base::KeyPath;
     use crate::optim::config::{OptimWrapperConfig, parse_optim_wrapper};
 
     #[derive(Module, Debug)]

@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 use super::simulate;
-use crate::config::{ExperimentConfig, KeyPath, Registries};
+use crate::base::KeyPath;
+use crate::config::{ExperimentConfig, Registries};
 use crate::scheduler::*;
 
 fn parse(v: Value) -> Result<SchedulerSpec, crate::config::ConfigError> {

@@ -19,7 +19,8 @@ pub mod stepping;
 pub use curves::{Curves, Phase, Series};
 pub use simulate::{MAX_ITERATIONS, simulate};
 
-use crate::config::{AutoScaleLr, ConfigError, ExperimentConfig, KeyPath, TrainLoop};
+use crate::base::{ConfigError, KeyPath};
+use crate::config::{AutoScaleLr, ExperimentConfig, TrainLoop};
 use crate::scheduler::{NamedGroups, ParamScheduler, RunLength, build_param_scheduler};
 
 /// The config sections a schedule depends on: a problem in one of them is fatal for

@@ -3,7 +3,8 @@
 
 use super::curves::{Curves, Phase, Series};
 use super::{RunPlan, stepping};
-use crate::config::{ConfigError, ExperimentConfig, KeyPath};
+use crate::base::{ConfigError, KeyPath};
+use crate::config::ExperimentConfig;
 use crate::scheduler::family::{multi_step::MultiStep, step::Step};
 use crate::scheduler::{NamedGroups, ParamScheduler, Rule, SchedulerError};
 

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::error::RunError;
-use super::log::{RunLog, format_eta};
 use super::message_hub::MessageHub;
+use crate::base::log::{RunLog, format_eta};
 use crate::optim::wrapper_dict::OptimWrapperDict;
 use crate::plan::stepping;
 use crate::scheduler::ParamScheduler;

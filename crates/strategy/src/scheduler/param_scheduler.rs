@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::error::{JsonError, SchedulerError};
 use super::family::Rule;
 use super::family::StepContext;
-use super::groups::ParamGroup;
+use crate::base::ParamGroup;
 
 /// MMEngine's `INF`: the integer 1e9, the default `end`.
 pub const INF: i64 = 1_000_000_000;

@@ -11,11 +11,11 @@ use serde_json::{Map, Value};
 
 use super::error::SchedulerError;
 use super::family::{FAMILIES, Family, Window};
-use super::groups::ParamGroup;
 use super::param_scheduler::{INF, ParamScheduler};
 use super::steps::Steps;
-use crate::config::{ConfigError, KeyPath, from_value};
-use crate::registry::Registry;
+use crate::base::ParamGroup;
+use crate::base::registry::Registry;
+use crate::base::{ConfigError, KeyPath, from_value};
 
 /// One configured scheduler, checked: what `type`, which group key, which window.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::config::KeyPath;
+use crate::base::KeyPath;
 
 /// A config for each family that walks through its interesting branches in 12 steps.
 fn family_config(family: &str) -> Value {

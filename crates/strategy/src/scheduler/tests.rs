@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::config::KeyPath;
+use crate::base::KeyPath;
 
 fn spec(v: Value) -> SchedulerSpec {
     scheduler_registry()

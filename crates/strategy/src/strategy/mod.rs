@@ -11,25 +11,26 @@
 //! true` (or a table without `disable = true`) is therefore accepted, checked and
 //! logged as a no-op on both backends, and the log says why.
 
+mod checkpointing;
+mod options;
 mod single_device;
-mod state;
 
 use std::future::Future;
 
 use serde_json::Value;
 
-pub use single_device::{
-    EnvKwargs, LogKwargs, SingleDeviceStrategy, StrategyOptions, read_f32, timestamp_now,
-};
-pub use state::{OptimStateDict, ParamStateEntry, WrapperState};
+pub use crate::base::state::{OptimStateDict, ParamStateEntry, WrapperState};
+pub use checkpointing::read_f32;
+pub use options::{EnvKwargs, LogKwargs, StrategyOptions};
+pub use single_device::{SingleDeviceStrategy, timestamp_now};
 
+use crate::base::log::RunLog;
 use crate::config::ParamSchedulerConfig;
 use crate::env::EnvReport;
+use crate::error::Error as RunError;
 use crate::model::{DynModel, NamedTensor, StateDictReport};
 use crate::optim::config::OptimWrapperConfig;
 use crate::optim::wrapper_dict::OptimWrapperDict;
-use crate::runner::error::RunError;
-use crate::runner::log::RunLog;
 use crate::scheduler::ParamScheduler;
 
 /// A model as `build_model` takes it: a config table, a checked config, or a model

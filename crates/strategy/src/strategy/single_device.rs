@@ -6,92 +6,24 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
-use super::state::{ParamStateEntry, WrapperState};
-use super::{CompileCfg, DispatchKwargs, ModelSource, OptimSource, OptimStateDict, Strategy};
-use crate::config::{AutoScaleLr, KeyPath, ParamSchedulerConfig, Randomness};
+use super::{
+    CompileCfg, DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, OptimStateDict,
+    Strategy, StrategyOptions, read_f32,
+};
+use crate::base::KeyPath;
+use crate::base::log::{Level, RunLog};
+use crate::base::registry::Registry;
+use crate::base::state::{ParamStateEntry, WrapperState};
+use crate::config::{AutoScaleLr, ParamSchedulerConfig, Randomness};
 use crate::device::{DeviceChoice, ReadyDevice, init_device};
 use crate::env::{EnvReport, collect_env};
+use crate::error::Error as RunError;
 use crate::model::spec::model_spec_registry;
 use crate::model::{
     DynModel, ModelFactory, NamedTensor, StateDictReport, model_factory, model_registry,
 };
 use crate::optim::wrapper_dict::OptimWrapperDict;
-use crate::registry::Registry;
-use crate::runner::error::RunError;
-use crate::runner::log::{Level, RunLog};
 use crate::scheduler::{NamedGroups, ParamScheduler, RunLength, build_param_scheduler};
-
-/// `env_kwargs`: the randomness settings (the only environment knob on one device).
-#[derive(Debug, Clone, PartialEq)]
-pub struct EnvKwargs {
-    /// `randomness`: `seed` (drawn when absent), `deterministic`, `diff_rank_seed`.
-    pub randomness: Randomness,
-}
-
-impl Default for EnvKwargs {
-    fn default() -> Self {
-        Self {
-            randomness: Randomness {
-                seed: None,
-                deterministic: false,
-                diff_rank_seed: false,
-            },
-        }
-    }
-}
-
-/// `log_kwargs`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogKwargs {
-    /// Records below this level are dropped.
-    pub log_level: Level,
-    /// The text log (default `<log_dir>/<timestamp>.log`).
-    pub log_file: Option<PathBuf>,
-    /// Write the log files (native default); the browser has no file system.
-    pub write_files: bool,
-}
-
-impl Default for LogKwargs {
-    fn default() -> Self {
-        Self {
-            log_level: Level::Info,
-            log_file: None,
-            write_files: cfg!(not(target_family = "wasm")),
-        }
-    }
-}
-
-/// The strategy's constructor arguments (MMEngine's keyword arguments).
-pub struct StrategyOptions {
-    /// Where checkpoints go; logs go to `work_dir/<timestamp>/`.
-    pub work_dir: PathBuf,
-    /// `<name>_<timestamp>`, or the timestamp alone when `None`.
-    pub experiment_name: Option<String>,
-    /// Environment settings.
-    pub env_kwargs: EnvKwargs,
-    /// Logger settings.
-    pub log_kwargs: LogKwargs,
-    /// `auto_scale_lr`.
-    pub auto_scale_lr: Option<AutoScaleLr>,
-    /// The device to run on.
-    pub device: DeviceChoice,
-    /// Model types `build_model` knows (the built-ins unless replaced).
-    pub models: Registry<ModelFactory>,
-}
-
-impl Default for StrategyOptions {
-    fn default() -> Self {
-        Self {
-            work_dir: PathBuf::from("work_dirs"),
-            experiment_name: None,
-            env_kwargs: EnvKwargs::default(),
-            log_kwargs: LogKwargs::default(),
-            auto_scale_lr: None,
-            device: DeviceChoice::Auto,
-            models: model_registry(),
-        }
-    }
-}
 
 /// The strategy for one device.
 pub struct SingleDeviceStrategy {
@@ -364,7 +296,7 @@ impl Strategy for SingleDeviceStrategy {
                 .log_file
                 .clone()
                 .unwrap_or_else(|| self.log_dir.join(format!("{}.log", self.timestamp)));
-            let sink = crate::runner::log::FileSink::open(&file, &self.log_dir)
+            let sink = crate::base::log::FileSink::open(&file, &self.log_dir)
                 .map_err(|e| RunError::io(&file, e))?;
             log.add_sink(Box::new(sink));
         }
@@ -556,219 +488,4 @@ impl Strategy for SingleDeviceStrategy {
         }
         Ok(())
     }
-}
-
-impl SingleDeviceStrategy {
-    /// The strategy's part of a checkpoint (MMEngine's `save_checkpoint` without the
-    /// file): `state_dict`, `optimizer` (if `save_optimizer` and there is one),
-    /// `param_schedulers` (if `save_param_scheduler` and there are some), and `meta`
-    /// (`seed`, `experiment_name`, `time`, `playground` version), then `extra_ckpt`
-    /// merged in, then `callback`.
-    pub async fn checkpoint(
-        &self,
-        save_optimizer: bool,
-        save_param_scheduler: bool,
-        extra_ckpt: serde_json::Map<String, Value>,
-        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
-    ) -> Result<crate::checkpoint::Checkpoint, RunError> {
-        let mut ck = crate::checkpoint::Checkpoint {
-            state_dict: self.model_state_dict().await?,
-            ..Default::default()
-        };
-        ck.meta.insert("seed".into(), json!(self.seed));
-        ck.meta
-            .insert("experiment_name".into(), json!(self.experiment_name));
-        ck.meta.insert("time".into(), json!(timestamp_now()));
-        ck.meta
-            .insert("playground".into(), json!(env!("CARGO_PKG_VERSION")));
-        ck.meta.insert(
-            "param_order".into(),
-            json!(
-                ck.state_dict
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .collect::<Vec<_>>()
-            ),
-        );
-        if save_optimizer && self.optim_wrapper.is_some() {
-            ck.optimizer = Some(self.optim_state_dict().await?);
-        }
-        if save_param_scheduler
-            && self
-                .param_schedulers
-                .as_ref()
-                .is_some_and(|l| l.iter().any(|s| !s.is_empty()))
-        {
-            ck.param_schedulers = Some(self.scheduler_state_dict()?);
-        }
-        for (k, v) in extra_ckpt {
-            match (k.as_str(), v) {
-                ("meta", Value::Object(m)) => ck.meta.extend(m),
-                ("message_hub", v) => ck.message_hub = Some(v),
-                (_, v) => {
-                    ck.extra.insert(k, v);
-                }
-            }
-        }
-        if let Some(cb) = callback {
-            cb(&mut ck);
-        }
-        Ok(ck)
-    }
-
-    /// MMEngine's `load_checkpoint` on a parsed checkpoint: `callback` first, then the
-    /// keys rewritten by `revise_keys` (default: strip `^module.`), then the weights
-    /// loaded. `strict` makes any misfit an error that lists them all (and changes
-    /// nothing); otherwise the report lists them and a warning is logged.
-    pub fn load_checkpoint(
-        &mut self,
-        mut ck: crate::checkpoint::Checkpoint,
-        strict: bool,
-        revise_keys: &[(String, String)],
-        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
-    ) -> Result<(crate::checkpoint::Checkpoint, StateDictReport), RunError> {
-        if let Some(cb) = callback {
-            cb(&mut ck);
-        }
-        let revise = crate::checkpoint::ReviseKeys::new(revise_keys)?;
-        for t in &mut ck.state_dict {
-            t.name = revise.apply(&t.name);
-        }
-        let report = self.load_model_state_dict(&ck.state_dict, strict)?;
-        if !report.is_exact() {
-            self.logger.warning(format!(
-                "The model and loaded state dict do not match exactly\nunexpected key in source state_dict: {}\nmissing keys in source state_dict: {}{}",
-                report.unexpected_keys.join(", "),
-                report.missing_keys.join(", "),
-                report
-                    .shape_mismatches
-                    .iter()
-                    .map(|(n, a, b)| format!("\nsize mismatch for {n}: the model has {a:?}, the checkpoint {b:?}"))
-                    .collect::<String>()
-            ));
-        }
-        Ok((ck, report))
-    }
-
-    /// MMEngine's `resume` (the strategy's part): weights (non-strict, default
-    /// `revise_keys`), then the optimizer and the schedulers when asked and present.
-    /// The seed in the checkpoint becomes the run's seed. Returns the checkpoint for
-    /// the loop to restore its counters.
-    pub fn resume(
-        &mut self,
-        ck: crate::checkpoint::Checkpoint,
-        resume_optimizer: bool,
-        resume_param_scheduler: bool,
-        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
-    ) -> Result<crate::checkpoint::Checkpoint, RunError> {
-        let (ck, _) = self.load_checkpoint(
-            ck,
-            false,
-            &crate::checkpoint::default_revise_keys(),
-            callback,
-        )?;
-        if resume_optimizer && ck.optimizer.is_none() {
-            return Err(crate::checkpoint::CheckpointError::MissingPart {
-                part: "optimizer state",
-                saved_with: "save_optimizer = false",
-                hint: "resume_optimizer = false",
-            }
-            .into());
-        }
-        if resume_param_scheduler
-            && self.param_schedulers.is_some()
-            && ck.param_schedulers.is_none()
-        {
-            return Err(crate::checkpoint::CheckpointError::MissingPart {
-                part: "scheduler states",
-                saved_with: "save_param_scheduler = false",
-                hint: "resume_param_scheduler = false",
-            }
-            .into());
-        }
-        if let Some(seed) = ck.meta.get("seed").and_then(Value::as_u64)
-            && seed != self.seed
-        {
-            if self.randomness.seed.is_some() {
-                self.logger.warning(format!(
-                    "The value of random seed in the checkpoint \"{seed}\" is different from the value in `randomness` config \"{}\"",
-                    self.seed
-                ));
-            }
-            self.seed = seed;
-            // MMEngine's `_set_randomness(resumed_seed, ...)`: the config's record too.
-            self.randomness.seed = Some(seed);
-        }
-        if resume_optimizer && let Some(opt) = &ck.optimizer {
-            self.load_optim_state_dict(opt)?;
-        }
-        if resume_param_scheduler {
-            match (&ck.param_schedulers, self.param_schedulers.is_some()) {
-                (Some(state), true) => self.load_scheduler_state_dict(state)?,
-                (Some(_), false) => self
-                    .logger
-                    .warning("the checkpoint has scheduler states but this run has no schedulers"),
-                _ => {}
-            }
-        }
-        Ok(ck)
-    }
-}
-
-#[cfg(not(target_family = "wasm"))]
-impl SingleDeviceStrategy {
-    /// MMEngine's `save_checkpoint(filename, save_optimizer, save_param_scheduler,
-    /// extra_ckpt, callback)`: [`checkpoint`](Self::checkpoint) written to `filename`
-    /// atomically (temp file, fsync, rename).
-    pub async fn save_checkpoint(
-        &self,
-        filename: &std::path::Path,
-        save_optimizer: bool,
-        save_param_scheduler: bool,
-        extra_ckpt: serde_json::Map<String, Value>,
-        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
-    ) -> Result<(), RunError> {
-        let ck = self
-            .checkpoint(save_optimizer, save_param_scheduler, extra_ckpt, callback)
-            .await?;
-        crate::checkpoint::files::write_checkpoint(filename, &ck)?;
-        Ok(())
-    }
-
-    /// MMEngine's `load_checkpoint(filename, strict, revise_keys, callback)` from a
-    /// file: a playground checkpoint, or a PyTorch `.pth`/`.pt` (weights only). The
-    /// weights go to this strategy's device (MMEngine's `map_location` has nothing to
-    /// choose here).
-    pub fn load_checkpoint_file(
-        &mut self,
-        filename: &std::path::Path,
-        strict: bool,
-        revise_keys: &[(String, String)],
-        callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
-    ) -> Result<(crate::checkpoint::Checkpoint, StateDictReport), RunError> {
-        let is_pytorch = filename
-            .extension()
-            .is_some_and(|e| e == "pth" || e == "pt");
-        let ck = if is_pytorch {
-            crate::checkpoint::pytorch::import_pytorch(filename, &[])?
-        } else {
-            crate::checkpoint::files::read_checkpoint(filename)?
-        };
-        self.load_checkpoint(ck, strict, revise_keys, callback)
-    }
-}
-
-/// Reads a flattened tensor back to the host asynchronously.
-pub async fn read_f32(t: burn::tensor::Tensor<1>, device: &str) -> Result<Vec<f32>, RunError> {
-    let failed = |message: String| {
-        RunError::Backend(crate::Error::Execution {
-            device: device.to_string(),
-            message,
-        })
-    };
-    let data = t
-        .into_data_async()
-        .await
-        .map_err(|e| failed(e.to_string()))?;
-    data.try_into_vec_as().map_err(|e| failed(format!("{e:?}")))
 }

@@ -6,9 +6,9 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
-use crate::config::{ConfigError, KeyPath};
+use crate::base::ParamGroup;
+use crate::base::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
-use crate::scheduler::groups::ParamGroup;
 use crate::scheduler::steps::Steps;
 
 /// `CosineRestartLR(periods, restart_weights=(1,), eta_min=None, eta_min_ratio=None)`.

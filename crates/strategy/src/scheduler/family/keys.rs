@@ -5,7 +5,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_json::{Map, Value};
 
 use super::{FamilyConfig, Window};
-use crate::config::{ConfigError, KeyPath};
+use crate::base::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
 use crate::scheduler::steps::Steps;
 

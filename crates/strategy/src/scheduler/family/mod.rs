@@ -33,8 +33,8 @@ mod tests;
 pub use keys::{FormValue, finite, positive, resolved, unit_interval, whole_steps};
 
 use super::error::{JsonError, SchedulerError};
-use super::groups::ParamGroup;
-use crate::config::{ConfigError, KeyPath};
+use crate::base::ParamGroup;
+use crate::base::{ConfigError, KeyPath};
 
 /// What a rule sees when it computes one step.
 #[derive(Debug, Clone, Copy)]
@@ -158,7 +158,7 @@ fn parse<C: FamilyConfig>(
     path: &KeyPath,
 ) -> Result<C, ConfigError> {
     keys::refuse_unknown::<C>(own, common_keys, path)?;
-    crate::config::from_value(&Value::Object(own.clone()), path)
+    crate::base::from_value(&Value::Object(own.clone()), path)
 }
 
 /// The fields a form starts a new scheduler of type `type_name` with

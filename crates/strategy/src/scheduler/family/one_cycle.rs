@@ -5,9 +5,9 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
-use crate::config::{ConfigError, KeyPath, OneOrMany};
+use crate::base::ParamGroup;
+use crate::base::{ConfigError, KeyPath, OneOrMany};
 use crate::scheduler::error::SchedulerError;
-use crate::scheduler::groups::ParamGroup;
 use crate::scheduler::steps::Steps;
 
 /// `OneCycleLR(eta_max=0, total_steps=None, pct_start=0.3, anneal_strategy='cos',

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
-use crate::config::{ConfigError, KeyPath, OneOrMany};
+use crate::base::ParamGroup;
+use crate::base::{ConfigError, KeyPath, OneOrMany};
 use crate::scheduler::error::SchedulerError;
-use crate::scheduler::groups::ParamGroup;
 use crate::scheduler::param_scheduler::INF;
 use crate::scheduler::steps::Steps;
 

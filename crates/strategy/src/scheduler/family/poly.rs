@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FamilyConfig, FormValue, Formula, Rule, StepContext, Window};
-use crate::config::{ConfigError, KeyPath};
+use crate::base::ParamGroup;
+use crate::base::{ConfigError, KeyPath};
 use crate::scheduler::error::SchedulerError;
-use crate::scheduler::groups::ParamGroup;
 
 /// `PolyLR(eta_min=0, power=1.0)`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

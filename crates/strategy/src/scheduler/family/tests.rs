@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{FormValue, defaults};
-use crate::config::KeyPath;
+use crate::base::KeyPath;
 use crate::scheduler::{ParamGroup, RunLength, scheduler_registry};
 
 #[test]

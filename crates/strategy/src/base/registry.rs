@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::config::{ConfigError, KeyPath};
+use super::key_path::{ConfigError, KeyPath};
 
 /// Builds a `T` from a config dict (with its `type` key still in it). The key path
 /// locates the dict in the config for error messages.
@@ -105,7 +105,7 @@ impl<T> Registry<T> {
     }
 
     fn unknown_message(&self, name: &str) -> String {
-        let closest = crate::config::did_you_mean(name, self.builders.keys().map(String::as_str));
+        let closest = super::suggest::did_you_mean(name, self.builders.keys().map(String::as_str));
         format!(
             "unknown {} type `{name}`.{closest} Known types: {}",
             self.kind,

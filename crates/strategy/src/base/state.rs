@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scheduler::ParamGroup;
+use super::param_group::ParamGroup;
 
 /// The state of every optimizer wrapper.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

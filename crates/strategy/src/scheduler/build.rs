@@ -1,31 +1,16 @@
-//! `build_param_scheduler` and auto_scale_lr as the Strategy applies them.
+//! The `param_scheduler` section (one list, or one per optimizer) and
+//! `build_param_scheduler` as the Strategy applies it.
 
-use super::groups::ParamGroup;
+use serde_json::Value;
+
 use super::param_scheduler::ParamScheduler;
 use super::spec::{RunLength, SchedulerSpec};
-use crate::config::{ConfigError, KeyPath, ParamSchedulerConfig};
+use crate::base::ParamGroup;
+use crate::base::registry::{Registry, kind_of};
+use crate::base::{ConfigError, KeyPath};
 
 /// An optimizer's name (`None` for the single optimizer) and its parameter groups.
 pub type NamedGroups = (Option<String>, Vec<ParamGroup>);
-
-/// Multiplies every group's `lr` by `world_size × batch_size / base_batch_size`, once,
-/// before schedulers are built (they snapshot `initial_lr`). Returns the ratio.
-pub fn auto_scale_lr(
-    optimizers: &mut [NamedGroups],
-    world_size: u64,
-    batch_size: u64,
-    base_batch_size: u64,
-) -> f64 {
-    let ratio = (world_size * batch_size) as f64 / base_batch_size as f64;
-    for (_, groups) in optimizers.iter_mut() {
-        for g in groups.iter_mut() {
-            if let Some(lr) = g.get("lr") {
-                g.set("lr", lr * ratio);
-            }
-        }
-    }
-    ratio
-}
 
 fn attach_all(
     specs: &[SchedulerSpec],
@@ -88,5 +73,54 @@ pub fn build_param_scheduler(
                 })
                 .collect()
         }
+    }
+}
+
+/// `param_scheduler`: one list for every optimizer, or one list per optimizer name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamSchedulerConfig {
+    /// One list, applied to each optimizer (a single table counts as a list of one).
+    Shared(Vec<SchedulerSpec>),
+    /// Optimizer name → its list.
+    PerOptimizer(Vec<(String, Vec<SchedulerSpec>)>),
+}
+
+fn parse_list(
+    v: &Value,
+    path: &KeyPath,
+    registry: &Registry<SchedulerSpec>,
+) -> Result<Vec<SchedulerSpec>, ConfigError> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| registry.build(item, &path.index(i)))
+            .collect(),
+        Value::Object(_) => Ok(vec![registry.build(v, path)?]),
+        other => Err(path.error(format!(
+            "expected a scheduler table or a list of them, found {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+/// Parses `param_scheduler` (found at `path`): a scheduler table, a list of them, or
+/// a table of lists by optimizer name.
+pub fn parse_param_scheduler(
+    v: &Value,
+    path: &KeyPath,
+    registry: &Registry<SchedulerSpec>,
+) -> Result<ParamSchedulerConfig, ConfigError> {
+    match v {
+        Value::Object(map) if !map.contains_key("type") => {
+            let lists = map
+                .iter()
+                .map(|(name, list)| {
+                    Ok((name.clone(), parse_list(list, &path.key(name), registry)?))
+                })
+                .collect::<Result<Vec<_>, ConfigError>>()?;
+            Ok(ParamSchedulerConfig::PerOptimizer(lists))
+        }
+        _ => Ok(ParamSchedulerConfig::Shared(parse_list(v, path, registry)?)),
     }
 }

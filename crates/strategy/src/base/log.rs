@@ -15,7 +15,45 @@ use std::fmt;
 
 use serde_json::Value;
 
-pub use crate::config::LogLevel as Level;
+/// The levels' older name (`runner::log::Level`).
+pub use LogLevel as Level;
+
+/// Log levels, MMEngine's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Details.
+    Debug,
+    /// Progress.
+    Info,
+    /// Something the user should look at.
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+impl LogLevel {
+    /// Parses `log_level` (`DEBUG`, `INFO`, `WARNING`, `ERROR`, any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "DEBUG" => Some(Self::Debug),
+            "INFO" => Some(Self::Info),
+            "WARNING" | "WARN" => Some(Self::Warning),
+            "ERROR" => Some(Self::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Debug => "DEBUG",
+            Self::Info => "INFO",
+            Self::Warning => "WARNING",
+            Self::Error => "ERROR",
+        })
+    }
+}
 
 /// Where log records go besides the files.
 pub trait LogSink: Send {

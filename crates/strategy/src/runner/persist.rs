@@ -1,0 +1,211 @@
+//! The run's checkpoints: saving (periodic, on demand), resuming exactly, and
+//! MMEngine's `load_or_resume`.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::Runner;
+use super::error::RunError;
+
+impl Runner {
+    /// A checkpoint of the whole run: the strategy's part plus `meta.epoch`/`meta.iter`
+    /// (completed counts), the config, the loop's data position, and the message hub.
+    pub async fn checkpoint(
+        &mut self,
+        save_optimizer: bool,
+        save_param_scheduler: bool,
+    ) -> Result<crate::checkpoint::Checkpoint, RunError> {
+        self.hub.flush().await?;
+        let mut meta = serde_json::Map::new();
+        meta.insert("epoch".into(), serde_json::json!(self.hub.epoch));
+        meta.insert("iter".into(), serde_json::json!(self.hub.iter));
+        meta.insert("inner_iter".into(), serde_json::json!(self.hub.inner_iter));
+        meta.insert("data_epoch".into(), serde_json::json!(self.data_epoch));
+        meta.insert("data_index".into(), serde_json::json!(self.data_index));
+        meta.insert("cfg".into(), self.cfg.raw.clone());
+        let hub = serde_json::json!({
+            "runtime_info": {
+                "epoch": self.hub.epoch,
+                "iter": self.hub.iter,
+                "max_epochs": self.hub.max_epochs,
+                "max_iters": self.hub.max_iters,
+                "last_ckpt": self.saved.last(),
+                "keep_ckpt_ids": self.checkpoints.as_ref().map(|p| p.kept.iter().collect::<Vec<_>>()),
+            },
+            "log_scalars": self.hub.latest_all(),
+        });
+        let mut extra = serde_json::Map::new();
+        extra.insert("meta".into(), Value::Object(meta));
+        extra.insert("message_hub".into(), hub);
+        self.strategy
+            .checkpoint(save_optimizer, save_param_scheduler, extra, None)
+            .await
+    }
+
+    /// Continues from `ck`: weights, optimizer and schedulers (as asked), then the loop
+    /// counters, the data position, the accumulation counters and the seed, so the run
+    /// goes on exactly as the uninterrupted one would have. A checkpoint taken in the
+    /// middle of a gradient-accumulation window loses the partial sum, as in MMEngine.
+    pub fn resume(
+        &mut self,
+        ck: crate::checkpoint::Checkpoint,
+        resume_optimizer: bool,
+        resume_param_scheduler: bool,
+    ) -> Result<(), RunError> {
+        let ck = self
+            .strategy
+            .resume(ck, resume_optimizer, resume_param_scheduler, None)?;
+        let get = |k: &str| ck.meta.get(k).and_then(Value::as_i64);
+        let iter = get("iter").unwrap_or(0);
+        if iter > self.hub.max_iters {
+            return Err(RunError::Usage(format!(
+                "the checkpoint is at iteration {iter}, beyond this run's {} iterations",
+                self.hub.max_iters
+            )));
+        }
+        self.hub.iter = iter;
+        self.hub.epoch = get("epoch").unwrap_or(0);
+        self.hub.inner_iter = get("inner_iter").unwrap_or(0);
+        let len = self.train_loader.len() as i64;
+        self.data_epoch = get("data_epoch").unwrap_or(if self.by_epoch {
+            self.hub.epoch
+        } else {
+            iter / len
+        }) as u64;
+        self.data_index =
+            get("data_index").unwrap_or(if self.by_epoch { 0 } else { iter % len }) as usize;
+        self.order.clear();
+        if self.data_index > 0 {
+            self.order = self.train_loader.epoch_order(self.sampler_epoch());
+        }
+        let seed = self.strategy.seed;
+        self.train_loader.seed = seed;
+        let max_iters = self.hub.max_iters;
+        if let Some(optim) = self.strategy.optim_wrapper.as_mut() {
+            optim.initialize_count_status(iter, max_iters);
+        }
+        if let Some(p) = self.checkpoints.as_mut()
+            && let Some(kept) = ck
+                .message_hub
+                .as_ref()
+                .and_then(|h| h.pointer("/runtime_info/keep_ckpt_ids"))
+                .and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v.clone()).ok())
+        {
+            p.kept = kept.into();
+        }
+        self.finished = iter >= max_iters;
+        self.strategy.logger.info(format!(
+            "resumed epoch: {}, iter: {}",
+            self.hub.epoch, self.hub.iter
+        ));
+        Ok(())
+    }
+
+    /// Saves a periodic checkpoint into the work dir, updates `last_checkpoint` and
+    /// deletes those beyond `max_keep_ckpts` (natively, when the run writes files; the
+    /// browser keeps none).
+    async fn save_periodic(&mut self, name: &str) -> Result<(), RunError> {
+        #[cfg(not(target_family = "wasm"))]
+        {
+            let Some(policy) = self.checkpoints.clone().filter(|_| self.write_files) else {
+                return Ok(());
+            };
+            let path = self.strategy.work_dir.join(name);
+            let ck = self
+                .checkpoint(policy.save_optimizer, policy.save_param_scheduler)
+                .await?;
+            crate::checkpoint::files::write_checkpoint(&path, &ck)?;
+            crate::checkpoint::files::write_last_checkpoint(&self.strategy.work_dir, &path)?;
+            self.strategy.logger.info(format!(
+                "Saving checkpoint at {} {}",
+                if policy.by_epoch { "epoch" } else { "iter" },
+                name
+            ));
+            self.saved.push(path.clone());
+            if let Some(p) = self.checkpoints.as_mut() {
+                for old in p.record(path) {
+                    if let Err(e) = std::fs::remove_file(&old) {
+                        self.strategy.logger.warning(format!(
+                            "could not remove the old checkpoint {}: {e}",
+                            old.display()
+                        ));
+                    }
+                }
+            }
+        }
+        #[cfg(target_family = "wasm")]
+        let _ = name;
+        Ok(())
+    }
+
+    /// Saves a checkpoint to `path` (atomically) and records it in `last_checkpoint`.
+    #[cfg(not(target_family = "wasm"))]
+    pub async fn save_checkpoint(&mut self, path: &std::path::Path) -> Result<(), RunError> {
+        let ck = self.checkpoint(true, true).await?;
+        crate::checkpoint::files::write_checkpoint(path, &ck)?;
+        crate::checkpoint::files::write_last_checkpoint(&self.strategy.work_dir, path)?;
+        self.saved.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// MMEngine's `load_or_resume` from the config's `resume` and `load_from`:
+    /// `resume = true` resumes from `load_from` when given, else from
+    /// `work_dir/last_checkpoint` (nothing there: start fresh, with a log line); a
+    /// path resumes from it; otherwise `load_from` loads weights
+    /// only (a playground checkpoint, or a PyTorch `.pth`/`.pt` state dict or MMEngine
+    /// checkpoint). Returns the checkpoint used, if any.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn load_or_resume(&mut self) -> Result<Option<PathBuf>, RunError> {
+        use crate::checkpoint::files::{find_latest_checkpoint, read_checkpoint};
+        use crate::config::Resume;
+
+        let resume_from = match &self.cfg.resume {
+            Resume::No => None,
+            Resume::Path(p) => Some(PathBuf::from(p)),
+            // MMEngine: `resume = True` with `load_from` resumes from `load_from`.
+            Resume::Latest if self.cfg.load_from.is_some() => {
+                self.cfg.load_from.clone().map(PathBuf::from)
+            }
+            Resume::Latest => {
+                let found = find_latest_checkpoint(&self.strategy.work_dir);
+                if found.is_none() {
+                    self.strategy.logger.info(format!(
+                        "Did not find last_checkpoint to be resumed in {}: training starts from scratch.",
+                        self.strategy.work_dir.display()
+                    ));
+                }
+                found
+            }
+        };
+        if let Some(path) = resume_from {
+            let ck = read_checkpoint(&path)?;
+            self.resume(ck, true, true)?;
+            return Ok(Some(path));
+        }
+        if let Some(p) = self.cfg.load_from.clone() {
+            let path = PathBuf::from(p);
+            let is_pytorch = path.extension().is_some_and(|e| e == "pth" || e == "pt");
+            let ck = if is_pytorch {
+                // Keys are revised on import (default: strip `^module.`).
+                crate::checkpoint::pytorch::import_pytorch(
+                    &path,
+                    &crate::checkpoint::default_revise_keys(),
+                )?
+            } else {
+                read_checkpoint(&path)?
+            };
+            self.strategy.load_checkpoint(
+                ck,
+                false,
+                &crate::checkpoint::default_revise_keys(),
+                None,
+            )?;
+            self.strategy
+                .logger
+                .info(format!("Load checkpoint from {}", path.display()));
+            return Ok(Some(path));
+        }
+        Ok(None)
+    }
+}

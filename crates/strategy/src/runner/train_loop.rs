@@ -1,0 +1,220 @@
+//! The training loop: one iteration at a time, with its epoch ends, validations,
+//! periodic checkpoints and hooks (MMEngine's `EpochBasedTrainLoop` and
+//! `IterBasedTrainLoop`).
+
+use std::collections::BTreeMap;
+
+use web_time::Instant;
+
+use super::Runner;
+use super::build::stream;
+use super::error::RunError;
+use super::hooks::{Hook, HookContext};
+use crate::base::log::Progress;
+use crate::model::StepContext;
+use crate::optim::wrapper_dict::OptimWrapperDict;
+
+impl Runner {
+    fn parts(
+        &mut self,
+    ) -> Result<
+        (
+            &mut OptimWrapperDict,
+            &mut Vec<Vec<crate::scheduler::ParamScheduler>>,
+        ),
+        RunError,
+    > {
+        let s = &mut self.strategy;
+        let optim = s
+            .optim_wrapper
+            .as_mut()
+            .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
+        let schedulers = s
+            .param_schedulers
+            .get_or_insert_with(|| vec![Vec::new(); optim.len()]);
+        Ok((optim, schedulers))
+    }
+
+    fn call_hooks(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Hook, &mut HookContext<'_>) -> Result<(), RunError>,
+    ) -> Result<(), RunError> {
+        let mut hooks = std::mem::take(&mut self.hooks);
+        let by_epoch = self.by_epoch;
+        let result = (|| {
+            let s = &mut self.strategy;
+            let optim = s
+                .optim_wrapper
+                .as_mut()
+                .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
+            let n = optim.len();
+            let schedulers = s
+                .param_schedulers
+                .get_or_insert_with(|| vec![Vec::new(); n]);
+            let mut cx = HookContext {
+                hub: &mut self.hub,
+                optim,
+                schedulers,
+                log: &mut s.logger,
+                by_epoch,
+            };
+            for h in hooks.iter_mut() {
+                f(h.as_mut(), &mut cx)?;
+            }
+            Ok(())
+        })();
+        self.hooks = hooks;
+        result
+    }
+
+    /// Runs one training iteration (and the epoch end and validation it completes).
+    /// Returns `false` once training has finished.
+    pub async fn train_iter(&mut self) -> Result<bool, RunError> {
+        if self.finished {
+            return Ok(false);
+        }
+        if !self.started {
+            self.started = true;
+            self.parts()?;
+            self.call_hooks(&mut |h, cx| h.before_train(cx))?;
+            self.strategy.logger.info(format!(
+                "Start training: {} iterations{}",
+                self.hub.max_iters,
+                self.hub
+                    .max_epochs
+                    .map(|e| format!(" ({e} epochs of {})", self.hub.iters_per_epoch))
+                    .unwrap_or_default()
+            ));
+            self.last_tick = Some(Instant::now());
+        }
+        if self.data_index == 0 || self.order.is_empty() {
+            self.order = self.train_loader.epoch_order(self.sampler_epoch());
+        }
+        let device = self.strategy.train_device();
+        let batch = self
+            .train_loader
+            .batch(&self.order, self.data_index, &device);
+        let seed = self.strategy.seed;
+        let mut ctx = StepContext {
+            rng: stream(seed, 1, self.hub.iter),
+        };
+        let lrs = self.parts()?.0.get_lr();
+        let losses = {
+            let s = &mut self.strategy;
+            let model = s
+                .model
+                .as_mut()
+                .ok_or_else(|| RunError::Usage("the runner has no model".into()))?;
+            let optim = s
+                .optim_wrapper
+                .as_mut()
+                .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
+            model.train_step(&batch, optim, &mut ctx)
+        };
+        self.hub.iter += 1;
+        self.hub.inner_iter += 1;
+        self.data_index += 1;
+        for (k, v) in &lrs {
+            if let Some(first) = v.first() {
+                self.hub.update_scalar(&format!("train/{k}"), *first);
+            }
+        }
+        for (k, t) in losses {
+            self.hub.push_pending(&format!("train/{k}"), t);
+        }
+        // MMEngine logs the total norm of clipped gradients as `grad_norm`.
+        if let Some(optim) = self.strategy.optim_wrapper.as_mut() {
+            for (name, w) in optim.iter_mut() {
+                if let Some(norm) = w.last_grad_norm.take() {
+                    let key = match name {
+                        Some(n) => format!("train/{n}.grad_norm"),
+                        None => "train/grad_norm".to_string(),
+                    };
+                    self.hub.push_pending(&key, norm);
+                }
+            }
+        }
+        let now = Instant::now();
+        if let Some(prev) = self.last_tick.replace(now) {
+            self.hub
+                .update_scalar("train/time", (now - prev).as_secs_f64());
+        }
+        let epoch_end = self.data_index >= self.train_loader.len();
+        let run_end = self.hub.iter >= self.hub.max_iters;
+        if epoch_end || run_end || self.hooks.iter().any(|h| h.wants_scalars(&self.hub)) {
+            self.hub.flush().await?;
+        }
+        self.call_hooks(&mut |h, cx| h.after_train_iter(cx))?;
+        if let Some(p) = &self.checkpoints
+            && !p.by_epoch
+            && p.due(self.hub.iter, self.hub.max_iters)
+        {
+            let name = p.filename(self.hub.iter);
+            self.save_periodic(&name).await?;
+        }
+        let progress = self.progress(&lrs);
+        self.strategy.logger.progress(&progress);
+        if epoch_end {
+            self.data_index = 0;
+            self.data_epoch += 1;
+        }
+        if self.by_epoch && epoch_end {
+            self.call_hooks(&mut |h, cx| h.after_train_epoch(cx))?;
+            self.hub.epoch += 1;
+            self.hub.inner_iter = 0;
+            if let Some(p) = &self.checkpoints
+                && p.by_epoch
+                && p.due(self.hub.epoch, self.hub.max_epochs.unwrap_or(1))
+            {
+                let name = p.filename(self.hub.epoch);
+                self.save_periodic(&name).await?;
+            }
+            let e = self.hub.epoch;
+            let max = self.hub.max_epochs.unwrap_or(e);
+            if self.val.is_some() && self.train_cfg.validates_after(e, max) {
+                self.val().await?;
+            }
+        } else if !self.by_epoch {
+            let i = self.hub.iter;
+            if self.val.is_some() && self.train_cfg.validates_after(i, self.hub.max_iters) {
+                self.val().await?;
+            }
+        }
+        if run_end {
+            if !self.by_epoch {
+                // MMEngine's IterBasedTrainLoop calls after_train_epoch once, at the end.
+                self.call_hooks(&mut |h, cx| h.after_train_epoch(cx))?;
+            }
+            self.call_hooks(&mut |h, cx| h.after_train(cx))?;
+            self.strategy.logger.sync();
+            self.finished = true;
+        }
+        Ok(!self.finished)
+    }
+
+    fn progress(&self, lrs: &BTreeMap<String, Vec<f64>>) -> Progress {
+        let times = self.hub.history("train/time");
+        let recent = &times[times.len().saturating_sub(50)..];
+        let eta_s = (!recent.is_empty()).then(|| {
+            recent.iter().map(|(_, t)| t).sum::<f64>() / recent.len() as f64
+                * (self.hub.max_iters - self.hub.iter) as f64
+        });
+        Progress {
+            iter: self.hub.iter,
+            max_iters: self.hub.max_iters,
+            epoch: self.hub.epoch + 1,
+            lr: lrs
+                .iter()
+                .filter_map(|(k, v)| v.first().map(|x| (k.clone(), *x)))
+                .collect(),
+            loss: self.hub.latest("train/loss"),
+            eta_s,
+        }
+    }
+
+    /// Trains to the end.
+    pub async fn train(&mut self) -> Result<(), RunError> {
+        while self.train_iter().await? {}
+        Ok(())
+    }
+}
