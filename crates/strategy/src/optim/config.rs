@@ -12,8 +12,9 @@ use super::clip::parse_clip;
 pub use super::optimizer_spec::{
     AdagradSpec, AdamSpec, OptimizerSpec, RmspropSpec, SgdSpec, optimizer_registry,
 };
+use super::paramwise::parse_paramwise;
 pub use super::paramwise::{CustomKey, ParamwiseCfg};
-use crate::config::{ConfigError, KeyPath, from_value};
+use crate::config::{ConfigError, KeyPath};
 use crate::registry::{Registry, kind_of};
 
 /// One optimizer wrapper (`OptimWrapper`).
@@ -123,7 +124,10 @@ fn parse_wrapper(
     };
     let paramwise_cfg = match dict.get("paramwise_cfg") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(from_value::<ParamwiseCfg>(v, &path.key("paramwise_cfg"))?),
+        Some(v) => {
+            let base_wd_given = opt.get("weight_decay").is_some_and(|wd| !wd.is_null());
+            parse_paramwise(v, &path.key("paramwise_cfg"), base_wd_given)?
+        }
     };
     Ok(OptimWrapperSpec {
         type_name,

@@ -8,7 +8,7 @@ use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::tensor::Tensor;
 
 use super::config::OptimWrapperSpec;
-use super::paramwise::ParamKind;
+use super::paramwise::{ParamKind, is_norm_layer};
 use crate::scheduler::ParamGroup;
 
 /// A parameter as the wrapper sees it: its id, its dotted name, its rank, whether it
@@ -51,15 +51,7 @@ impl ModuleVisitor for Names {
             .find(|c| c.starts_with("Struct:"))
             .map(String::as_str)
             .unwrap_or("");
-        let in_norm = [
-            "BatchNorm",
-            "LayerNorm",
-            "GroupNorm",
-            "InstanceNorm",
-            "RmsNorm",
-        ]
-        .iter()
-        .any(|n| owner.contains(n));
+        let in_norm = is_norm_layer(owner);
         let name = self.path.join(".");
         // MMEngine's test: `isinstance(m, nn.Conv2d) and m.in_channels == m.groups`.
         // A Conv2d weight is `[out, in / groups, k, k]`, so that is `shape[1] == 1`;
@@ -197,10 +189,10 @@ mod tests {
             |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12;
         assert!(close(group("stem.weight"), (0.1, 0.01)));
         assert!(close(group("stem.bias"), (0.2, 0.005)));
-        // Depthwise (in_channels == groups): its decay multiplier wins over the bias one,
-        // while the bias still gets the bias lr multiplier.
+        // Depth-wise (in_channels == groups): the weight takes dwconv_decay_mult, the
+        // bias takes the bias rules, which come first in MMEngine's chain.
         assert!(close(group("depthwise.weight"), (0.1, 0.0)));
-        assert!(close(group("depthwise.bias"), (0.2, 0.0)));
+        assert!(close(group("depthwise.bias"), (0.2, 0.005)));
         assert!(close(group("head.bias"), (0.2, 0.005)));
     }
 }
