@@ -4,7 +4,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::keys::check_keys;
+use super::optimizer_spec::implementation_note;
 use crate::config::{ConfigError, KeyPath, from_value};
+use crate::registry::kind_of;
 
 /// Gradient clipping (`clip_grad`): by norm (`max_norm`, `norm_type`) or by value.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +35,9 @@ struct ClipNormCfg {
     #[serde(default = "two")]
     norm_type: NormType,
     #[serde(default)]
-    #[allow(dead_code)]
     error_if_nonfinite: bool,
+    #[serde(default, rename = "foreach")]
+    _foreach: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -53,12 +57,47 @@ struct ClipValueCfg {
     #[serde(rename = "type")]
     _type: String,
     clip_value: f64,
+    #[serde(default, rename = "foreach")]
+    _foreach: Option<bool>,
 }
 
+/// `clip_grad`'s keys when clipping by norm (`clip_grad_norm_`'s arguments).
+pub const CLIP_NORM_KEYS: &[&str] = &[
+    "type",
+    "max_norm",
+    "norm_type",
+    "error_if_nonfinite",
+    "foreach",
+];
+
+/// `clip_grad`'s keys when clipping by value (`clip_grad_value_`'s arguments).
+pub const CLIP_VALUE_KEYS: &[&str] = &["type", "clip_value", "foreach"];
+
 /// Parses `clip_grad` (found at `path`): `type = "value"` selects clipping by value,
-/// anything else (or no `type`) by norm.
-pub(crate) fn parse_clip(v: &Value, path: &KeyPath) -> Result<ClipGrad, ConfigError> {
+/// anything else (or no `type`) by norm. A `foreach` adds a note to `ignored`;
+/// `error_if_nonfinite = true` is refused: the norm stays on the device and is
+/// never read back, so a non-finite one cannot stop the run as PyTorch's would.
+pub(crate) fn parse_clip(
+    v: &Value,
+    path: &KeyPath,
+    ignored: &mut Vec<String>,
+) -> Result<ClipGrad, ConfigError> {
+    let Value::Object(table) = v else {
+        return Err(path.error(format!(
+            "expected a table such as {{ max_norm = 1.0 }}, found {}",
+            kind_of(v)
+        )));
+    };
     let is_value = v.get("type").and_then(Value::as_str) == Some("value");
+    let (what, keys) = if is_value {
+        ("clip_grad by value", CLIP_VALUE_KEYS)
+    } else {
+        ("clip_grad by norm", CLIP_NORM_KEYS)
+    };
+    check_keys(table, path, what, keys)?;
+    if table.contains_key("foreach") {
+        ignored.push(implementation_note(&path.key("foreach")));
+    }
     if is_value {
         let c: ClipValueCfg = from_value(v, path)?;
         if c.clip_value <= 0.0 {
@@ -71,6 +110,12 @@ pub(crate) fn parse_clip(v: &Value, path: &KeyPath) -> Result<ClipGrad, ConfigEr
         });
     }
     let c: ClipNormCfg = from_value(v, path)?;
+    if c.error_if_nonfinite {
+        return Err(path.key("error_if_nonfinite").error(
+            "not supported: the gradient norm stays on the device and is not checked, so a \
+             non-finite norm cannot stop the run; remove it (PyTorch's default, false)",
+        ));
+    }
     if let Some(t) = &c._type
         && t != "norm"
     {

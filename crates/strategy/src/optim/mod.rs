@@ -6,6 +6,8 @@
 //! - [`optimizer_spec`]: each optimizer's hyper-parameters and the `type` registry.
 //! - [`paramwise`]: `paramwise_cfg` and MMEngine's rules for per-parameter multipliers.
 //! - [`clip`]: `clip_grad` (and, with a tensor backend, the clipping itself).
+//! - [`constructor`]: the known `optim_wrapper.constructor`s.
+//! - [`keys`]: unknown-key errors with the full key path and the closest known key.
 //!
 //! With a tensor backend:
 //! - [`algorithm`]: SGD, Adam, AdamW, RMSprop and Adagrad updates, as PyTorch
@@ -19,6 +21,8 @@
 pub mod algorithm;
 pub mod clip;
 pub mod config;
+pub mod constructor;
+pub mod keys;
 pub mod optimizer_spec;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod param_groups;

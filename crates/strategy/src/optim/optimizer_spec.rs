@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::keys::check_keys;
 use crate::config::{ConfigError, KeyPath, from_value};
 use crate::registry::Registry;
 use crate::scheduler::ParamGroup;
@@ -284,29 +285,140 @@ pub fn optimizer_registry() -> Registry<OptimizerSpec> {
     let mut registry = Registry::new("optimizer");
     fn add(
         registry: &mut Registry<OptimizerSpec>,
-        name: &str,
+        name: &'static str,
+        keys: &'static [&'static str],
         parse: fn(&Value, &KeyPath) -> Result<OptimizerSpec, ConfigError>,
     ) {
         registry.register(name, move |dict, path| {
+            check_keys(dict, path, &format!("the {name} optimizer"), keys)?;
             let spec = parse(&Value::Object(dict.clone()), path)?;
             spec.check(path)?;
             Ok(spec)
         });
     }
-    add(&mut registry, "SGD", |v, p| {
+    add(&mut registry, "SGD", SGD_KEYS, |v, p| {
         from_value(v, p).map(OptimizerSpec::SGD)
     });
-    add(&mut registry, "Adam", |v, p| {
+    add(&mut registry, "Adam", ADAM_KEYS, |v, p| {
         from_value(v, p).map(OptimizerSpec::Adam)
     });
-    add(&mut registry, "AdamW", |v, p| {
+    add(&mut registry, "AdamW", ADAM_KEYS, |v, p| {
         from_value(v, p).map(OptimizerSpec::AdamW)
     });
-    add(&mut registry, "RMSprop", |v, p| {
+    add(&mut registry, "RMSprop", RMSPROP_KEYS, |v, p| {
         from_value(v, p).map(OptimizerSpec::RMSprop)
     });
-    add(&mut registry, "Adagrad", |v, p| {
+    add(&mut registry, "Adagrad", ADAGRAD_KEYS, |v, p| {
         from_value(v, p).map(OptimizerSpec::Adagrad)
     });
     registry
+}
+
+/// [`SgdSpec`]'s keys (PyTorch's `SGD` arguments).
+pub const SGD_KEYS: &[&str] = &[
+    "type",
+    "lr",
+    "momentum",
+    "dampening",
+    "weight_decay",
+    "nesterov",
+    "maximize",
+    "foreach",
+    "differentiable",
+    "fused",
+];
+
+/// [`AdamSpec`]'s keys (PyTorch's `Adam` and `AdamW` arguments).
+pub const ADAM_KEYS: &[&str] = &[
+    "type",
+    "lr",
+    "betas",
+    "eps",
+    "weight_decay",
+    "amsgrad",
+    "maximize",
+    "foreach",
+    "capturable",
+    "differentiable",
+    "fused",
+];
+
+/// [`RmspropSpec`]'s keys (PyTorch's `RMSprop` arguments).
+pub const RMSPROP_KEYS: &[&str] = &[
+    "type",
+    "lr",
+    "alpha",
+    "eps",
+    "weight_decay",
+    "momentum",
+    "centered",
+    "maximize",
+    "foreach",
+    "differentiable",
+    "capturable",
+];
+
+/// [`AdagradSpec`]'s keys (PyTorch's `Adagrad` arguments).
+pub const ADAGRAD_KEYS: &[&str] = &[
+    "type",
+    "lr",
+    "lr_decay",
+    "weight_decay",
+    "initial_accumulator_value",
+    "eps",
+    "maximize",
+    "foreach",
+    "differentiable",
+    "fused",
+];
+
+/// PyTorch arguments that only choose how the same update is computed (a for-each
+/// loop over tensors, a fused kernel, CUDA-graph capture, autograd through the
+/// step). Accepted, and reported as having no effect here.
+pub const IMPLEMENTATION_SWITCHES: &[&str] = &["foreach", "fused", "capturable", "differentiable"];
+
+/// The note for an implementation switch at `path`.
+pub(crate) fn implementation_note(path: &KeyPath) -> String {
+    format!(
+        "{path}: only selects one of PyTorch's implementations of the same computation; \
+         there is one implementation here, so it cannot change the result"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A value of the right type for each key, so every listed key is shown to be
+    /// one serde accepts: the lists and the structs agree.
+    fn sample(key: &str) -> Value {
+        match key {
+            "betas" => json!([0.9, 0.99]),
+            "nesterov" | "maximize" | "foreach" | "differentiable" | "fused" | "capturable"
+            | "amsgrad" | "centered" => json!(false),
+            _ => json!(0.5),
+        }
+    }
+
+    #[test]
+    fn every_listed_key_is_accepted() {
+        let registry = optimizer_registry();
+        for (name, keys) in [
+            ("SGD", SGD_KEYS),
+            ("Adam", ADAM_KEYS),
+            ("AdamW", ADAM_KEYS),
+            ("RMSprop", RMSPROP_KEYS),
+            ("Adagrad", ADAGRAD_KEYS),
+        ] {
+            let mut cfg = serde_json::Map::new();
+            for key in keys.iter().filter(|k| **k != "type") {
+                cfg.insert(key.to_string(), sample(key));
+            }
+            cfg.insert("type".into(), json!(name));
+            let built = registry.build(&Value::Object(cfg), &KeyPath::root());
+            assert!(built.is_ok(), "{name}: {built:?}");
+        }
+    }
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::keys::check_keys;
 use crate::config::{ConfigError, KeyPath, from_value};
+use crate::registry::kind_of;
 
 /// MMEngine's `paramwise_cfg` multipliers.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -27,13 +29,44 @@ pub struct ParamwiseCfg {
     /// weight-decay multiplier for 1-D parameters and biases.
     #[serde(default)]
     pub flat_decay_mult: Option<f64>,
-    /// Skip parameters shared between modules instead of failing.
+    /// MMEngine: skip a parameter already in an earlier group (a tied weight) instead
+    /// of letting PyTorch raise. Accepted with no effect here: the models hold each
+    /// parameter once (a burn module owns its parameters, none is shared), so there
+    /// is no duplicate to skip; see [`BYPASS_DUPLICATE_NOTE`].
     #[serde(default)]
     pub bypass_duplicate: bool,
+    /// MMEngine: lr multiplier for a deformable convolution's offset layer. Accepted
+    /// with no effect here: no model has a deformable convolution.
+    #[serde(default)]
+    pub dcn_offset_lr_mult: Option<f64>,
     /// Per-name settings: a substring of the parameter name → multipliers.
     #[serde(default)]
     pub custom_keys: BTreeMap<String, CustomKey>,
 }
+
+/// `paramwise_cfg`'s keys.
+pub const PARAMWISE_KEYS: &[&str] = &[
+    "bias_lr_mult",
+    "bias_decay_mult",
+    "norm_decay_mult",
+    "dwconv_decay_mult",
+    "flat_decay_mult",
+    "bypass_duplicate",
+    "dcn_offset_lr_mult",
+    "custom_keys",
+];
+
+/// A custom key's keys.
+pub const CUSTOM_KEY_KEYS: &[&str] = &["lr_mult", "decay_mult", "lr", "weight_decay"];
+
+/// Why `bypass_duplicate` cannot change a result here.
+pub const BYPASS_DUPLICATE_NOTE: &str = "no model here holds a parameter twice (each burn \
+     module owns its parameters; none is shared or tied), so there is no duplicate to skip \
+     and it cannot change the result";
+
+/// Why `dcn_offset_lr_mult` cannot change a result here.
+pub const DCN_OFFSET_NOTE: &str =
+    "no model here has a deformable convolution, so it applies to no parameter";
 
 /// Settings for parameters whose name contains a custom key. MMEngine copies every
 /// key of the entry into the parameter group, so an explicit `lr` or `weight_decay`
@@ -178,11 +211,46 @@ pub(crate) fn parse_paramwise(
     v: &Value,
     path: &KeyPath,
     base_wd_given: bool,
+    ignored: &mut Vec<String>,
 ) -> Result<Option<ParamwiseCfg>, ConfigError> {
-    if v.as_object().is_some_and(|t| t.is_empty()) {
+    let Value::Object(table) = v else {
+        return Err(path.error(format!("expected a table, found {}", kind_of(v))));
+    };
+    if table.is_empty() {
         return Ok(None);
     }
+    check_keys(table, path, "paramwise_cfg", PARAMWISE_KEYS)?;
+    if let Some(custom) = table.get("custom_keys") {
+        let Value::Object(custom) = custom else {
+            return Err(path.key("custom_keys").error(format!(
+                "expected a table of parameter-name substring → settings, found {}",
+                kind_of(custom)
+            )));
+        };
+        for (name, entry) in custom {
+            let at = path.key("custom_keys").key(name);
+            let Value::Object(entry) = entry else {
+                return Err(at.error(format!(
+                    "expected a table such as {{ lr_mult = 0.1 }}, found {}",
+                    kind_of(entry)
+                )));
+            };
+            check_keys(entry, &at, "a custom key", CUSTOM_KEY_KEYS)?;
+        }
+    }
     let mut cfg: ParamwiseCfg = from_value(v, path)?;
+    if table.contains_key("bypass_duplicate") {
+        ignored.push(format!(
+            "{}: {BYPASS_DUPLICATE_NOTE}",
+            path.key("bypass_duplicate")
+        ));
+    }
+    if table.contains_key("dcn_offset_lr_mult") {
+        ignored.push(format!(
+            "{}: {DCN_OFFSET_NOTE}",
+            path.key("dcn_offset_lr_mult")
+        ));
+    }
     if !base_wd_given {
         let needs_wd = |key: &KeyPath| {
             key.error(
@@ -206,7 +274,12 @@ pub(crate) fn parse_paramwise(
                 ));
             }
         }
-        cfg.flat_decay_mult = None;
+        if cfg.flat_decay_mult.take().is_some() {
+            ignored.push(format!(
+                "{}: the optimizer sets no weight_decay, so MMEngine skips it (and so does this)",
+                path.key("flat_decay_mult")
+            ));
+        }
     }
     Ok(Some(cfg))
 }
@@ -356,7 +429,12 @@ mod tests {
         v: serde_json::Value,
         base_wd_given: bool,
     ) -> Result<Option<ParamwiseCfg>, ConfigError> {
-        parse_paramwise(&v, &KeyPath::root().key("paramwise_cfg"), base_wd_given)
+        parse_paramwise(
+            &v,
+            &KeyPath::root().key("paramwise_cfg"),
+            base_wd_given,
+            &mut Vec::new(),
+        )
     }
 
     #[test]
