@@ -22,7 +22,10 @@ struct ParamInfo {
     in_dwconv: bool,
 }
 
-/// Collects every float parameter's name (`layers.0.weight`) in module order.
+/// Collects every float parameter's name (`layers.0.weight`) in module order. A
+/// parameter held twice (a cloned `Param`, a tied weight) is kept at its first
+/// place only, as PyTorch's `model.parameters()` and MMEngine's `bypass_duplicate`
+/// do.
 #[derive(Default)]
 struct Names {
     path: Vec<String>,
@@ -43,6 +46,9 @@ impl ModuleVisitor for Names {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.params.iter().any(|p| p.id == param.id) {
+            return;
+        }
         // The innermost container is the module that owns the parameter.
         let owner = self
             .containers
@@ -194,5 +200,43 @@ mod tests {
         assert!(close(group("depthwise.weight"), (0.1, 0.0)));
         assert!(close(group("depthwise.bias"), (0.2, 0.005)));
         assert!(close(group("head.bias"), (0.2, 0.005)));
+    }
+
+    #[derive(Module, Debug)]
+    struct Tied {
+        a: Param<Tensor<1>>,
+        b: Param<Tensor<1>>,
+    }
+
+    /// A cloned `Param` (a tied weight) is one parameter: one group, one gradient
+    /// (the sum over both uses), one update seen from both places.
+    #[test]
+    fn a_parameter_held_twice_is_one_parameter() {
+        let device = Device::flex().autodiff();
+        let p = Param::from_tensor(Tensor::<1>::from_floats([1.0, 2.0], &device).require_grad());
+        let net = Tied { a: p.clone(), b: p };
+        let cfg = parse_optim_wrapper(
+            &json!({
+                "optimizer": {"type": "SGD", "lr": 0.1},
+                "paramwise_cfg": {"bypass_duplicate": true},
+            }),
+            &KeyPath::root().key("optim_wrapper"),
+        )
+        .expect("parses");
+        let OptimWrapperConfig::Single(spec) = cfg else {
+            panic!("one optimizer")
+        };
+        let mut w = OptimWrapper::new(spec, &net);
+        assert_eq!(w.group_params, vec![vec!["a".to_string()]]);
+        let loss = (net.a.val() + net.b.val()).sum();
+        let net = w.update_params(loss, net);
+        for t in [net.a.val(), net.b.val()] {
+            let got: Vec<f32> = t.into_data().try_to_vec().expect("f32 values");
+            // d(a + b)/dp = 2: p - 0.1 * 2.
+            assert!(
+                (got[0] - 0.8).abs() < 1e-6 && (got[1] - 1.8).abs() < 1e-6,
+                "{got:?}"
+            );
+        }
     }
 }

@@ -26,13 +26,15 @@ pub struct ParamwiseCfg {
     /// weight-decay multiplier for depth-wise convolutions.
     #[serde(default)]
     pub dwconv_decay_mult: Option<f64>,
-    /// weight-decay multiplier for 1-D parameters and biases.
+    /// weight-decay multiplier for the other 1-D parameters (after the norm, bias and
+    /// depth-wise rules).
     #[serde(default)]
     pub flat_decay_mult: Option<f64>,
     /// MMEngine: skip a parameter already in an earlier group (a tied weight) instead
-    /// of letting PyTorch raise. Accepted with no effect here: the models hold each
-    /// parameter once (a burn module owns its parameters, none is shared), so there
-    /// is no duplicate to skip; see [`BYPASS_DUPLICATE_NOTE`].
+    /// of letting PyTorch raise. Accepted with no effect here: the built-in models
+    /// hold each parameter once, and a parameter a model does hold twice (a cloned
+    /// burn `Param`) is always kept at its first place only, which is what
+    /// `bypass_duplicate = true` does; see [`BYPASS_DUPLICATE_NOTE`].
     #[serde(default)]
     pub bypass_duplicate: bool,
     /// MMEngine: lr multiplier for a deformable convolution's offset layer. Accepted
@@ -60,9 +62,9 @@ pub const PARAMWISE_KEYS: &[&str] = &[
 pub const CUSTOM_KEY_KEYS: &[&str] = &["lr_mult", "decay_mult", "lr", "weight_decay"];
 
 /// Why `bypass_duplicate` cannot change a result here.
-pub const BYPASS_DUPLICATE_NOTE: &str = "no model here holds a parameter twice (each burn \
-     module owns its parameters; none is shared or tied), so there is no duplicate to skip \
-     and it cannot change the result";
+pub const BYPASS_DUPLICATE_NOTE: &str = "the built-in models hold each parameter once, and \
+     one held twice (a cloned burn `Param`) is always grouped at its first place only, as \
+     bypass_duplicate = true does, so it cannot change the result";
 
 /// Why `dcn_offset_lr_mult` cannot change a result here.
 pub const DCN_OFFSET_NOTE: &str =

@@ -13,7 +13,8 @@ use super::config::OptimWrapperSpec;
 use super::param_groups::{ParamGroups, param_groups};
 use crate::scheduler::ParamGroup;
 
-/// Reads each parameter's gradient out of `grads`, flattened.
+/// Reads each parameter's gradient out of `grads`, flattened. A parameter held
+/// twice (a cloned `Param`) has one gradient, the sum over its uses: read once.
 struct GradReader<'a> {
     grads: &'a Gradients,
     out: Vec<(ParamId, Tensor<1>)>,
@@ -21,6 +22,9 @@ struct GradReader<'a> {
 
 impl ModuleVisitor for GradReader<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.out.iter().any(|(id, _)| *id == param.id) {
+            return;
+        }
         if let Some(g) = param.val().grad(self.grads) {
             let n = g.shape().num_elements();
             self.out.push((param.id, g.reshape([n])));
@@ -28,20 +32,27 @@ impl ModuleVisitor for GradReader<'_> {
     }
 }
 
-/// Applies the optimizer to every parameter with an accumulated gradient.
+/// Applies the optimizer to every parameter with an accumulated gradient. A
+/// parameter held twice is updated once and both places get the new value.
 struct Stepper<'a> {
     wrapper: &'a mut OptimWrapper,
     grads: HashMap<ParamId, Tensor<1>>,
+    done: HashMap<ParamId, Tensor<1>>,
 }
 
 impl ModuleMapper for Stepper<'_> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
+        let require_grad = tensor.is_require_grad();
+        let shape = tensor.shape();
+        let with_grad = |t: Tensor<D>| if require_grad { t.require_grad() } else { t };
+        if let Some(updated) = self.done.get(&id) {
+            let updated = Tensor::from_inner(updated.clone().reshape(shape));
+            return Param::from_mapped_value(id, with_grad(updated), mapper);
+        }
         let Some(grad) = self.grads.remove(&id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
-        let require_grad = tensor.is_require_grad();
-        let shape = tensor.shape();
         let n = shape.num_elements();
         let flat = tensor.inner().reshape([n]);
         let group = self.wrapper.assignment.get(&id).copied().unwrap_or(0);
@@ -53,11 +64,9 @@ impl ModuleMapper for Stepper<'_> {
             flat,
             grad,
         );
-        let mut updated: Tensor<D> = Tensor::from_inner(updated.reshape(shape));
-        if require_grad {
-            updated = updated.require_grad();
-        }
-        Param::from_mapped_value(id, updated, mapper)
+        self.done.insert(id, updated.clone());
+        let updated: Tensor<D> = Tensor::from_inner(updated.reshape(shape));
+        Param::from_mapped_value(id, with_grad(updated), mapper)
     }
 }
 
@@ -176,6 +185,7 @@ impl OptimWrapper {
         let mut stepper = Stepper {
             wrapper: self,
             grads,
+            done: HashMap::new(),
         };
         module.map(&mut stepper)
     }
