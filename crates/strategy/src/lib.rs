@@ -50,7 +50,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod env;
-mod error;
+pub mod error;
 pub mod hooks;
 pub mod metric;
 pub mod model;

@@ -314,7 +314,11 @@ fn every_scheduler_type_resumes_bit_identically() {
             fields.push(format!("{key}={v}"));
         }
         if name.starts_with("ReduceOnPlateau") {
-            fields.retain(|f| !f.starts_with("monitor="));
+            fields.retain(|f| {
+                !["monitor=", "rule=", "patience="]
+                    .iter()
+                    .any(|k| f.starts_with(k))
+            });
             fields.push("monitor='accuracy/top1'".into());
             fields.push("rule='greater'".into());
             fields.push("patience=0".into());

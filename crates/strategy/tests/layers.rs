@@ -87,7 +87,9 @@ fn every_module_uses_only_the_layers_below_it() {
     let mut problems = Vec::new();
     for (module, uses) in &g {
         let Some(mine) = rank(module) else {
-            problems.push(format!("module `{module}` is not in ARCHITECTURE.md's layer list"));
+            problems.push(format!(
+                "module `{module}` is not in ARCHITECTURE.md's layer list"
+            ));
             continue;
         };
         for (used, at) in uses {

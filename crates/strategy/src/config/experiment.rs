@@ -223,7 +223,18 @@ impl ExperimentConfig {
             }
         }
         let model = r.section("model", |v, p, _, _| registries.models.build(v, p));
-        let optim_wrapper = r.section("optim_wrapper", |v, p, _, _| parse_optim_wrapper(v, p));
+        let optim_wrapper = r.section("optim_wrapper", |v, p, n, _| {
+            let cfg = parse_optim_wrapper(v, p)?;
+            for note in cfg.ignored_notes() {
+                // `optim_wrapper.key.path: why`, as the optimizer layer words it.
+                let (path, why) = note.split_once(": ").unwrap_or(("optim_wrapper", &note));
+                n.0.push(ConfigNote {
+                    path: path.to_string(),
+                    message: why.to_string(),
+                });
+            }
+            Ok(cfg)
+        });
         let param_scheduler = r.section("param_scheduler", |v, p, _, _| {
             parse_param_scheduler(v, p, &registries.schedulers)
         });

@@ -199,3 +199,42 @@ pub fn update(
         }
     }
 }
+
+#[cfg(all(test, feature = "cpu"))]
+mod tests {
+    use burn::tensor::Device;
+    use serde_json::json;
+
+    use super::*;
+    use crate::base::KeyPath;
+    use crate::optim::optimizer_registry;
+
+    fn step(optimizer: serde_json::Value) -> Vec<f32> {
+        let spec = optimizer_registry()
+            .build(&optimizer, &KeyPath::root())
+            .expect("an optimizer");
+        let device = Device::flex();
+        let param = Tensor::<1>::from_floats([1.0, -2.0], &device);
+        let grad = Tensor::<1>::from_floats([0.5, 0.25], &device);
+        let mut state = ParamState::default();
+        update(&spec, &spec.initial_group(), &mut state, param, grad)
+            .into_data()
+            .try_to_vec()
+            .expect("f32 values")
+    }
+
+    /// PyTorch's `maximize` negates the gradient before everything else, so plain
+    /// SGD climbs it: `p + lr * g` (weight decay then still pulls towards 0).
+    #[test]
+    fn maximize_climbs_the_gradient() {
+        let down = step(json!({"type": "SGD", "lr": 0.1}));
+        let up = step(json!({"type": "SGD", "lr": 0.1, "maximize": true}));
+        let close =
+            |got: &[f32], want: [f32; 2]| got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6);
+        assert!(close(&down, [0.95, -2.025]), "{down:?}");
+        assert!(close(&up, [1.05, -1.975]), "{up:?}");
+        let up_wd = step(json!({"type": "SGD", "lr": 0.1, "maximize": true, "weight_decay": 0.5}));
+        // d_p = -g + 0.5 p = [0.0, -1.25] → p - 0.1 d_p
+        assert!(close(&up_wd, [1.0, -1.875]), "{up_wd:?}");
+    }
+}

@@ -1,375 +1,28 @@
-//! Optimizer and optimizer-wrapper configs (`optim_wrapper`), parsed and checked.
+//! The optimizer-wrapper config (`optim_wrapper`), parsed and checked: one wrapper
+//! ([`OptimWrapperSpec`]) or several named ones built by a constructor.
 //!
-//! Keys are PyTorch's and MMEngine's. Unknown keys are errors. The training core
-//! builds optimizers from these; the schedule preview only needs each optimizer's
-//! starting hyper-parameters ([`OptimizerSpec::initial_group`]).
+//! Keys are PyTorch's and MMEngine's. Unknown keys anywhere inside are errors naming
+//! the full key path and the closest known key. Keys MMEngine accepts that cannot
+//! change a result here are accepted and reported by
+//! [`OptimWrapperConfig::ignored_notes`]; ones that would change it and are not
+//! implemented (mixed precision) are refused. The training core builds optimizers
+//! from these; the schedule preview only needs each optimizer's starting
+//! hyper-parameters ([`OptimizerSpec::initial_group`]).
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::base::ParamGroup;
+pub use super::clip::ClipGrad;
+use super::clip::parse_clip;
+use super::constructor::constructor;
+use super::keys::{check_keys, did_you_mean};
+pub use super::optimizer_spec::{
+    AdagradSpec, AdamSpec, OptimizerSpec, RmspropSpec, SgdSpec, optimizer_registry,
+};
+use super::optimizer_spec::{IMPLEMENTATION_SWITCHES, implementation_note};
+use super::paramwise::parse_paramwise;
+pub use super::paramwise::{CustomKey, ParamwiseCfg};
 use crate::base::registry::{Registry, kind_of};
-use crate::base::{ConfigError, KeyPath, from_value};
-
-/// One optimizer's hyper-parameters (PyTorch's names and defaults).
-#[derive(Debug, Clone, PartialEq)]
-pub enum OptimizerSpec {
-    /// Stochastic gradient descent with momentum, dampening and Nesterov.
-    SGD(SgdSpec),
-    /// Adam (with AMSGrad).
-    Adam(AdamSpec),
-    /// Adam with decoupled weight decay.
-    AdamW(AdamSpec),
-    /// RMSprop.
-    RMSprop(RmspropSpec),
-    /// Adagrad.
-    Adagrad(AdagradSpec),
-}
-
-/// SGD's hyper-parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SgdSpec {
-    #[serde(rename = "type")]
-    _type: String,
-    /// Learning rate.
-    #[serde(default = "lr_sgd")]
-    pub lr: f64,
-    /// Momentum factor.
-    #[serde(default)]
-    pub momentum: f64,
-    /// Dampening for momentum.
-    #[serde(default)]
-    pub dampening: f64,
-    /// L2 penalty.
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Nesterov momentum.
-    #[serde(default)]
-    pub nesterov: bool,
-    /// Maximise instead of minimise.
-    #[serde(default)]
-    pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub foreach: Option<bool>,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub differentiable: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub fused: Option<bool>,
-}
-
-/// RMSprop's hyper-parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RmspropSpec {
-    #[serde(rename = "type")]
-    _type: String,
-    /// Learning rate.
-    #[serde(default = "lr_small")]
-    pub lr: f64,
-    /// Smoothing constant.
-    #[serde(default = "alpha_default")]
-    pub alpha: f64,
-    /// Term added to the denominator.
-    #[serde(default = "eps_adam")]
-    pub eps: f64,
-    /// L2 penalty.
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Momentum factor.
-    #[serde(default)]
-    pub momentum: f64,
-    /// Normalise by the estimated variance.
-    #[serde(default)]
-    pub centered: bool,
-    /// Maximise instead of minimise.
-    #[serde(default)]
-    pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub foreach: Option<bool>,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub differentiable: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub capturable: bool,
-}
-
-/// Adagrad's hyper-parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdagradSpec {
-    #[serde(rename = "type")]
-    _type: String,
-    /// Learning rate.
-    #[serde(default = "lr_small")]
-    pub lr: f64,
-    /// Learning-rate decay.
-    #[serde(default)]
-    pub lr_decay: f64,
-    /// L2 penalty.
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Starting value of the accumulator.
-    #[serde(default)]
-    pub initial_accumulator_value: f64,
-    /// Term added to the denominator.
-    #[serde(default = "eps_adagrad")]
-    pub eps: f64,
-    /// Maximise instead of minimise.
-    #[serde(default)]
-    pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub foreach: Option<bool>,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub differentiable: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub fused: Option<bool>,
-}
-
-/// Adam and AdamW's hyper-parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdamSpec {
-    #[serde(rename = "type")]
-    _type: String,
-    /// Learning rate.
-    #[serde(default = "lr_adam")]
-    pub lr: f64,
-    /// `(beta1, beta2)`; momentum schedulers drive `beta1`.
-    #[serde(default = "betas_default")]
-    pub betas: (f64, f64),
-    /// Term added to the denominator.
-    #[serde(default = "eps_adam")]
-    pub eps: f64,
-    /// Weight decay (L2 for Adam, decoupled for AdamW; AdamW's default is 0.01).
-    #[serde(default)]
-    pub weight_decay: Option<f64>,
-    /// The AMSGrad variant.
-    #[serde(default)]
-    pub amsgrad: bool,
-    /// Maximise instead of minimise.
-    #[serde(default)]
-    pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub foreach: Option<bool>,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub capturable: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub differentiable: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
-    #[serde(default)]
-    pub fused: Option<bool>,
-}
-
-fn lr_sgd() -> f64 {
-    1e-3
-}
-fn lr_adam() -> f64 {
-    1e-3
-}
-fn lr_small() -> f64 {
-    1e-2
-}
-fn alpha_default() -> f64 {
-    0.99
-}
-fn eps_adam() -> f64 {
-    1e-8
-}
-fn eps_adagrad() -> f64 {
-    1e-10
-}
-fn betas_default() -> (f64, f64) {
-    (0.9, 0.999)
-}
-
-impl OptimizerSpec {
-    /// PyTorch's class name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::SGD(_) => "SGD",
-            Self::Adam(_) => "Adam",
-            Self::AdamW(_) => "AdamW",
-            Self::RMSprop(_) => "RMSprop",
-            Self::Adagrad(_) => "Adagrad",
-        }
-    }
-
-    /// The learning rate.
-    pub fn lr(&self) -> f64 {
-        match self {
-            Self::SGD(s) => s.lr,
-            Self::RMSprop(r) => r.lr,
-            Self::Adagrad(a) => a.lr,
-            Self::Adam(a) | Self::AdamW(a) => a.lr,
-        }
-    }
-
-    /// The starting parameter group as schedulers see it: `lr`, `weight_decay`, and
-    /// `momentum` where the optimizer has one (SGD and RMSprop's `momentum`, Adam's
-    /// `betas[0]`; Adagrad has none).
-    pub fn initial_group(&self) -> ParamGroup {
-        match self {
-            Self::SGD(s) => ParamGroup::new([
-                ("lr", s.lr),
-                ("momentum", s.momentum),
-                ("weight_decay", s.weight_decay),
-            ]),
-            Self::RMSprop(r) => ParamGroup::new([
-                ("lr", r.lr),
-                ("momentum", r.momentum),
-                ("weight_decay", r.weight_decay),
-            ]),
-            Self::Adam(a) => ParamGroup::new([
-                ("lr", a.lr),
-                ("momentum", a.betas.0),
-                ("weight_decay", a.weight_decay.unwrap_or(0.0)),
-            ]),
-            Self::AdamW(a) => ParamGroup::new([
-                ("lr", a.lr),
-                ("momentum", a.betas.0),
-                ("weight_decay", a.weight_decay.unwrap_or(1e-2)),
-            ]),
-            Self::Adagrad(a) => ParamGroup::new([("lr", a.lr), ("weight_decay", a.weight_decay)]),
-        }
-    }
-
-    fn check(&self, path: &KeyPath) -> Result<(), ConfigError> {
-        let lr = self.lr();
-        if !(lr.is_finite() && lr >= 0.0) {
-            return Err(path
-                .key("lr")
-                .error(format!("expected a learning rate of 0 or more, got {lr}")));
-        }
-        match self {
-            Self::SGD(s) => {
-                if s.momentum < 0.0 {
-                    return Err(path
-                        .key("momentum")
-                        .error(format!("expected 0 or more, got {}", s.momentum)));
-                }
-                if s.nesterov && (s.momentum <= 0.0 || s.dampening != 0.0) {
-                    return Err(path
-                        .key("nesterov")
-                        .error("Nesterov momentum requires a momentum and zero dampening"));
-                }
-            }
-            Self::Adam(a) | Self::AdamW(a) => {
-                for (i, b) in [a.betas.0, a.betas.1].into_iter().enumerate() {
-                    if !(0.0..1.0).contains(&b) {
-                        return Err(path
-                            .key("betas")
-                            .index(i)
-                            .error(format!("expected 0 <= beta < 1, got {b}")));
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-/// Gradient clipping (`clip_grad`): by norm (`max_norm`, `norm_type`) or by value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClipGrad {
-    /// `torch.nn.utils.clip_grad_norm_`.
-    Norm {
-        /// Largest allowed total norm.
-        max_norm: f64,
-        /// The p of the p-norm (`inf` allowed).
-        norm_type: f64,
-    },
-    /// `torch.nn.utils.clip_grad_value_`.
-    Value {
-        /// Gradients are clamped to `[-clip_value, clip_value]`.
-        clip_value: f64,
-    },
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClipNormCfg {
-    #[serde(rename = "type", default)]
-    _type: Option<String>,
-    max_norm: f64,
-    #[serde(default = "two")]
-    norm_type: NormType,
-    #[serde(default)]
-    #[allow(dead_code)]
-    error_if_nonfinite: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NormType {
-    Number(f64),
-    Name(String),
-}
-
-fn two() -> NormType {
-    NormType::Number(2.0)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClipValueCfg {
-    #[serde(rename = "type")]
-    _type: String,
-    clip_value: f64,
-}
-
-/// MMEngine's `paramwise_cfg` multipliers.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParamwiseCfg {
-    /// lr multiplier for biases.
-    #[serde(default)]
-    pub bias_lr_mult: Option<f64>,
-    /// weight-decay multiplier for biases.
-    #[serde(default)]
-    pub bias_decay_mult: Option<f64>,
-    /// weight-decay multiplier for normalisation layers.
-    #[serde(default)]
-    pub norm_decay_mult: Option<f64>,
-    /// weight-decay multiplier for depth-wise convolutions.
-    #[serde(default)]
-    pub dwconv_decay_mult: Option<f64>,
-    /// weight-decay multiplier for 1-D parameters and biases.
-    #[serde(default)]
-    pub flat_decay_mult: Option<f64>,
-    /// Skip parameters shared between modules instead of failing.
-    #[serde(default)]
-    pub bypass_duplicate: bool,
-    /// Per-name settings: a substring of the parameter name → multipliers.
-    #[serde(default)]
-    pub custom_keys: BTreeMap<String, CustomKey>,
-}
-
-/// Multipliers for parameters whose name contains a custom key.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomKey {
-    /// lr multiplier.
-    #[serde(default)]
-    pub lr_mult: Option<f64>,
-    /// weight-decay multiplier.
-    #[serde(default)]
-    pub decay_mult: Option<f64>,
-}
+use crate::base::{ConfigError, KeyPath};
 
 /// One optimizer wrapper (`OptimWrapper`).
 #[derive(Debug, Clone, PartialEq)]
@@ -384,6 +37,9 @@ pub struct OptimWrapperSpec {
     pub clip_grad: Option<ClipGrad>,
     /// Per-parameter multipliers.
     pub paramwise_cfg: Option<ParamwiseCfg>,
+    /// Keys of this wrapper that were accepted but cannot change the result here,
+    /// each as `key.path: why` (see [`OptimWrapperConfig::ignored_notes`]).
+    pub ignored: Vec<String>,
 }
 
 /// `optim_wrapper`: one wrapper, or several named ones built by a constructor.
@@ -393,7 +49,7 @@ pub enum OptimWrapperConfig {
     Single(OptimWrapperSpec),
     /// Several optimizers (MMEngine's `OptimWrapperDict`), by name, sorted.
     Multi {
-        /// The constructor named in the config.
+        /// The constructor named in the config (`MultiOptimWrapperConstructor`).
         constructor: String,
         /// Name → wrapper.
         wrappers: Vec<(String, OptimWrapperSpec)>,
@@ -411,40 +67,23 @@ impl OptimWrapperConfig {
                 .collect(),
         }
     }
-}
 
-/// The optimizer types, by PyTorch's names.
-pub fn optimizer_registry() -> Registry<OptimizerSpec> {
-    let mut registry = Registry::new("optimizer");
-    fn add(
-        registry: &mut Registry<OptimizerSpec>,
-        name: &str,
-        parse: fn(&Value, &KeyPath) -> Result<OptimizerSpec, ConfigError>,
-    ) {
-        registry.register(name, move |dict, path| {
-            let spec = parse(&Value::Object(dict.clone()), path)?;
-            spec.check(path)?;
-            Ok(spec)
-        });
+    /// The keys MMEngine accepts that were accepted here but cannot change the
+    /// result, each as `optim_wrapper.key.path: why`, for the config layer to log:
+    /// PyTorch's implementation switches (`foreach`, `fused`, `capturable`,
+    /// `differentiable`), `paramwise_cfg.bypass_duplicate`,
+    /// `paramwise_cfg.dcn_offset_lr_mult`, and a `flat_decay_mult` that MMEngine
+    /// skips for want of a weight decay. Empty for a config without them.
+    pub fn ignored_notes(&self) -> Vec<String> {
+        self.wrappers()
+            .into_iter()
+            .flat_map(|(_, w)| w.ignored.iter().cloned())
+            .collect()
     }
-    add(&mut registry, "SGD", |v, p| {
-        from_value(v, p).map(OptimizerSpec::SGD)
-    });
-    add(&mut registry, "Adam", |v, p| {
-        from_value(v, p).map(OptimizerSpec::Adam)
-    });
-    add(&mut registry, "AdamW", |v, p| {
-        from_value(v, p).map(OptimizerSpec::AdamW)
-    });
-    add(&mut registry, "RMSprop", |v, p| {
-        from_value(v, p).map(OptimizerSpec::RMSprop)
-    });
-    add(&mut registry, "Adagrad", |v, p| {
-        from_value(v, p).map(OptimizerSpec::Adagrad)
-    });
-    registry
 }
 
+/// The keys of an optimizer wrapper's table (MMEngine pops `constructor` and
+/// `paramwise_cfg`, `OptimWrapper` takes the rest).
 const WRAPPER_KEYS: &[&str] = &[
     "type",
     "optimizer",
@@ -454,45 +93,57 @@ const WRAPPER_KEYS: &[&str] = &[
     "constructor",
 ];
 
+/// The wrapper types; `AmpOptimWrapper` is refused with its own message.
+const WRAPPER_TYPES: &[&str] = &["OptimWrapper"];
+
+/// Parses one wrapper's table (found at `path`). `top_level`: whether it is
+/// `optim_wrapper` itself (which may name its constructor) rather than one part's.
 fn parse_wrapper(
     dict: &Map<String, Value>,
     path: &KeyPath,
     optimizers: &Registry<OptimizerSpec>,
+    top_level: bool,
 ) -> Result<OptimWrapperSpec, ConfigError> {
-    for key in dict.keys() {
-        if !WRAPPER_KEYS.contains(&key.as_str()) {
-            return Err(path.key(key).error(format!(
-                "unknown key; an optimizer wrapper has {}",
-                WRAPPER_KEYS.join(", ")
-            )));
-        }
-    }
+    // The type first: a mixed-precision wrapper's own keys are not the problem.
     let type_name = match dict.get("type") {
         None => "OptimWrapper".to_string(),
-        Some(Value::String(t)) if t == "OptimWrapper" => t.clone(),
+        Some(Value::String(t)) if WRAPPER_TYPES.contains(&t.as_str()) => t.clone(),
         Some(Value::String(t)) if t == "AmpOptimWrapper" => {
             return Err(path.key("type").error(
                 "AmpOptimWrapper (mixed precision) is not supported: the playground trains in f32; use OptimWrapper",
             ));
         }
+        Some(Value::String(t)) => {
+            return Err(path.key("type").error(format!(
+                "unknown optimizer wrapper type `{t}`.{} Known types: {}",
+                did_you_mean(t, WRAPPER_TYPES),
+                WRAPPER_TYPES.join(", ")
+            )));
+        }
         Some(other) => {
             return Err(path.key("type").error(format!(
-                "unknown optimizer wrapper type {other}. Known types: OptimWrapper"
+                "expected a wrapper type (a string), found {}",
+                kind_of(other)
             )));
         }
     };
-    if let Some(c) = dict.get("constructor")
-        && c != "DefaultOptimWrapperConstructor"
-    {
-        return Err(path.key("constructor").error(format!(
-            "unknown constructor {c} for one optimizer; known: DefaultOptimWrapperConstructor"
-        )));
-    }
+    let known = if top_level {
+        WRAPPER_KEYS
+    } else {
+        &WRAPPER_KEYS[..WRAPPER_KEYS.len() - 1]
+    };
+    check_keys(dict, path, "an optimizer wrapper", known)?;
     let Some(opt) = dict.get("optimizer") else {
         return Err(path
             .error("missing `optimizer`: expected a table such as { type = \"SGD\", lr = 0.01 }"));
     };
     let optimizer = optimizers.build(opt, &path.key("optimizer"))?;
+    let mut ignored = Vec::new();
+    for switch in IMPLEMENTATION_SWITCHES {
+        if opt.get(switch).is_some() {
+            ignored.push(implementation_note(&path.key("optimizer").key(*switch)));
+        }
+    }
     let accumulative_counts = match dict.get("accumulative_counts") {
         None => 1,
         Some(v) => match v.as_u64() {
@@ -506,11 +157,14 @@ fn parse_wrapper(
     };
     let clip_grad = match dict.get("clip_grad") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(parse_clip(v, &path.key("clip_grad"))?),
+        Some(v) => Some(parse_clip(v, &path.key("clip_grad"), &mut ignored)?),
     };
     let paramwise_cfg = match dict.get("paramwise_cfg") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(from_value::<ParamwiseCfg>(v, &path.key("paramwise_cfg"))?),
+        Some(v) => {
+            let base_wd_given = opt.get("weight_decay").is_some_and(|wd| !wd.is_null());
+            parse_paramwise(v, &path.key("paramwise_cfg"), base_wd_given, &mut ignored)?
+        }
     };
     Ok(OptimWrapperSpec {
         type_name,
@@ -518,80 +172,50 @@ fn parse_wrapper(
         accumulative_counts,
         clip_grad,
         paramwise_cfg,
+        ignored,
     })
 }
 
-fn parse_clip(v: &Value, path: &KeyPath) -> Result<ClipGrad, ConfigError> {
-    let is_value = v.get("type").and_then(Value::as_str) == Some("value");
-    if is_value {
-        let c: ClipValueCfg = from_value(v, path)?;
-        if c.clip_value <= 0.0 {
-            return Err(path
-                .key("clip_value")
-                .error(format!("expected a positive value, got {}", c.clip_value)));
-        }
-        return Ok(ClipGrad::Value {
-            clip_value: c.clip_value,
-        });
-    }
-    let c: ClipNormCfg = from_value(v, path)?;
-    if let Some(t) = &c._type
-        && t != "norm"
-    {
-        return Err(path
-            .key("type")
-            .error(format!("expected \"norm\" or \"value\", got \"{t}\"")));
-    }
-    let norm_type = match c.norm_type {
-        NormType::Number(n) => n,
-        NormType::Name(s) if s == "inf" => f64::INFINITY,
-        NormType::Name(s) => {
-            return Err(path
-                .key("norm_type")
-                .error(format!("expected a number or \"inf\", got \"{s}\"")));
-        }
-    };
-    if !(c.max_norm > 0.0) {
-        return Err(path
-            .key("max_norm")
-            .error(format!("expected a positive norm, got {}", c.max_norm)));
-    }
-    if !(norm_type > 0.0) {
-        return Err(path
-            .key("norm_type")
-            .error(format!("expected a positive p, got {norm_type}")));
-    }
-    Ok(ClipGrad::Norm {
-        max_norm: c.max_norm,
-        norm_type,
-    })
-}
-
-/// Parses `optim_wrapper` (found at `path`).
+/// Parses `optim_wrapper` (found at `path`): one wrapper (`optimizer` plus wrapper
+/// keys, constructor `DefaultOptimWrapperConstructor` or none), or, with
+/// `constructor = "MultiOptimWrapperConstructor"`, one wrapper table per model part.
 pub fn parse_optim_wrapper(v: &Value, path: &KeyPath) -> Result<OptimWrapperConfig, ConfigError> {
     let optimizers = optimizer_registry();
     let Value::Object(dict) = v else {
         return Err(path.error(format!("expected a table, found {}", kind_of(v))));
     };
-    if dict.contains_key("optimizer") {
+    let constructor = match dict.get("constructor") {
+        Some(c) => constructor(c, &path.key("constructor"))?,
+        None if dict.contains_key("optimizer") => "DefaultOptimWrapperConstructor",
+        None => {
+            return Err(path.error(
+                "expected `optimizer` (one optimizer), or `constructor = \"MultiOptimWrapperConstructor\"` plus one table per model part (several)",
+            ));
+        }
+    };
+    if constructor == "DefaultOptimWrapperConstructor" {
         return Ok(OptimWrapperConfig::Single(parse_wrapper(
             dict,
             path,
             &optimizers,
+            true,
         )?));
     }
-    let Some(constructor) = dict.get("constructor") else {
-        return Err(path.error(
-            "expected `optimizer` (one optimizer), or `constructor` plus one table per optimizer name (several)",
-        ));
-    };
-    let Value::String(constructor) = constructor else {
-        return Err(path
-            .key("constructor")
-            .error("expected a constructor name (a string)"));
-    };
     let mut wrappers = Vec::new();
     for (name, w) in dict.iter().filter(|(k, _)| k.as_str() != "constructor") {
+        match name.as_str() {
+            "optimizer" => {
+                return Err(path.key(name).error(format!(
+                    "{constructor} takes one wrapper table per model part (`generator = {{ optimizer = ... }}`), not one `optimizer`; for one optimizer, drop `constructor`"
+                )));
+            }
+            "paramwise_cfg" | "type" | "clip_grad" | "accumulative_counts" => {
+                return Err(path.key(name).error(format!(
+                    "with {constructor}, `{name}` goes inside each model part's wrapper table"
+                )));
+            }
+            _ => {}
+        }
         let Value::Object(wd) = w else {
             return Err(path.key(name).error(format!(
                 "expected an optimizer wrapper table, found {}",
@@ -600,7 +224,7 @@ pub fn parse_optim_wrapper(v: &Value, path: &KeyPath) -> Result<OptimWrapperConf
         };
         wrappers.push((
             name.clone(),
-            parse_wrapper(wd, &path.key(name), &optimizers)?,
+            parse_wrapper(wd, &path.key(name), &optimizers, false)?,
         ));
     }
     if wrappers.is_empty() {
@@ -609,7 +233,7 @@ pub fn parse_optim_wrapper(v: &Value, path: &KeyPath) -> Result<OptimWrapperConf
         );
     }
     Ok(OptimWrapperConfig::Multi {
-        constructor: constructor.clone(),
+        constructor: constructor.to_string(),
         wrappers,
     })
 }
@@ -669,6 +293,153 @@ mod tests {
                 .message
                 .contains("constructor")
         );
+    }
+
+    const SGD: fn() -> Value = || json!({"type": "SGD", "lr": 0.1});
+
+    #[test]
+    fn unknown_keys_in_every_table_name_the_path_and_the_closest_key() {
+        let multi =
+            |part: Value| json!({"constructor": "MultiOptimWrapperConstructor", "generator": part});
+        let cases = [
+            (
+                json!({"optimizer": SGD(), "accumulative_count": 2}),
+                "optim_wrapper.accumulative_count",
+                "accumulative_counts",
+            ),
+            (
+                json!({"optimizer": {"type": "SGD", "lr": 0.1, "momentun": 0.9}}),
+                "optim_wrapper.optimizer.momentun",
+                "momentum",
+            ),
+            (
+                json!({"optimizer": {"type": "AdamW", "lr": 0.1, "beta": [0.9, 0.99]}}),
+                "optim_wrapper.optimizer.beta",
+                "betas",
+            ),
+            (
+                json!({"optimizer": SGD(), "paramwise_cfg": {"bias_decay_mul": 0.0}}),
+                "optim_wrapper.paramwise_cfg.bias_decay_mul",
+                "bias_decay_mult",
+            ),
+            (
+                json!({"optimizer": SGD(), "paramwise_cfg": {"custom_keys": {"head": {"lr_mul": 0.1}}}}),
+                "optim_wrapper.paramwise_cfg.custom_keys.head.lr_mul",
+                "lr_mult",
+            ),
+            (
+                json!({"optimizer": SGD(), "clip_grad": {"max_norm": 1.0, "norm_typ": 2}}),
+                "optim_wrapper.clip_grad.norm_typ",
+                "norm_type",
+            ),
+            (
+                json!({"optimizer": SGD(), "clip_grad": {"type": "value", "clip_valu": 1.0}}),
+                "optim_wrapper.clip_grad.clip_valu",
+                "clip_value",
+            ),
+            (
+                multi(json!({"optimizer": SGD(), "acumulative_counts": 2})),
+                "optim_wrapper.generator.acumulative_counts",
+                "accumulative_counts",
+            ),
+        ];
+        for (cfg, path, closest) in cases {
+            let err = parse(cfg).expect_err(path);
+            assert_eq!(err.path, path, "{err}");
+            assert!(
+                err.message.contains(&format!("Did you mean `{closest}`?")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn pytorch_implementation_switches_are_accepted_and_noted() {
+        let cfg = parse(json!({
+            "optimizer": {
+                "type": "AdamW", "lr": 0.1, "weight_decay": 0.01,
+                "foreach": true, "fused": false, "capturable": false, "differentiable": false,
+            },
+            "clip_grad": {"max_norm": 1.0, "foreach": true, "error_if_nonfinite": false},
+            "paramwise_cfg": {"bypass_duplicate": true, "dcn_offset_lr_mult": 0.1},
+        }))
+        .expect("parses");
+        let notes = cfg.ignored_notes();
+        for key in [
+            "optimizer.foreach",
+            "optimizer.fused",
+            "optimizer.capturable",
+            "optimizer.differentiable",
+            "clip_grad.foreach",
+            "paramwise_cfg.bypass_duplicate",
+            "paramwise_cfg.dcn_offset_lr_mult",
+        ] {
+            let path = format!("optim_wrapper.{key}: ");
+            assert!(
+                notes.iter().any(|n| n.starts_with(&path)),
+                "{key}: {notes:?}"
+            );
+        }
+        assert_eq!(notes.len(), 7, "{notes:?}");
+        let plain = parse(json!({"optimizer": SGD()})).expect("parses");
+        assert_eq!(plain.ignored_notes(), Vec::<String>::new());
+        let multi = parse(json!({
+            "constructor": "MultiOptimWrapperConstructor",
+            "generator": {"optimizer": {"type": "SGD", "lr": 0.1, "foreach": false}},
+        }))
+        .expect("parses");
+        let notes = multi.ignored_notes();
+        assert!(
+            notes[0].starts_with("optim_wrapper.generator.optimizer.foreach: "),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_flat_decay_mult_without_weight_decay_is_dropped_and_noted() {
+        let cfg = parse(
+            json!({"optimizer": {"type": "AdamW"}, "paramwise_cfg": {"flat_decay_mult": 0.0}}),
+        )
+        .expect("parses");
+        let OptimWrapperConfig::Single(w) = &cfg else {
+            panic!("single")
+        };
+        assert_eq!(
+            w.paramwise_cfg.as_ref().map(|p| p.flat_decay_mult),
+            Some(None)
+        );
+        let notes = cfg.ignored_notes();
+        assert!(
+            notes[0].starts_with("optim_wrapper.paramwise_cfg.flat_decay_mult: "),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn settings_that_change_the_numbers_are_refused_or_honoured() {
+        let err =
+            parse(json!({"type": "AmpOptimWrapper", "optimizer": SGD(), "loss_scale": "dynamic"}))
+                .unwrap_err();
+        assert_eq!(err.path, "optim_wrapper.type");
+        assert!(err.message.contains("use OptimWrapper"), "{err}");
+        let err = parse(json!({"type": "OptimWraper", "optimizer": SGD()})).unwrap_err();
+        assert!(
+            err.message.contains("Did you mean `OptimWrapper`?"),
+            "{err}"
+        );
+        let err = parse(
+            json!({"optimizer": SGD(), "clip_grad": {"max_norm": 1.0, "error_if_nonfinite": true}}),
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "optim_wrapper.clip_grad.error_if_nonfinite");
+        // `maximize` is honoured by the update rules (`algorithm.rs`).
+        let OptimWrapperConfig::Single(w) =
+            parse(json!({"optimizer": {"type": "SGD", "lr": 0.1, "maximize": true}}))
+                .expect("parses")
+        else {
+            panic!("single")
+        };
+        assert!(matches!(w.optimizer, OptimizerSpec::SGD(ref s) if s.maximize));
     }
 
     #[test]

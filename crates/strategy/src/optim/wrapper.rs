@@ -8,79 +8,13 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
 
 use super::algorithm::{ParamState, update};
-use super::config::{ClipGrad, OptimWrapperSpec};
+use super::clip::clip_grads;
+use super::config::OptimWrapperSpec;
+use super::param_groups::{ParamGroups, param_groups};
 use crate::base::ParamGroup;
 
-/// A parameter as the wrapper sees it: its id, its dotted name, its rank, whether it
-/// belongs to a normalisation layer, and whether to a depthwise convolution.
-#[derive(Debug, Clone)]
-struct ParamInfo {
-    id: ParamId,
-    name: String,
-    ndim: usize,
-    in_norm: bool,
-    in_dwconv: bool,
-}
-
-/// Collects every float parameter's name (`layers.0.weight`) in module order.
-#[derive(Default)]
-struct Names {
-    path: Vec<String>,
-    containers: Vec<String>,
-    params: Vec<ParamInfo>,
-    dwconv_modules: Vec<String>,
-}
-
-impl ModuleVisitor for Names {
-    fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.path.push(name.to_string());
-        self.containers.push(container_type.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-        self.containers.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        // The innermost container is the module that owns the parameter.
-        let owner = self
-            .containers
-            .iter()
-            .rev()
-            .find(|c| c.starts_with("Struct:"))
-            .map(String::as_str)
-            .unwrap_or("");
-        let in_norm = [
-            "BatchNorm",
-            "LayerNorm",
-            "GroupNorm",
-            "InstanceNorm",
-            "RmsNorm",
-        ]
-        .iter()
-        .any(|n| owner.contains(n));
-        let name = self.path.join(".");
-        // MMEngine's test: `isinstance(m, nn.Conv2d) and m.in_channels == m.groups`.
-        // A Conv2d weight is `[out, in / groups, k, k]`, so that is `shape[1] == 1`;
-        // the bias belongs to the same module and is marked from its weight.
-        let module = name.rsplit_once('.').map_or("", |(m, _)| m).to_string();
-        let in_dwconv = owner.contains("Conv2d")
-            && ((D == 4 && param.val().dims()[1] == 1) || self.dwconv_modules.contains(&module));
-        if in_dwconv && D == 4 {
-            self.dwconv_modules.push(module);
-        }
-        self.params.push(ParamInfo {
-            id: param.id,
-            name,
-            ndim: D,
-            in_norm,
-            in_dwconv,
-        });
-    }
-}
-
-/// Reads each parameter's gradient out of `grads`, flattened.
+/// Reads each parameter's gradient out of `grads`, flattened. A parameter held
+/// twice (a cloned `Param`) has one gradient, the sum over its uses: read once.
 struct GradReader<'a> {
     grads: &'a Gradients,
     out: Vec<(ParamId, Tensor<1>)>,
@@ -88,6 +22,9 @@ struct GradReader<'a> {
 
 impl ModuleVisitor for GradReader<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.out.iter().any(|(id, _)| *id == param.id) {
+            return;
+        }
         if let Some(g) = param.val().grad(self.grads) {
             let n = g.shape().num_elements();
             self.out.push((param.id, g.reshape([n])));
@@ -95,20 +32,27 @@ impl ModuleVisitor for GradReader<'_> {
     }
 }
 
-/// Applies the optimizer to every parameter with an accumulated gradient.
+/// Applies the optimizer to every parameter with an accumulated gradient. A
+/// parameter held twice is updated once and both places get the new value.
 struct Stepper<'a> {
     wrapper: &'a mut OptimWrapper,
     grads: HashMap<ParamId, Tensor<1>>,
+    done: HashMap<ParamId, Tensor<1>>,
 }
 
 impl ModuleMapper for Stepper<'_> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
+        let require_grad = tensor.is_require_grad();
+        let shape = tensor.shape();
+        let with_grad = |t: Tensor<D>| if require_grad { t.require_grad() } else { t };
+        if let Some(updated) = self.done.get(&id) {
+            let updated = Tensor::from_inner(updated.clone().reshape(shape));
+            return Param::from_mapped_value(id, with_grad(updated), mapper);
+        }
         let Some(grad) = self.grads.remove(&id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
-        let require_grad = tensor.is_require_grad();
-        let shape = tensor.shape();
         let n = shape.num_elements();
         let flat = tensor.inner().reshape([n]);
         let group = self.wrapper.assignment.get(&id).copied().unwrap_or(0);
@@ -120,11 +64,9 @@ impl ModuleMapper for Stepper<'_> {
             flat,
             grad,
         );
-        let mut updated: Tensor<D> = Tensor::from_inner(updated.reshape(shape));
-        if require_grad {
-            updated = updated.require_grad();
-        }
-        Param::from_mapped_value(id, updated, mapper)
+        self.done.insert(id, updated.clone());
+        let updated: Tensor<D> = Tensor::from_inner(updated.reshape(shape));
+        Param::from_mapped_value(id, with_grad(updated), mapper)
     }
 }
 
@@ -154,70 +96,18 @@ impl OptimWrapper {
     /// does: one group for every parameter without `paramwise_cfg`, otherwise one group
     /// per parameter with its multipliers applied.
     pub fn new<M: Module>(spec: OptimWrapperSpec, module: &M) -> Self {
-        let mut names = Names::default();
-        module.visit(&mut names);
-        let base = spec.optimizer.initial_group();
-        let base_lr = base.get("lr").unwrap_or(0.0);
-        let base_wd = base.get("weight_decay").unwrap_or(0.0);
-        let mut groups = Vec::new();
-        let mut group_params = Vec::new();
-        let mut assignment = HashMap::new();
-        match &spec.paramwise_cfg {
-            None => {
-                groups.push(base.clone());
-                group_params.push(names.params.iter().map(|p| p.name.clone()).collect());
-                for p in &names.params {
-                    assignment.insert(p.id, 0);
-                }
-            }
-            Some(cfg) => {
-                let mut keys: Vec<&String> = cfg.custom_keys.keys().collect();
-                keys.sort();
-                keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
-                for p in &names.params {
-                    let mut group = base.clone();
-                    let full = format!(".{}", p.name);
-                    let local = p.name.rsplit('.').next().unwrap_or(&p.name);
-                    if let Some(key) = keys.iter().find(|k| full.contains(k.as_str())) {
-                        let custom = &cfg.custom_keys[*key];
-                        group.set("lr", base_lr * custom.lr_mult.unwrap_or(1.0));
-                        group.set("weight_decay", base_wd * custom.decay_mult.unwrap_or(1.0));
-                    } else {
-                        let is_bias = local == "bias";
-                        if let (true, false, Some(m)) = (is_bias, p.in_norm, cfg.bias_lr_mult) {
-                            group.set("lr", base_lr * m);
-                        }
-                        let wd_mult = match () {
-                            _ if p.in_norm && cfg.norm_decay_mult.is_some() => cfg.norm_decay_mult,
-                            _ if p.in_dwconv && cfg.dwconv_decay_mult.is_some() => {
-                                cfg.dwconv_decay_mult
-                            }
-                            _ if is_bias && cfg.bias_decay_mult.is_some() => cfg.bias_decay_mult,
-                            _ if p.ndim == 1 && cfg.flat_decay_mult.is_some() => {
-                                cfg.flat_decay_mult
-                            }
-                            _ => None,
-                        };
-                        if let Some(m) = wd_mult {
-                            group.set("weight_decay", base_wd * m);
-                        }
-                    }
-                    assignment.insert(p.id, groups.len());
-                    groups.push(group);
-                    group_params.push(vec![p.name.clone()]);
-                }
-            }
-        }
+        let ParamGroups {
+            groups,
+            group_params,
+            assignment,
+            names,
+        } = param_groups(&spec, module);
         Self {
             spec,
             groups,
             group_params,
             assignment,
-            names: names
-                .params
-                .iter()
-                .map(|p| (p.id, p.name.clone()))
-                .collect(),
+            names,
             state: HashMap::new(),
             accumulated: HashMap::new(),
             inner_count: 0,
@@ -295,6 +185,7 @@ impl OptimWrapper {
         let mut stepper = Stepper {
             wrapper: self,
             grads,
+            done: HashMap::new(),
         };
         module.map(&mut stepper)
     }
@@ -379,123 +270,5 @@ impl OptimWrapper {
             .iter()
             .map(|g| g.get("momentum").unwrap_or(0.0))
             .collect()
-    }
-}
-
-/// `clip_grad_norm_` / `clip_grad_value_` over all gradients; returns the total norm
-/// (on the device: clipping never waits for a read-back).
-///
-/// As PyTorch: per-tensor norms, the norm of those norms, then
-/// `coef = clamp(max_norm / (total + 1e-6), max = 1)`, all in f32.
-fn clip_grads(grads: &mut HashMap<ParamId, Tensor<1>>, clip: &ClipGrad) -> Option<Tensor<1>> {
-    match *clip {
-        ClipGrad::Value { clip_value } => {
-            for g in grads.values_mut() {
-                *g = g.clone().clamp(-clip_value, clip_value);
-            }
-            None
-        }
-        ClipGrad::Norm {
-            max_norm,
-            norm_type,
-        } => {
-            if grads.is_empty() {
-                return None;
-            }
-            let norms: Vec<Tensor<1>> = grads
-                .values()
-                .map(|g| {
-                    let g = g.clone().abs();
-                    if norm_type.is_infinite() {
-                        g.max()
-                    } else {
-                        g.powf_scalar(norm_type).sum().powf_scalar(1.0 / norm_type)
-                    }
-                })
-                .collect();
-            let norms = Tensor::cat(norms, 0);
-            let total = if norm_type.is_infinite() {
-                norms.max()
-            } else {
-                norms
-                    .powf_scalar(norm_type)
-                    .sum()
-                    .powf_scalar(1.0 / norm_type)
-            };
-            let coef = total
-                .clone()
-                .add_scalar(1e-6)
-                .recip()
-                .mul_scalar(max_norm)
-                .clamp_max(1.0);
-            for g in grads.values_mut() {
-                *g = g.clone() * coef.clone();
-            }
-            Some(total)
-        }
-    }
-}
-
-#[cfg(all(test, feature = "cpu"))]
-mod tests {
-    use burn::module::Module;
-    use burn::nn::conv::{Conv2d, Conv2dConfig};
-    use burn::nn::{Linear, LinearConfig};
-    use burn::tensor::Device;
-    use serde_json::json;
-
-    use super::*;
-    use crate::base::KeyPath;
-    use crate::optim::config::{OptimWrapperConfig, parse_optim_wrapper};
-
-    #[derive(Module, Debug)]
-    struct Net {
-        stem: Conv2d,
-        depthwise: Conv2d,
-        head: Linear,
-    }
-
-    #[test]
-    fn paramwise_multipliers_follow_mmengine_priorities() {
-        let device = Device::flex();
-        let net = Net {
-            stem: Conv2dConfig::new([3, 8], [3, 3]).init(&device),
-            depthwise: Conv2dConfig::new([8, 8], [3, 3])
-                .with_groups(8)
-                .init(&device),
-            head: LinearConfig::new(8, 2).init(&device),
-        };
-        let cfg = parse_optim_wrapper(
-            &json!({
-                "optimizer": {"type": "SGD", "lr": 0.1, "weight_decay": 0.01},
-                "paramwise_cfg": {"bias_lr_mult": 2.0, "bias_decay_mult": 0.5, "dwconv_decay_mult": 0.0},
-            }),
-            &KeyPath::root().key("optim_wrapper"),
-        )
-        .expect("parses");
-        let OptimWrapperConfig::Single(spec) = cfg else {
-            panic!("one optimizer")
-        };
-        let w = OptimWrapper::new(spec, &net);
-        let group = |name: &str| {
-            let i = w
-                .group_params
-                .iter()
-                .position(|p| p == &[name.to_string()])
-                .unwrap_or_else(|| panic!("no group for {name}"));
-            (
-                w.groups[i].get("lr").unwrap_or(f64::NAN),
-                w.groups[i].get("weight_decay").unwrap_or(f64::NAN),
-            )
-        };
-        let close =
-            |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12;
-        assert!(close(group("stem.weight"), (0.1, 0.01)));
-        assert!(close(group("stem.bias"), (0.2, 0.005)));
-        // Depthwise (in_channels == groups): its decay multiplier wins over the bias one,
-        // while the bias still gets the bias lr multiplier.
-        assert!(close(group("depthwise.weight"), (0.1, 0.0)));
-        assert!(close(group("depthwise.bias"), (0.2, 0.0)));
-        assert!(close(group("head.bias"), (0.2, 0.005)));
     }
 }

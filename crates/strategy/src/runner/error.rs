@@ -2,4 +2,4 @@
 //! runner's API has always used.
 
 /// Why building or running an experiment failed (the crate's error).
-pub type RunError = crate::Error;
+pub type RunError = crate::error::Error;

@@ -25,28 +25,23 @@ pub mod views;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use serde_json::Value;
 use web_time::Instant;
 
+use self::build::{build_loader, eval_set};
 use self::checkpoint_hook::CheckpointPolicy;
 use self::error::RunError;
-use self::hooks::{Hook, HookContext, LoggerHook, ParamSchedulerHook};
+use self::hooks::{Hook, LoggerHook, ParamSchedulerHook};
 use self::message_hub::MessageHub;
-use crate::base::log::{LogSink, Progress};
+use crate::base::KeyPath;
+use crate::base::log::LogSink;
 use crate::base::registry::Registry;
-use crate::base::{ConfigError, KeyPath};
-use crate::config::{DataloaderCfg, ExperimentConfig, TrainCfg};
+use crate::config::{ExperimentConfig, TrainCfg};
 use crate::data::loader::DataLoader;
 use crate::data::{Samples, dataset_registry};
 use crate::device::DeviceChoice;
-use crate::metric::MetricSpec;
-use crate::metric::{MetricFactory, build_evaluator, metric_registry};
-use crate::model::{ModelFactory, StepContext, model_registry};
-use crate::optim::wrapper_dict::OptimWrapperDict;
+use crate::metric::{MetricFactory, metric_registry};
+use crate::model::{ModelFactory, model_registry};
 use crate::plan::RunPlan;
 use crate::strategy::{
     DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, SingleDeviceStrategy, Strategy,

@@ -105,7 +105,7 @@ impl Runner {
     /// Saves a periodic checkpoint into the work dir, updates `last_checkpoint` and
     /// deletes those beyond `max_keep_ckpts` (natively, when the run writes files; the
     /// browser keeps none).
-    async fn save_periodic(&mut self, name: &str) -> Result<(), RunError> {
+    pub(super) async fn save_periodic(&mut self, name: &str) -> Result<(), RunError> {
         #[cfg(not(target_family = "wasm"))]
         {
             let Some(policy) = self.checkpoints.clone().filter(|_| self.write_files) else {

@@ -35,7 +35,7 @@ impl Runner {
         Ok((optim, schedulers))
     }
 
-    fn call_hooks(
+    pub(super) fn call_hooks(
         &mut self,
         f: &mut dyn FnMut(&mut dyn Hook, &mut HookContext<'_>) -> Result<(), RunError>,
     ) -> Result<(), RunError> {

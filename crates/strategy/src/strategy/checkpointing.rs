@@ -1,9 +1,9 @@
 //! The strategy's checkpoints: MMEngine's `checkpoint`, `load_checkpoint`, `resume`
 //! and their file-level forms, and reading tensors back to the host.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{SingleDeviceStrategy, Strategy};
+use super::{SingleDeviceStrategy, Strategy, timestamp_now};
 use crate::error::Error as RunError;
 use crate::model::StateDictReport;
 
@@ -209,7 +209,7 @@ impl SingleDeviceStrategy {
 
 /// Reads a flattened tensor back to the host asynchronously.
 pub async fn read_f32(t: burn::tensor::Tensor<1>, device: &str) -> Result<Vec<f32>, RunError> {
-    let failed = |message: String| crate::Error::Execution {
+    let failed = |message: String| crate::error::Error::Execution {
         device: device.to_string(),
         message,
     };

@@ -7,21 +7,19 @@ use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
 use super::{
-    CompileCfg, DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, OptimStateDict,
-    Strategy, StrategyOptions, read_f32,
+    CompileCfg, DispatchKwargs, EnvKwargs, ModelSource, OptimSource, OptimStateDict, Strategy,
+    StrategyOptions, read_f32,
 };
 use crate::base::KeyPath;
-use crate::base::log::{Level, RunLog};
+use crate::base::log::RunLog;
 use crate::base::registry::Registry;
 use crate::base::state::{ParamStateEntry, WrapperState};
 use crate::config::{AutoScaleLr, ParamSchedulerConfig, Randomness};
-use crate::device::{DeviceChoice, ReadyDevice, init_device};
+use crate::device::{ReadyDevice, init_device};
 use crate::env::{EnvReport, collect_env};
 use crate::error::Error as RunError;
 use crate::model::spec::model_spec_registry;
-use crate::model::{
-    DynModel, ModelFactory, NamedTensor, StateDictReport, model_factory, model_registry,
-};
+use crate::model::{DynModel, ModelFactory, NamedTensor, StateDictReport, model_factory};
 use crate::optim::wrapper_dict::OptimWrapperDict;
 use crate::scheduler::{NamedGroups, ParamScheduler, RunLength, build_param_scheduler};
 
