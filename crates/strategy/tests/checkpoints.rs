@@ -338,3 +338,101 @@ fn every_scheduler_type_resumes_bit_identically() {
         );
     }
 }
+
+/// MMEngine's `load_or_resume`: `resume = true` with `load_from` resumes from
+/// `load_from` (not the work dir's latest); the checkpoint's seed becomes the run's and
+/// is written back into `randomness.seed`.
+#[test]
+fn resume_true_with_load_from_resumes_from_it_and_restores_the_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = runner(
+        load(
+            &preset("spiral_mlp.toml"),
+            &[
+                "train_cfg.max_epochs=2",
+                "default_hooks.checkpoint.interval=1",
+            ],
+        ),
+        dir.path(),
+    );
+    pollster::block_on(a.train()).expect("trains");
+    let ck = dir.path().join("epoch_1.safetensors");
+
+    let other = tempfile::tempdir().expect("tempdir");
+    let mut cfg = load(
+        &preset("spiral_mlp.toml"),
+        &["train_cfg.max_epochs=2", "randomness.seed=7"],
+    );
+    cfg.resume = Resume::Latest;
+    cfg.load_from = Some(ck.to_string_lossy().into_owned());
+    let mut b = runner(cfg, other.path());
+    assert_eq!(b.strategy.seed, 7);
+    let used = b.load_or_resume().expect("resumes");
+    assert_eq!(used.as_deref(), Some(ck.as_path()));
+    assert_eq!(b.hub.iter, 25, "the loop resumed at the end of epoch 1");
+    assert_eq!(b.strategy.seed, 42, "the checkpoint's seed");
+    assert_eq!(b.strategy.randomness.seed, Some(42), "written back");
+}
+
+/// Resuming the optimizer (or the schedulers) from a checkpoint saved without it is an
+/// error naming the missing part, and the run is left as it was.
+#[test]
+fn resuming_a_part_the_checkpoint_lacks_is_an_error_that_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (opts, part) in [
+        (
+            "default_hooks.checkpoint.save_optimizer=false",
+            "optimizer state",
+        ),
+        (
+            "default_hooks.checkpoint.save_param_scheduler=false",
+            "scheduler states",
+        ),
+    ] {
+        let mut a = runner(
+            load(
+                &preset("spiral_mlp.toml"),
+                &[
+                    "train_cfg.max_epochs=1",
+                    "default_hooks.checkpoint.interval=1",
+                    opts,
+                ],
+            ),
+            dir.path(),
+        );
+        pollster::block_on(a.train()).expect("trains");
+        let ck = read_checkpoint(&dir.path().join("epoch_1.safetensors")).expect("reads");
+
+        let other = tempfile::tempdir().expect("tempdir");
+        let mut b = runner(load(&preset("spiral_mlp.toml"), &[]), other.path());
+        let (before, _, _) = fingerprint(&b, 0);
+        let err = b.resume(ck, true, true).expect_err(part);
+        assert!(err.to_string().contains(part), "{err}");
+        assert_eq!(b.hub.iter, 0);
+        let (after, _, _) = fingerprint(&b, 0);
+        assert_eq!(before, after, "no weight was loaded");
+    }
+}
+
+/// A checkpoint whose `meta` has a field of the wrong kind is refused by name.
+#[test]
+fn an_ill_typed_meta_field_is_named_when_resuming() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = runner(
+        load(
+            &preset("spiral_mlp.toml"),
+            &[
+                "train_cfg.max_epochs=1",
+                "default_hooks.checkpoint.interval=1",
+            ],
+        ),
+        dir.path(),
+    );
+    pollster::block_on(a.train()).expect("trains");
+    let mut ck = read_checkpoint(&dir.path().join("epoch_1.safetensors")).expect("reads");
+    ck.meta.insert("iter".into(), serde_json::json!("25"));
+    let other = tempfile::tempdir().expect("tempdir");
+    let mut b = runner(load(&preset("spiral_mlp.toml"), &[]), other.path());
+    let err = b.resume(ck, true, true).expect_err("ill-typed");
+    assert!(err.to_string().contains("meta.iter"), "{err}");
+}

@@ -35,6 +35,14 @@ pub enum CheckpointError {
         /// Its dtype.
         dtype: String,
     },
+    /// A `meta` field of the wrong kind.
+    #[error("meta.{field}: {message}")]
+    Meta {
+        /// The field (`iter`).
+        field: String,
+        /// What serde said.
+        message: String,
+    },
     /// Resuming asked for a part the checkpoint does not hold.
     #[error(
         "the checkpoint holds no {part} (it was saved with {saved_with}); resuming needs it: pass {hint}, or resume from a checkpoint that has it"

@@ -30,6 +30,7 @@ mod error;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
 mod format;
+mod meta;
 #[cfg(not(target_family = "wasm"))]
 pub mod pytorch;
 mod revise;
@@ -38,6 +39,7 @@ use serde_json::{Map, Value};
 
 pub use error::CheckpointError;
 pub use format::{FORMAT, FORMAT_VERSION, MAX_CHECKPOINT_BYTES};
+pub use meta::CheckpointMeta;
 pub use revise::{ReviseKeys, default_revise_keys};
 
 use crate::base::state::OptimStateDict;
@@ -61,14 +63,21 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Completed epochs (`meta.epoch`).
-    pub fn epoch(&self) -> i64 {
-        self.meta.get("epoch").and_then(Value::as_i64).unwrap_or(0)
+    /// `meta`, typed ([`CheckpointMeta`]); an ill-typed field is an error naming it.
+    pub fn typed_meta(&self) -> Result<CheckpointMeta, CheckpointError> {
+        CheckpointMeta::from_map(&self.meta)
     }
 
-    /// Completed iterations (`meta.iter`).
+    /// Completed epochs (`meta.epoch`), for display: 0 when `meta` does not read
+    /// (resuming reports that error instead).
+    pub fn epoch(&self) -> i64 {
+        self.typed_meta().map_or(0, |m| m.epoch as i64)
+    }
+
+    /// Completed iterations (`meta.iter`), for display: 0 when `meta` does not read
+    /// (resuming reports that error instead).
     pub fn iter(&self) -> i64 {
-        self.meta.get("iter").and_then(Value::as_i64).unwrap_or(0)
+        self.typed_meta().map_or(0, |m| m.iter as i64)
     }
 
     /// Serialises to the safetensors bytes described in the module docs.

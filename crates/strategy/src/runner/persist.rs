@@ -56,8 +56,8 @@ impl Runner {
         let ck = self
             .strategy
             .resume(ck, resume_optimizer, resume_param_scheduler, None)?;
-        let get = |k: &str| ck.meta.get(k).and_then(Value::as_i64);
-        let iter = get("iter").unwrap_or(0);
+        let meta = ck.typed_meta()?;
+        let iter = meta.iter as i64;
         if iter > self.hub.max_iters {
             return Err(RunError::Usage(format!(
                 "the checkpoint is at iteration {iter}, beyond this run's {} iterations",
@@ -65,16 +65,20 @@ impl Runner {
             )));
         }
         self.hub.iter = iter;
-        self.hub.epoch = get("epoch").unwrap_or(0);
-        self.hub.inner_iter = get("inner_iter").unwrap_or(0);
+        self.hub.epoch = meta.epoch as i64;
+        // Checkpoints from before the loop recorded its data position: derive it.
+        self.hub.inner_iter = meta.inner_iter.unwrap_or(0) as i64;
         let len = self.train_loader.len() as i64;
-        self.data_epoch = get("data_epoch").unwrap_or(if self.by_epoch {
-            self.hub.epoch
+        self.data_epoch = meta.data_epoch.unwrap_or(if self.by_epoch {
+            meta.epoch
         } else {
-            iter / len
-        }) as u64;
-        self.data_index =
-            get("data_index").unwrap_or(if self.by_epoch { 0 } else { iter % len }) as usize;
+            (iter / len) as u64
+        });
+        self.data_index = meta.data_index.unwrap_or(if self.by_epoch {
+            0
+        } else {
+            (iter % len) as u64
+        }) as usize;
         self.order.clear();
         if self.data_index > 0 {
             self.order = self.train_loader.epoch_order(self.sampler_epoch());

@@ -110,12 +110,13 @@ impl SingleDeviceStrategy {
         resume_param_scheduler: bool,
         callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
     ) -> Result<crate::checkpoint::Checkpoint, RunError> {
-        let (ck, _) = self.load_checkpoint(
-            ck,
-            false,
-            &crate::checkpoint::default_revise_keys(),
-            callback,
-        )?;
+        // Everything that can refuse the checkpoint is checked before anything of it is
+        // applied, so a refused resume leaves the run as it was.
+        let mut ck = ck;
+        if let Some(cb) = callback {
+            cb(&mut ck);
+        }
+        let meta = ck.typed_meta()?;
         if resume_optimizer && ck.optimizer.is_none() {
             return Err(crate::checkpoint::CheckpointError::MissingPart {
                 part: "optimizer state",
@@ -135,7 +136,9 @@ impl SingleDeviceStrategy {
             }
             .into());
         }
-        if let Some(seed) = ck.meta.get("seed").and_then(Value::as_u64)
+        let (ck, _) =
+            self.load_checkpoint(ck, false, &crate::checkpoint::default_revise_keys(), None)?;
+        if let Some(seed) = meta.seed
             && seed != self.seed
         {
             if self.randomness.seed.is_some() {
