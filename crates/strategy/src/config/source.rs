@@ -188,18 +188,27 @@ pub fn apply_cfg_options(tree: &mut Value, options: &[String]) -> Result<(), Con
                 "--cfg-options `{option}`: `{key}` is not a key path"
             )));
         }
-        let value = parse_literal(raw.trim());
+        let value = parse_literal(raw.trim())
+            .map_err(|why| KeyPath::root().error(format!("--cfg-options `{option}`: {why}")))?;
         set_path(tree, key, value)?;
     }
     Ok(())
 }
 
-fn parse_literal(raw: &str) -> Value {
-    toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .and_then(|v| serde_json::to_value(v).ok())
-        .unwrap_or_else(|| Value::String(raw.to_string()))
+/// A TOML literal; a bare word that is not one is a string (`type=Gauss`, as
+/// MMEngine's `--cfg-options` takes it). A value that looks like a list, a table or a
+/// quoted string but does not parse is an error, not a silent string.
+fn parse_literal(raw: &str) -> Result<Value, String> {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .and_then(|v| serde_json::to_value(v).ok())
+            .ok_or_else(|| "not a value".to_string()),
+        Err(e) if raw.starts_with(['[', '{', '"', '\'']) => {
+            Err(format!("not a valid TOML value: {}", e.message()))
+        }
+        Err(_) => Ok(Value::String(raw.to_string())),
+    }
 }
 
 fn set_path(tree: &mut Value, dotted: &str, value: Value) -> Result<(), ConfigError> {
@@ -345,6 +354,13 @@ mod tests {
         assert!(err.to_string().contains("index 3 is past the end"), "{err}");
         let err = apply_cfg_options(&mut tree, &["novalue".to_string()]).unwrap_err();
         assert!(err.to_string().contains("expected key.path=value"), "{err}");
+        // Something meant as a list or table that does not parse is not a string.
+        let err = apply_cfg_options(&mut tree, &["b=[{k=1,k=2}]".to_string()]).unwrap_err();
+        assert!(err.to_string().contains("not a valid TOML value"), "{err}");
+        assert!(err.to_string().contains("duplicate key"), "{err}");
+        // A bare word still is one.
+        apply_cfg_options(&mut tree, &["c=Gauss".to_string()]).expect("a string");
+        assert_eq!(tree["c"], "Gauss");
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl Points {
         self.labels.is_empty()
     }
 
-    /// The `train`/`val` split of [`super::dataset_len`]: a seeded shuffle, then the
+    /// The `train`/`val` split [`super::DatasetSpec::len`] counts: a seeded shuffle, then the
     /// first `floor(n × val_ratio)` samples for `val` and the rest for `train`.
     pub fn split(&self, val_ratio: f64, seed: u64) -> (Points, Points) {
         let n = self.len();
