@@ -37,6 +37,17 @@ fn fingerprint(r: &Runner, from_iter: i64) -> (Vec<(String, Vec<u32>)>, String, 
     })
 }
 
+/// The spiral preset trained for `epochs` epochs into `dir`, a checkpoint after each
+/// (`epoch_1.safetensors`, …), with `extra` options.
+fn saved_every_epoch(dir: &std::path::Path, epochs: u32, extra: &[&str]) -> Runner {
+    let max_epochs = format!("train_cfg.max_epochs={epochs}");
+    let mut options = vec![max_epochs.as_str(), "default_hooks.checkpoint.interval=1"];
+    options.extend_from_slice(extra);
+    let mut r = runner(load(&preset("spiral_mlp.toml"), &options), dir);
+    pollster::block_on(r.train()).expect("trains");
+    r
+}
+
 fn law(cfg_opts: &[&str], preset_name: &str, resume_file: &str, resume_iter: i64) {
     let full_dir = tempfile::tempdir().expect("tempdir");
     let mut full = runner(load(&preset(preset_name), cfg_opts), full_dir.path());
@@ -149,17 +160,7 @@ fn the_checkpoint_hook_writes_files_and_last_checkpoint_and_keeps_a_few() {
 #[test]
 fn load_from_takes_weights_only_and_resume_true_without_a_pointer_starts_fresh() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut a = runner(
-        load(
-            &preset("spiral_mlp.toml"),
-            &[
-                "train_cfg.max_epochs=2",
-                "default_hooks.checkpoint.interval=1",
-            ],
-        ),
-        dir.path(),
-    );
-    pollster::block_on(a.train()).expect("trains");
+    let a = saved_every_epoch(dir.path(), 2, &[]);
     let ck = dir.path().join("epoch_2.safetensors");
 
     let other = tempfile::tempdir().expect("tempdir");
@@ -181,17 +182,7 @@ fn load_from_takes_weights_only_and_resume_true_without_a_pointer_starts_fresh()
 #[test]
 fn a_checkpoint_that_does_not_fit_the_model_is_refused_by_strict_loading() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut a = runner(
-        load(
-            &preset("spiral_mlp.toml"),
-            &[
-                "train_cfg.max_epochs=1",
-                "default_hooks.checkpoint.interval=1",
-            ],
-        ),
-        dir.path(),
-    );
-    pollster::block_on(a.train()).expect("trains");
+    saved_every_epoch(dir.path(), 1, &[]);
     let ck = read_checkpoint(&dir.path().join("epoch_1.safetensors")).expect("reads");
     let mut b = runner(
         load(&preset("spiral_mlp.toml"), &["model.hidden_sizes=[8]"]),
@@ -345,17 +336,7 @@ fn every_scheduler_type_resumes_bit_identically() {
 #[test]
 fn resume_true_with_load_from_resumes_from_it_and_restores_the_seed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut a = runner(
-        load(
-            &preset("spiral_mlp.toml"),
-            &[
-                "train_cfg.max_epochs=2",
-                "default_hooks.checkpoint.interval=1",
-            ],
-        ),
-        dir.path(),
-    );
-    pollster::block_on(a.train()).expect("trains");
+    saved_every_epoch(dir.path(), 2, &[]);
     let ck = dir.path().join("epoch_1.safetensors");
 
     let other = tempfile::tempdir().expect("tempdir");
@@ -389,18 +370,7 @@ fn resuming_a_part_the_checkpoint_lacks_is_an_error_that_changes_nothing() {
             "scheduler states",
         ),
     ] {
-        let mut a = runner(
-            load(
-                &preset("spiral_mlp.toml"),
-                &[
-                    "train_cfg.max_epochs=1",
-                    "default_hooks.checkpoint.interval=1",
-                    opts,
-                ],
-            ),
-            dir.path(),
-        );
-        pollster::block_on(a.train()).expect("trains");
+        saved_every_epoch(dir.path(), 1, &[opts]);
         let ck = read_checkpoint(&dir.path().join("epoch_1.safetensors")).expect("reads");
 
         let other = tempfile::tempdir().expect("tempdir");
@@ -418,17 +388,7 @@ fn resuming_a_part_the_checkpoint_lacks_is_an_error_that_changes_nothing() {
 #[test]
 fn an_ill_typed_meta_field_is_named_when_resuming() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut a = runner(
-        load(
-            &preset("spiral_mlp.toml"),
-            &[
-                "train_cfg.max_epochs=1",
-                "default_hooks.checkpoint.interval=1",
-            ],
-        ),
-        dir.path(),
-    );
-    pollster::block_on(a.train()).expect("trains");
+    saved_every_epoch(dir.path(), 1, &[]);
     let mut ck = read_checkpoint(&dir.path().join("epoch_1.safetensors")).expect("reads");
     ck.meta.insert("iter".into(), serde_json::json!("25"));
     let other = tempfile::tempdir().expect("tempdir");

@@ -24,4 +24,4 @@ pub use notes::{ConfigNote, Notes};
 pub use param_group::ParamGroup;
 pub use registry::{Registry, kind_of};
 pub use suggest::did_you_mean;
-pub use typed::{OneOrMany, from_value};
+pub use typed::{OneOrMany, from_table, from_value};

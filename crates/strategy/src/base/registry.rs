@@ -114,6 +114,15 @@ impl<T> Registry<T> {
     }
 }
 
+/// The `type` a config table names (empty when it names none): what a
+/// user-registered kind keeps as its name.
+pub fn declared_type(dict: &Map<String, Value>) -> String {
+    dict.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// How a JSON value's kind is named in messages.
 pub fn kind_of(v: &Value) -> &'static str {
     match v {

@@ -15,6 +15,14 @@ pub fn from_value<T: DeserializeOwned>(value: &Value, path: &KeyPath) -> Result<
     })
 }
 
+/// [`from_value`] for a config table (a registry builder's `dict`).
+pub fn from_table<T: DeserializeOwned>(
+    dict: &serde_json::Map<String, Value>,
+    path: &KeyPath,
+) -> Result<T, ConfigError> {
+    from_value(&Value::Object(dict.clone()), path)
+}
+
 /// A value that may be written as one item or a list of them (`eta_max = 0.1` or
 /// `eta_max = [0.1, 0.05]`).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

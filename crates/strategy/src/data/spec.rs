@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::digits::{DIGITS_CSV, parse_digits};
 use super::samples::{Samples, fake_data, split_indices};
 use super::toy2d::Toy2d;
-use crate::base::registry::Registry;
-use crate::base::{ConfigError, KeyPath, from_value};
+use crate::base::registry::{Registry, declared_type};
+use crate::base::{ConfigError, KeyPath, from_table};
 
 /// Share of samples held out for validation when a dataset does not say (`val_ratio`).
 pub const DEFAULT_VAL_RATIO: f64 = 0.2;
@@ -211,11 +211,7 @@ impl DatasetSpec {
     /// written (its runtime builder checks it).
     pub fn external(dict: &Map<String, Value>, _path: &KeyPath) -> Result<Self, ConfigError> {
         Ok(Self::External {
-            type_name: dict
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            type_name: declared_type(dict),
             table: dict.clone(),
         })
     }
@@ -241,13 +237,6 @@ fn check_ratio(r: f64, path: &KeyPath) -> Result<(), ConfigError> {
             .key("val_ratio")
             .error(format!("expected 0 <= val_ratio < 1, got {r}")))
     }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-) -> Result<T, ConfigError> {
-    from_value(&Value::Object(dict.clone()), path)
 }
 
 /// Keys of the built-in dataset types, and the sample count a form gives a type that
@@ -281,7 +270,7 @@ pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
     let mut registry = Registry::new("dataset");
     for set in [Toy2d::Circle, Toy2d::Xor, Toy2d::Gauss, Toy2d::Spiral] {
         registry.register(set.name(), move |dict, path| {
-            let c: Toy2dCfg = parse(dict, path)?;
+            let c: Toy2dCfg = from_table(dict, path)?;
             check_samples(c.num_samples, set.name(), path)?;
             if !(0.0..=1.0).contains(&c.noise) {
                 return Err(path
@@ -293,12 +282,12 @@ pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
         });
     }
     registry.register("Digits", |dict, path| {
-        let c: DigitsCfg = parse(dict, path)?;
+        let c: DigitsCfg = from_table(dict, path)?;
         check_ratio(c.val_ratio, path)?;
         Ok(DatasetSpec::Digits(c))
     });
     registry.register("FakeData", |dict, path| {
-        let c: FakeDataCfg = parse(dict, path)?;
+        let c: FakeDataCfg = from_table(dict, path)?;
         check_samples(c.num_samples, "FakeData", path)?;
         if c.sample_shape.is_empty() || c.sample_shape.contains(&0) {
             return Err(path.key("sample_shape").error(format!(

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::base::registry::{Registry, kind_of};
-use crate::base::{ConfigError, KeyPath, OneOrMany, from_value};
+use crate::base::registry::{Registry, declared_type, kind_of};
+use crate::base::{ConfigError, KeyPath, OneOrMany, from_table};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,11 +51,7 @@ impl MetricSpec {
     /// written (its runtime builder checks it).
     pub fn external(dict: &Map<String, Value>, _path: &KeyPath) -> Result<Self, ConfigError> {
         Ok(Self::External {
-            type_name: dict
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            type_name: declared_type(dict),
             table: dict.clone(),
         })
     }
@@ -65,7 +61,7 @@ impl MetricSpec {
 pub fn metric_spec_registry() -> Registry<MetricSpec> {
     let mut registry = Registry::new("metric");
     registry.register("Accuracy", |dict, path| {
-        let cfg: AccuracyCfg = from_value(&Value::Object(dict.clone()), path)?;
+        let cfg: AccuracyCfg = from_table(dict, path)?;
         let topk = cfg.topk.to_vec();
         if let Some(i) = topk.iter().position(|&k| k == 0) {
             return Err(path.key("topk").index(i).error("expected k >= 1, got 0"));
@@ -73,7 +69,7 @@ pub fn metric_spec_registry() -> Registry<MetricSpec> {
         Ok(MetricSpec::Accuracy { topk })
     });
     registry.register("SampleDistance", |dict, path| {
-        let _: SampleDistanceCfg = from_value(&Value::Object(dict.clone()), path)?;
+        let _: SampleDistanceCfg = from_table(dict, path)?;
         Ok(MetricSpec::SampleDistance)
     });
     registry

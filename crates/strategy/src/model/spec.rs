@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::base::registry::Registry;
-use crate::base::{ConfigError, KeyPath, from_value};
+use crate::base::registry::{Registry, declared_type};
+use crate::base::{ConfigError, KeyPath, from_table};
 
 /// `activation = "relu" | "tanh" | "sigmoid" | "gelu" | "linear"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -160,21 +160,10 @@ impl ModelSpec {
     /// it is written (its own builder checks it when the model is built).
     pub fn external(dict: &Map<String, Value>, _path: &KeyPath) -> Result<Self, ConfigError> {
         Ok(Self::External {
-            type_name: dict
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            type_name: declared_type(dict),
             table: dict.clone(),
         })
     }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(
-    dict: &Map<String, Value>,
-    path: &KeyPath,
-) -> Result<T, ConfigError> {
-    from_value(&Value::Object(dict.clone()), path)
 }
 
 /// Refuses a zero layer width, naming its index (`model.hidden_sizes[1]`).
@@ -206,7 +195,7 @@ fn check_classes(n: usize, path: &KeyPath) -> Result<(), ConfigError> {
 impl MlpCfg {
     /// Parses and checks an `MLP` table.
     pub fn parse(dict: &Map<String, Value>, path: &KeyPath) -> Result<Self, ConfigError> {
-        let cfg: Self = parse(dict, path)?;
+        let cfg: Self = from_table(dict, path)?;
         if cfg.in_features == 0 {
             return Err(path
                 .key("in_features")
@@ -222,7 +211,7 @@ impl MlpCfg {
 impl DigitsCnnCfg {
     /// Parses and checks a `DigitsCNN` table.
     pub fn parse(dict: &Map<String, Value>, path: &KeyPath) -> Result<Self, ConfigError> {
-        let cfg: Self = parse(dict, path)?;
+        let cfg: Self = from_table(dict, path)?;
         check_classes(cfg.num_classes, &path.key("num_classes"))?;
         if let Some(i) = cfg.channels.iter().position(|&c| c == 0) {
             return Err(path
@@ -241,7 +230,7 @@ impl DigitsCnnCfg {
 impl Gan2dCfg {
     /// Parses and checks a `GAN2d` table.
     pub fn parse(dict: &Map<String, Value>, path: &KeyPath) -> Result<Self, ConfigError> {
-        let cfg: Self = parse(dict, path)?;
+        let cfg: Self = from_table(dict, path)?;
         if cfg.latent_dim == 0 {
             return Err(path
                 .key("latent_dim")

@@ -158,7 +158,7 @@ fn parse<C: FamilyConfig>(
     path: &KeyPath,
 ) -> Result<C, ConfigError> {
     keys::refuse_unknown::<C>(own, common_keys, path)?;
-    crate::base::from_value(&Value::Object(own.clone()), path)
+    crate::base::from_table(own, path)
 }
 
 /// The fields a form starts a new scheduler of type `type_name` with
