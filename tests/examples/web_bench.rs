@@ -61,7 +61,7 @@ struct Workload {
 const WORKLOADS: [Workload; 2] = [
     Workload {
         label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam",
-        config: "public/configs/spiral_mlp.toml",
+        config: "crates/bench/workloads/spiral_mlp.toml",
     },
     Workload {
         label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum",

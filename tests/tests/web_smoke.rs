@@ -77,6 +77,10 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         shown.contains("Training on") && shown.contains("User agent"),
         "{shown}"
     );
+    assert!(
+        shown.contains("SingleDeviceStrategy, world size 1"),
+        "the strategy and world size are shown: {shown}"
+    );
 
     // The default preset is loaded into the editor.
     let editor = c
@@ -419,7 +423,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     assert_eq!(ck.iter(), 75);
     assert!(ck.optimizer.is_some() && ck.param_schedulers.is_some());
     assert_eq!(ck.state_dict[0].name, "layers.0.weight");
-    assert_eq!(ck.state_dict[0].shape, vec![32, 2]);
+    assert_eq!(ck.state_dict[0].shape, vec![64, 2]);
 
     // Upload a checkpoint made natively after 50 iterations: the page resumes there
     // and trains on to the end.

@@ -105,7 +105,7 @@ async fn cpu_session_trains_saves_and_resumes_exactly() {
     assert!(e.starts_with("junk.bin: "), "{e}");
     let mut small = Session::new(DeviceChoice::Cpu);
     small
-        .ensure(&SPIRAL.replace("hidden_sizes = [32, 32]", "hidden_sizes = [8]"))
+        .ensure(&SPIRAL.replace("hidden_sizes = [64, 64]", "hidden_sizes = [8]"))
         .await
         .expect("builds");
     let (_, other) = small.checkpoint().await.expect("saves");
@@ -345,7 +345,7 @@ async fn editor_shows_what_training_would_refuse_before_train() {
     assert!(find(&host, "editor-error").is_none(), "the preset is valid");
     for (edit, path, words) in [
         (
-            SPIRAL.replace("hidden_sizes = [32, 32]", "hidden_sizes = [0]"),
+            SPIRAL.replace("hidden_sizes = [64, 64]", "hidden_sizes = [0]"),
             "model.hidden_sizes[0]",
             "positive layer width",
         ),
@@ -363,9 +363,9 @@ async fn editor_shows_what_training_would_refuse_before_train() {
             "Did you mean `noise`?",
         ),
         (
-            format!("{SPIRAL}\n[strategy]\ntype = \"DDPStrategy\"\n"),
+            format!("{SPIRAL}\n[strategy]\ntype = \"FSDPStrategy\"\n"),
             "strategy.type",
-            "DDPStrategy is not available",
+            "FSDPStrategy is not available",
         ),
         (
             SPIRAL.replace("[val_evaluator]\ntype = \"Accuracy\"", ""),

@@ -14,6 +14,7 @@ pub mod overhead;
 pub mod peer;
 pub mod report;
 pub mod rows;
+pub mod scaling;
 pub mod schedules;
 pub mod stats;
 pub mod train;

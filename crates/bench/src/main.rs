@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use playground_bench::rows::{self, Row};
-use playground_bench::{checkpoint, machine, overhead, peer, report, schedules, train};
+use playground_bench::{checkpoint, machine, overhead, peer, report, scaling, schedules, train};
 use playground_strategy::device::DeviceChoice;
 
 /// A group of benchmarks.
@@ -25,6 +25,8 @@ enum Group {
     Schedules,
     /// A training iteration through the strategy against a bare burn loop.
     Overhead,
+    /// DDPStrategy on two CPU devices against one device (samples per second).
+    Scaling,
 }
 
 /// Benchmarks against PyTorch, MMEngine, a file copy and a bare burn loop, and the
@@ -59,9 +61,10 @@ struct RunArgs {
     /// Only these groups; all when omitted.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Group>,
-    /// A Python with torch and mmengine(-lite) (`cargo xtask bench` makes one).
+    /// A Python with torch and mmengine(-lite) (`cargo xtask bench` makes one); the
+    /// groups against PyTorch need it.
     #[arg(long)]
-    python: PathBuf,
+    python: Option<PathBuf>,
     /// Append the rows (JSON lines) to this file.
     #[arg(long)]
     rows: Option<PathBuf>,
@@ -107,7 +110,26 @@ fn write_report(rows_path: &std::path::Path, out: &std::path::Path, command: &st
 fn run(cli: RunArgs) -> Result<()> {
     let wanted = |g: Group| cli.only.is_empty() || cli.only.contains(&g);
     let machine = machine::describe();
-    let mut peer = peer::Peer::start(&cli.python)?;
+    let rows_file = cli.rows.as_deref();
+    let rounds = cli.rounds.max(1);
+    if wanted(Group::Scaling) {
+        let cpu2 = [DeviceChoice::Cpu, DeviceChoice::Cpu];
+        let rows = scaling::run(&cpu2, rounds, cli.scale, &machine)?;
+        rows::append(rows_file, &rows)?;
+    }
+    let with_peer = [Group::Cpu, Group::Wgpu, Group::Checkpoint, Group::Schedules];
+    if !with_peer.into_iter().any(wanted) {
+        if wanted(Group::Overhead) {
+            let rows = overhead::run(rounds, &machine)?;
+            rows::append(rows_file, &rows)?;
+        }
+        return Ok(());
+    }
+    let python = cli
+        .python
+        .as_deref()
+        .context("--python: the groups against PyTorch need a Python with torch and mmengine")?;
+    let mut peer = peer::Peer::start(python)?;
     let versions = peer.versions()?;
     eprintln!(
         "bench: peer: Python {}, PyTorch {}, MMEngine {}{}",
@@ -120,8 +142,6 @@ fn run(cli: RunArgs) -> Result<()> {
             .map(|d| format!(", CUDA device {d}"))
             .unwrap_or_default()
     );
-    let rows_file = cli.rows.as_deref();
-    let rounds = cli.rounds.max(1);
     let settings = playground_bench::Settings {
         rounds,
         threads: cli.threads,

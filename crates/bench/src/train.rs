@@ -33,7 +33,7 @@ pub struct Workload {
 pub const WORKLOADS: [Workload; 3] = [
     Workload {
         label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam, LinearLR + CosineAnnealingLR",
-        config: "public/configs/spiral_mlp.toml",
+        config: "crates/bench/workloads/spiral_mlp.toml",
         block: 1000,
     },
     Workload {

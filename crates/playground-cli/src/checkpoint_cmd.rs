@@ -245,6 +245,7 @@ pub fn test(args: &TestArgs) -> Result<()> {
         )
         .await?;
         runner.strategy.load_checkpoint(
+            runner.prepared.model.as_mut(),
             ck,
             true,
             &playground_strategy::checkpoint::default_revise_keys(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use playground_strategy::config::{ExperimentConfig, Registries};
-use playground_strategy::plan::{Curves, Series, simulate};
+use playground_strategy::plan::{Curves, Series, simulate_world};
 
 use crate::plot;
 
@@ -22,6 +22,11 @@ pub struct ScheduleArgs {
     /// Overrides, `key.path=value` (values are TOML literals), as MMEngine's --cfg-options.
     #[arg(long, num_args = 1.., value_name = "KEY=VALUE")]
     pub cfg_options: Vec<String>,
+    /// The number of data-parallel ranks the run will have (`train --devices` with
+    /// that many devices): each rank's epoch is its share of the data, and
+    /// `auto_scale_lr` sees the global batch.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub world_size: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScheduleFormat::Table)]
     pub format: ScheduleFormat,
@@ -56,7 +61,10 @@ pub fn run(args: &ScheduleArgs) -> Result<()> {
         ExperimentConfig::load_checked(&args.config, &args.cfg_options, &registries)?
     };
     // The schedule's own sections must be right; what it does not use is a warning.
-    let curves = simulate(&cfg, args.iters_per_epoch)?;
+    if args.world_size > 1 {
+        playground_strategy::config::resolve_strategy(cfg.strategy, args.world_size as usize)?;
+    }
+    let curves = simulate_world(&cfg, args.iters_per_epoch, args.world_size)?;
     for problem in &cfg.problems {
         eprintln!("warning: {problem} (not used by the schedule; training would refuse it)");
     }

@@ -29,8 +29,12 @@ pub struct TrainArgs {
     #[arg(long, num_args = 1.., value_name = "KEY=VALUE")]
     pub cfg_options: Vec<String>,
     /// The backend: `auto` prefers a hardware GPU adapter, else the CPU backend.
-    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto, conflicts_with = "devices")]
     pub device: DeviceArg,
+    /// Several devices, one data-parallel rank each (DDPStrategy): a comma-separated
+    /// list of `cpu`, `wgpu`, `wgpu:K` (the K-th discrete GPU), e.g. `cpu,cpu`.
+    #[arg(long, value_name = "LIST", value_parser = parse_devices)]
+    pub devices: Option<Devices>,
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
@@ -61,6 +65,16 @@ impl From<DeviceArg> for DeviceChoice {
             DeviceArg::Wgpu => Self::Wgpu,
         }
     }
+}
+
+/// `--devices`: the parsed list.
+#[derive(Debug, Clone)]
+pub struct Devices(pub Vec<DeviceChoice>);
+
+fn parse_devices(s: &str) -> Result<Devices, String> {
+    playground_strategy::device::parse_device_list(s)
+        .map(Devices)
+        .map_err(|e| e.to_string())
 }
 
 /// Prints log lines, above a progress bar on a terminal.
@@ -147,6 +161,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             cfg,
             RunnerOptions {
                 device,
+                devices: args.devices.clone().map(|d| d.0).unwrap_or_default(),
                 work_dir: args.work_dir.clone(),
                 experiment_name: name,
                 sinks: vec![Box::new(terminal.clone())],

@@ -54,7 +54,7 @@ fn train_inspect_resume_test_and_convert() {
     assert_eq!(info["meta"]["epoch"], 4);
     assert_eq!(info["meta"]["iter"], 100);
     assert_eq!(info["tensors"][0]["name"], "state_dict.layers.0.weight");
-    assert_eq!(info["tensors"][0]["shape"], serde_json::json!([32, 2]));
+    assert_eq!(info["tensors"][0]["shape"], serde_json::json!([64, 2]));
     assert_eq!(info["optimizer"][0]["steps"], 100);
     let text = run_cli(&["inspect", &s(&ck)]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("state_dict.layers.2.bias"));
@@ -118,7 +118,7 @@ fn train_inspect_resume_test_and_convert() {
     assert_eq!(names[0], "net.layers.0.bias");
     assert_eq!(
         st.tensor("net.layers.0.weight").expect("weight").shape(),
-        &[32, 2]
+        &[64, 2]
     );
 }
 

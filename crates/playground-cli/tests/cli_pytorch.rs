@@ -12,7 +12,6 @@ use common::run_cli;
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::{Runner, RunnerOptions};
-use playground_strategy::strategy::Strategy;
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytorch/mmengine_mlp.pth")
@@ -87,7 +86,7 @@ fn an_mmengine_pth_imports_into_a_playground_model() {
         .await
         .expect("runner");
         r.load_or_resume().expect("loads the .pth");
-        r.strategy.model_state_dict().await.expect("weights")
+        r.model_state_dict().await.expect("weights")
     });
     for t in &state {
         let n = t.values.len();
@@ -184,7 +183,7 @@ print(json.dumps({
         String::from_utf8_lossy(&out.stderr)
     );
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(got["shapes"]["layers.0.weight"], serde_json::json!([32, 2]));
+    assert_eq!(got["shapes"]["layers.0.weight"], serde_json::json!([64, 2]));
     assert_eq!(got["dtype"], "float32");
     assert_eq!(
         got["same"], true,

@@ -241,3 +241,29 @@ fn the_epoch_length_follows_from_the_dataset_or_must_be_given() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--iters-per-epoch"));
 }
+
+/// `--world-size N`: each rank's epoch is its share of the data, and `auto_scale_lr`
+/// scales by the global batch; SingleDeviceStrategy with several ranks is exit 2.
+#[test]
+fn world_size_changes_the_epoch_and_the_scaled_lr() {
+    let spiral = presets().join("spiral_mlp.toml");
+    let scaled = ["--cfg-options", "auto_scale_lr.enable=true"];
+    let one = schedule_json(&spiral, &scaled);
+    let two = schedule_json(&spiral, &[&scaled[..], &["--world-size", "2"]].concat());
+    // 400 training samples, batch 16: 25 batches per epoch, 13 per rank with two.
+    assert_eq!(one["iterations"], 2500);
+    assert_eq!(two["iterations"], 1300);
+    let lr = |v: &Value| v["lr"][0].as_f64().expect("lr");
+    // base_batch_size 16: one rank keeps the lr, two double it.
+    assert!(close(lr(&two), 2.0 * lr(&one)), "{} {}", lr(&one), lr(&two));
+    let out = run_cli(&[
+        "schedule",
+        spiral.to_str().expect("utf-8"),
+        "--world-size",
+        "2",
+        "--cfg-options",
+        "strategy.type=SingleDeviceStrategy",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("strategy.type"));
+}

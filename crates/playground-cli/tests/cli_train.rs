@@ -144,3 +144,59 @@ fn bad_configs_and_devices_exit_with_code_2_and_name_the_problem() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tpu"));
 }
+
+/// `--devices cpu,cpu`: DDPStrategy over two CPU devices trains the presets and
+/// writes one work dir (rank 0 writes), with the strategy named in the log.
+#[test]
+fn the_presets_train_data_parallel_on_two_cpu_devices() {
+    // Two ranks of the preset's batch: a global batch twice the preset's at the
+    // preset's lr (auto_scale_lr is off in the presets), so the digits CNN ends a
+    // little lower than on one device.
+    for (name, floor) in [("spiral_mlp.toml", 97.0), ("digits_cnn.toml", 93.0)] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let work_dir = dir.path().to_string_lossy().into_owned();
+        let out = run_cli(&[
+            "train",
+            &preset(name),
+            "--devices",
+            "cpu,cpu",
+            "--work-dir",
+            &work_dir,
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let acc = final_accuracy(&stdout);
+        assert!(acc >= floor, "{name}: accuracy {acc}\n{stdout}");
+        assert!(stdout.contains("DDPStrategy: 2 ranks"), "{stdout}");
+        let dirs: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("work dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .collect();
+        assert_eq!(dirs.len(), 1, "{name}: one log dir");
+        let logs = std::fs::read_dir(dirs[0].path())
+            .expect("log dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+            .count();
+        assert_eq!(logs, 1, "{name}: one log file");
+    }
+    // Devices that do not parse, and a SingleDeviceStrategy given two, are exit 2.
+    let out = run_cli(&["train", &preset("spiral_mlp.toml"), "--devices", "cpu,tpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown device `tpu`"));
+    let out = run_cli(&[
+        "train",
+        &preset("spiral_mlp.toml"),
+        "--devices",
+        "cpu,cpu",
+        "--cfg-options",
+        "strategy.type=SingleDeviceStrategy",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("strategy.type"));
+}

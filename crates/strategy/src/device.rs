@@ -1,4 +1,6 @@
-//! Choosing and initialising the burn device at run time: `auto`, `cpu` or `wgpu`.
+//! Choosing and initialising the burn device at run time: `auto`, `cpu`, `wgpu`
+//! (the default adapter) or `wgpu:K` (the K-th discrete GPU), and lists of them
+//! (`--devices cpu,cpu`, one data-parallel rank each).
 //!
 //! burn 0.22 tensors carry no backend type: the device decides. The wgpu runtime can
 //! be initialised once per process (the browser needs the async form), so the first
@@ -19,8 +21,16 @@ pub enum DeviceChoice {
     Auto,
     /// burn's CPU backend (burn-flex).
     Cpu,
-    /// burn's wgpu backend.
+    /// burn's wgpu backend on the default adapter.
     Wgpu,
+    /// burn's wgpu backend on the K-th discrete GPU (`wgpu:K`).
+    WgpuDiscrete(usize),
+}
+
+/// Parses a comma-separated device list (`cpu,cpu`, `wgpu:0,wgpu:1`): one
+/// data-parallel rank per entry, rank 0 first.
+pub fn parse_device_list(list: &str) -> Result<Vec<DeviceChoice>> {
+    list.split(',').map(str::parse).collect()
 }
 
 impl FromStr for DeviceChoice {
@@ -31,9 +41,12 @@ impl FromStr for DeviceChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "wgpu" | "gpu" => Ok(Self::Wgpu),
-            _ => Err(Error::UnknownDevice {
-                given: s.to_string(),
-            }),
+            other => match other.strip_prefix("wgpu:").map(str::parse::<usize>) {
+                Some(Ok(k)) => Ok(Self::WgpuDiscrete(k)),
+                _ => Err(Error::UnknownDevice {
+                    given: s.to_string(),
+                }),
+            },
         }
     }
 }
@@ -59,7 +72,7 @@ pub struct ReadyDevice {
 pub async fn init_device(choice: DeviceChoice) -> Result<ReadyDevice> {
     let backend = match choice {
         DeviceChoice::Cpu => BackendName::Cpu,
-        DeviceChoice::Wgpu => BackendName::Wgpu,
+        DeviceChoice::Wgpu | DeviceChoice::WgpuDiscrete(_) => BackendName::Wgpu,
         DeviceChoice::Auto => {
             collect_env()
                 .await
@@ -71,9 +84,10 @@ pub async fn init_device(choice: DeviceChoice) -> Result<ReadyDevice> {
                 })?
         }
     };
-    match backend {
-        BackendName::Cpu => cpu_device(),
-        BackendName::Wgpu => wgpu_device().await,
+    match (backend, choice) {
+        (BackendName::Wgpu, DeviceChoice::WgpuDiscrete(k)) => wgpu_discrete(k).await,
+        (BackendName::Cpu, _) => cpu_device(),
+        (BackendName::Wgpu, _) => wgpu_device().await,
     }
 }
 
@@ -122,6 +136,44 @@ async fn wgpu_device() -> Result<ReadyDevice> {
         // Another caller initialised the runtime while we waited: use theirs.
         Err(e) => cached().ok_or_else(|| Error::WgpuInit(e.to_string())),
     }
+}
+
+/// The K-th discrete GPU (`wgpu:K`), initialised once per process and index.
+#[cfg(feature = "wgpu")]
+async fn wgpu_discrete(k: usize) -> Result<ReadyDevice> {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    static READY: Mutex<BTreeMap<usize, ReadyDevice>> = Mutex::new(BTreeMap::new());
+    let cached = || READY.lock().ok().and_then(|m| m.get(&k).cloned());
+    if let Some(ready) = cached() {
+        return Ok(ready);
+    }
+    match burn::tensor::Device::wgpu_options()
+        .device_kind(burn::tensor::DeviceKind::DiscreteGpu(k))
+        .init_with_setup_async()
+        .await
+    {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let ready = ReadyDevice {
+                device,
+                backend: BackendName::Wgpu,
+                description: format!("wgpu:{k}: {} on {}", info.name, info.backend.to_str()),
+            };
+            if let Ok(mut m) = READY.lock() {
+                m.insert(k, ready.clone());
+            }
+            Ok(ready)
+        }
+        Err(e) => cached()
+            .ok_or_else(|| Error::WgpuInit(format!("wgpu:{k} (discrete GPU number {k}): {e}"))),
+    }
+}
+
+#[cfg(all(not(feature = "wgpu"), feature = "cpu"))]
+async fn wgpu_discrete(_: usize) -> Result<ReadyDevice> {
+    wgpu_device().await
 }
 
 #[cfg(all(not(feature = "wgpu"), feature = "cpu"))]
@@ -187,12 +239,17 @@ mod tests {
             "wgpu".parse::<DeviceChoice>().ok(),
             Some(DeviceChoice::Wgpu)
         );
+        assert_eq!(
+            parse_device_list("cpu,wgpu:1").ok(),
+            Some(vec![DeviceChoice::Cpu, DeviceChoice::WgpuDiscrete(1)])
+        );
+        assert!(parse_device_list("cpu,,cpu").is_err());
         let err = "cuda"
             .parse::<DeviceChoice>()
             .expect_err("cuda is not a choice");
         assert_eq!(
             err.to_string(),
-            "unknown device `cuda`: expected one of auto, cpu, wgpu"
+            "unknown device `cuda`: expected one of auto, cpu, wgpu, wgpu:K"
         );
     }
 

@@ -21,8 +21,8 @@ pub enum Error {
         /// The cargo feature that brings it in.
         feature: &'static str,
     },
-    /// A device name that is not one of `auto`, `cpu`, `wgpu`.
-    #[error("unknown device `{given}`: expected one of auto, cpu, wgpu")]
+    /// A device name that is not one of `auto`, `cpu`, `wgpu`, `wgpu:K`.
+    #[error("unknown device `{given}`: expected one of auto, cpu, wgpu, wgpu:K")]
     UnknownDevice {
         /// What the user wrote.
         given: String,

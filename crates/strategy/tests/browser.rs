@@ -127,7 +127,6 @@ async fn the_spiral_trains_in_the_browser_on_webgpu() {
 async fn a_checkpoint_saved_from_webgpu_reloads_in_the_browser() {
     use playground_strategy::checkpoint::Checkpoint;
     use playground_strategy::runner::{Runner, RunnerOptions};
-    use playground_strategy::strategy::Strategy;
 
     let text = include_str!("../../../public/configs/spiral_mlp.toml")
         .replace("max_epochs = 100\n", "max_epochs = 2\n");
@@ -160,7 +159,7 @@ async fn a_checkpoint_saved_from_webgpu_reloads_in_the_browser() {
         .await
         .expect("builds on the CPU backend");
     cpu.resume(ck.clone(), true, true).expect("resumes");
-    let weights = cpu.strategy.model_state_dict().await.expect("weights");
+    let weights = cpu.model_state_dict().await.expect("weights");
     assert_eq!(weights, ck.state_dict);
     assert!(cpu.train_iter().await.expect("continues"));
     assert_eq!(cpu.hub.iter, 31);

@@ -8,7 +8,6 @@ mod common;
 use playground_strategy::checkpoint::files::{find_latest_checkpoint, read_checkpoint};
 use playground_strategy::config::Resume;
 use playground_strategy::runner::Runner;
-use playground_strategy::strategy::Strategy;
 
 use common::runs::{load, preset, runner};
 
@@ -17,15 +16,13 @@ use common::runs::{load, preset, runner};
 fn fingerprint(r: &Runner, from_iter: i64) -> (Vec<(String, Vec<u32>)>, String, Vec<(i64, u64)>) {
     pollster::block_on(async {
         let w = r
-            .strategy
             .model_state_dict()
             .await
             .expect("weights")
             .into_iter()
             .map(|t| (t.name, t.values.iter().map(|v| v.to_bits()).collect()))
             .collect();
-        let o = serde_json::to_string(&r.strategy.optim_state_dict().await.expect("optim"))
-            .expect("json");
+        let o = serde_json::to_string(&r.optim_state_dict().await.expect("optim")).expect("json");
         let l = r
             .hub
             .history("train/loss")
@@ -140,13 +137,13 @@ fn the_checkpoint_hook_writes_files_and_last_checkpoint_and_keeps_a_few() {
     assert_eq!((ck.epoch(), ck.iter()), (5, 125));
     assert_eq!(ck.meta["seed"], 42);
     assert!(ck.meta["cfg"]["model"]["type"] == "MLP");
-    // PyTorch's names and layout: nn.Linear(2, 32).weight is [32, 2].
+    // PyTorch's names and layout: nn.Linear(2, 64).weight is [64, 2].
     let w = ck
         .state_dict
         .iter()
         .find(|t| t.name == "layers.0.weight")
         .expect("weight");
-    assert_eq!(w.shape, vec![32, 2]);
+    assert_eq!(w.shape, vec![64, 2]);
     assert!(ck.optimizer.is_some() && ck.param_schedulers.is_some() && ck.message_hub.is_some());
     // No temporary files left behind.
     assert!(std::fs::read_dir(dir.path()).expect("dir").all(|e| {
@@ -192,6 +189,7 @@ fn a_checkpoint_that_does_not_fit_the_model_is_refused_by_strict_loading() {
     let err = b
         .strategy
         .load_checkpoint(
+            b.prepared.model.as_mut(),
             ck,
             true,
             &playground_strategy::checkpoint::default_revise_keys(),
@@ -220,10 +218,14 @@ fn the_strategy_saves_and_loads_files_with_extra_keys_and_callbacks() {
     let tag = |ck: &mut playground_strategy::checkpoint::Checkpoint| {
         ck.meta.insert("tagged".into(), serde_json::json!(true));
     };
-    pollster::block_on(
-        a.strategy
-            .save_checkpoint(&path, false, false, extra, Some(&tag)),
-    )
+    pollster::block_on(a.strategy.save_checkpoint(
+        &a.prepared,
+        &path,
+        false,
+        false,
+        extra,
+        Some(&tag),
+    ))
     .expect("saves");
     let ck = read_checkpoint(&path).expect("reads");
     assert_eq!(ck.extra["note"], "by hand");
@@ -246,6 +248,7 @@ fn the_strategy_saves_and_loads_files_with_extra_keys_and_callbacks() {
     let (_, report) = b
         .strategy
         .load_checkpoint_file(
+            b.prepared.model.as_mut(),
             &path,
             true,
             &[("^model\\.".to_string(), String::new())],
@@ -316,6 +319,25 @@ fn every_scheduler_type_resumes_bit_identically() {
         }
         let scheduler = format!("param_scheduler=[{{{}}}]", fields.join(","));
         eprintln!("{scheduler}");
+        if name.starts_with("ReduceOnPlateau") {
+            // As in MMEngine, a checkpoint is saved at the epoch's end *before* that
+            // epoch's validation, and a resumed run does not repeat it: the plateau
+            // scheduler would miss one metric. So the checkpoint is taken at an epoch
+            // without validation (3), after one that had it (2), and the resumed run
+            // continues from the scheduler's saved best and bad-epoch count.
+            law(
+                &[
+                    "train_cfg.max_epochs=4",
+                    "train_cfg.val_interval=2",
+                    "default_hooks.checkpoint.interval=3",
+                    &scheduler,
+                ],
+                "spiral_mlp.toml",
+                "epoch_3.safetensors",
+                75,
+            );
+            continue;
+        }
         law(
             &[
                 "train_cfg.max_epochs=4",

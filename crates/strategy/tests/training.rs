@@ -28,7 +28,6 @@ fn spiral_preset_reaches_97_percent() {
 
 async fn weights(runner: &Runner) -> Vec<(String, Vec<u32>)> {
     runner
-        .strategy
         .model_state_dict()
         .await
         .expect("reads weights")
@@ -58,8 +57,8 @@ fn a_seed_makes_a_cpu_run_bit_identical() {
     assert_eq!(losses(&a), losses(&b), "logged losses");
     let (wa, wb) = pollster::block_on(async { (weights(&a).await, weights(&b).await) });
     assert_eq!(wa, wb, "weights");
-    let opt_a = pollster::block_on(a.strategy.optim_state_dict()).expect("optim state");
-    let opt_b = pollster::block_on(b.strategy.optim_state_dict()).expect("optim state");
+    let opt_a = pollster::block_on(a.optim_state_dict()).expect("optim state");
+    let opt_b = pollster::block_on(b.optim_state_dict()).expect("optim state");
     assert_eq!(opt_a, opt_b, "optimizer state");
     // And another seed gives another run: the test can fail.
     let c_dir = tempfile::tempdir().expect("tempdir");
@@ -176,15 +175,7 @@ fn iteration_based_runs_with_accumulation_and_momentum_schedules() {
     // Validation at 10, 20 and the end.
     assert_eq!(runner.hub.history("val/accuracy/top1").len(), 3);
     // 23 backward passes, in windows of 4: the last 3 divide by 3 (MMEngine's rule).
-    let wrapper = runner
-        .strategy
-        .optim_wrapper
-        .as_ref()
-        .expect("wrapper")
-        .iter()
-        .next()
-        .expect("one")
-        .1;
+    let wrapper = runner.prepared.optim_wrapper.iter().next().expect("one").1;
     assert_eq!(wrapper.inner_count(), 23);
     // The scheduler stepped once per iteration: lr and momentum follow the simulation.
     let lr = runner.hub.history("train/lr");
@@ -204,7 +195,7 @@ fn the_gan_preset_trains_two_networks_with_two_optimizers() {
         ),
         dir.path(),
     );
-    let optim = runner.strategy.optim_wrapper.as_ref().expect("wrappers");
+    let optim = &runner.prepared.optim_wrapper;
     let names: Vec<_> = optim.iter().map(|(n, _)| n.map(str::to_string)).collect();
     assert_eq!(
         names,
@@ -236,7 +227,7 @@ fn the_strategy_prepares_once_and_round_trips_its_state() {
         dir.path(),
     );
     pollster::block_on(async {
-        let before = runner.strategy.model_state_dict().await.expect("state");
+        let before = runner.model_state_dict().await.expect("state");
         let names: Vec<&str> = before.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
             names,
@@ -258,10 +249,10 @@ fn the_strategy_prepares_once_and_round_trips_its_state() {
             .collect();
         let report = runner
             .strategy
-            .load_model_state_dict(&zeros, true)
+            .load_model_state_dict(runner.prepared.model.as_mut(), &zeros, true)
             .expect("fits");
         assert!(report.is_exact());
-        let after = runner.strategy.model_state_dict().await.expect("state");
+        let after = runner.model_state_dict().await.expect("state");
         assert!(after.iter().all(|t| t.values.iter().all(|v| *v == 0.0)));
         // A misfit under strict names every problem and changes nothing.
         let mut bad = before.clone();
@@ -274,7 +265,7 @@ fn the_strategy_prepares_once_and_round_trips_its_state() {
         bad.remove(1);
         let err = runner
             .strategy
-            .load_model_state_dict(&bad, true)
+            .load_model_state_dict(runner.prepared.model.as_mut(), &bad, true)
             .expect_err("strict");
         let msg = err.to_string();
         assert!(
@@ -286,50 +277,45 @@ fn the_strategy_prepares_once_and_round_trips_its_state() {
         // Not strict: loads what fits and reports the rest.
         let report = runner
             .strategy
-            .load_model_state_dict(&bad, false)
+            .load_model_state_dict(runner.prepared.model.as_mut(), &bad, false)
             .expect("loads");
         assert_eq!(report.missing_keys, ["layers.0.bias"]);
         assert_eq!(report.unexpected_keys, ["head.weight"]);
         assert_eq!(report.shape_mismatches.len(), 1);
         // Optimizer and scheduler state survive a round trip.
-        let optim = runner
-            .strategy
-            .optim_state_dict()
-            .await
-            .expect("optim state");
+        let optim = runner.optim_state_dict().await.expect("optim state");
         assert_eq!(optim.wrappers[0].state.len(), 6);
         assert_eq!(optim.wrappers[0].state[0].step, 25);
         runner
             .strategy
-            .load_optim_state_dict(&optim)
+            .load_optim_state_dict(&mut runner.prepared.optim_wrapper, &optim)
             .expect("loads");
-        assert_eq!(
-            runner.strategy.optim_state_dict().await.expect("again"),
-            optim
-        );
-        let sched = runner.strategy.scheduler_state_dict().expect("schedulers");
+        assert_eq!(runner.optim_state_dict().await.expect("again"), optim);
+        let sched = runner.strategy.scheduler_state_dict(&runner.prepared);
         assert_eq!(sched.as_array().map(Vec::len), Some(2));
         runner
             .strategy
-            .load_scheduler_state_dict(&sched)
+            .load_scheduler_state_dict(&mut runner.prepared, &sched)
             .expect("loads");
     });
-    // prepare is idempotent: a second call changes nothing.
-    let before = runner.strategy.optim_wrapper.as_ref().map(|o| o.get_lr());
-    runner
+    // The set has one owner: a second prepare is refused, names why, and changes
+    // nothing (MMEngine hands the same objects out again; an owned set cannot be).
+    let before = runner.prepared.optim_wrapper.get_lr();
+    let err = runner
         .strategy
         .prepare(
             playground_strategy::strategy::ModelSource::Config(serde_json::json!({"type": "Nope"})),
-            None,
+            playground_strategy::strategy::OptimSource::Built(
+                playground_strategy::optim::wrapper_dict::OptimWrapperDict::named(Vec::new()),
+            ),
             None,
             &Default::default(),
             None,
         )
-        .expect("ignored");
-    assert_eq!(
-        runner.strategy.optim_wrapper.as_ref().map(|o| o.get_lr()),
-        before
-    );
+        .err()
+        .expect("a second prepare is refused");
+    assert!(err.to_string().contains("already handed out"), "{err}");
+    assert_eq!(runner.prepared.optim_wrapper.get_lr(), before);
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub enum Stage {
     /// The release web bundle in headless Chromium: training against TensorFlow.js,
     /// the download against TensorFlow.js's, the time to first render.
     Web,
+    /// `playground-bench` (release): DDPStrategy on two CPU devices against one.
+    Scaling,
 }
 
 impl Stage {
@@ -31,6 +33,7 @@ impl Stage {
         match self {
             Stage::Native => "native",
             Stage::Web => "web",
+            Stage::Scaling => "scaling",
         }
     }
 }
@@ -63,7 +66,20 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
                 .arg(&python)
                 .arg("--rows")
                 .arg(&out)
-                .args(["--rounds", &rounds.to_string()]),
+                .args(["--rounds", &rounds.to_string()])
+                .args(["--only", "cpu,wgpu,checkpoint,schedules,overhead"]),
+        )?;
+    }
+    if wanted(Stage::Scaling) {
+        let out = fresh(rows(Stage::Scaling))?;
+        eprintln!("xtask: [bench scaling] DDPStrategy on two CPU devices against one");
+        exec(
+            ctx.command(&bench)
+                .arg("run")
+                .arg("--rows")
+                .arg(&out)
+                .args(["--rounds", &rounds.to_string()])
+                .args(["--only", "scaling"]),
         )?;
     }
     if wanted(Stage::Web) {
@@ -87,7 +103,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     // Every stage's latest rows, in stage order.
     let all = dir.join("all.jsonl");
     let mut text = String::new();
-    for stage in [Stage::Native, Stage::Web] {
+    for stage in [Stage::Native, Stage::Scaling, Stage::Web] {
         if let Ok(t) = std::fs::read_to_string(rows(stage)) {
             text.push_str(&t);
         }

@@ -46,6 +46,13 @@ fn EnvDetails(report: EnvReport) -> impl IntoView {
                 " "
                 {report.auto_device.reason.clone()}
             </dd>
+            <dt>"Strategy"</dt>
+            <dd data-testid="env-strategy">
+                "SingleDeviceStrategy, world size 1: a page trains on one device "
+                "(DDPStrategy over several devices runs natively: "
+                <code>"playground-cli train --devices cpu,cpu"</code>
+                ")"
+            </dd>
             <dt>"WebGPU adapter"</dt>
             <dd>{adapter}</dd>
             <dt>"CPU backend"</dt>

@@ -199,7 +199,7 @@ impl Session {
             return Err("no runner".into());
         };
         r.strategy
-            .load_model_state_dict(&ck.state_dict, true)
+            .load_model_state_dict(r.prepared.model.as_mut(), &ck.state_dict, true)
             .and_then(|_| r.resume(ck, true, true))
             .map_err(|e| format!("{name}: {e}"))
     }

@@ -28,6 +28,9 @@ pub struct CheckpointMeta {
     /// The run's seed (every random stream derives from it and the iteration).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The number of data-parallel ranks it was trained with (1 when absent).
+    #[serde(default)]
+    pub world_size: Option<u64>,
     /// `<name>_<timestamp>` of the run that saved it.
     #[serde(default)]
     pub experiment_name: Option<String>,

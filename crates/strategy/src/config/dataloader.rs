@@ -66,6 +66,13 @@ pub struct DataloaderCfg {
     pub drop_last: bool,
     /// `sampler.seed`: the shuffling seed instead of the run's.
     pub seed: Option<u64>,
+    /// `sampler.round_up`: pad every epoch's order to a multiple of the world size
+    /// (MMEngine's default, `true`).
+    pub round_up: bool,
+    /// `sampler.type = "InfiniteSampler"`: the same batches as `DefaultSampler` on one
+    /// device; with several, its stream of permutations is sliced across epoch
+    /// boundaries, which the data-parallel loop does not do (it refuses it).
+    pub infinite: bool,
 }
 
 impl DataloaderCfg {
@@ -96,14 +103,19 @@ impl DataloaderCfg {
         }
         let mut shuffle = None;
         let mut seed = None;
+        let mut round_up = true;
+        let mut infinite = false;
         if let Some(s) = &raw.sampler {
             let at = path.key("sampler");
             match s.sampler_type.as_deref() {
                 None | Some("DefaultSampler") => {}
-                Some("InfiniteSampler") => notes.add(
-                    &at.key("type"),
-                    "InfiniteSampler reshuffles every pass over the data, as the DefaultSampler used here does; with one device the two give the same batches",
-                ),
+                Some("InfiniteSampler") => {
+                    infinite = true;
+                    notes.add(
+                        &at.key("type"),
+                        "InfiniteSampler reshuffles every pass over the data, as the DefaultSampler used here does; with one device the two give the same batches",
+                    );
+                }
                 Some(other) => {
                     return Err(at.key("type").error(format!(
                         "unknown sampler type `{other}`.{} Known types: DefaultSampler, InfiniteSampler",
@@ -113,12 +125,7 @@ impl DataloaderCfg {
             }
             shuffle = s.shuffle;
             seed = s.seed;
-            if s.round_up.is_some() {
-                notes.add(
-                    &at.key("round_up"),
-                    "pads the index list to a multiple of the world size; with one device there is nothing to pad",
-                );
-            }
+            round_up = s.round_up.unwrap_or(true);
         }
         if let Some(c) = &raw.collate_fn {
             let kind = c.get("type").and_then(Value::as_str);
@@ -164,14 +171,24 @@ impl DataloaderCfg {
             shuffle,
             drop_last: raw.drop_last.unwrap_or(false),
             seed,
+            round_up,
+            infinite,
         })
     }
 
-    /// MMEngine's `len(dataloader)`: `ceil(samples / batch_size)`, or `floor` with
-    /// `drop_last`; `None` when the batch size or the dataset's size is unknown.
+    /// MMEngine's `len(dataloader)` on one device: `ceil(samples / batch_size)`, or
+    /// `floor` with `drop_last`; `None` when the batch size or the dataset's size is
+    /// unknown.
     pub fn len(&self) -> Option<u64> {
+        self.len_per_rank(1)
+    }
+
+    /// `len(dataloader)` on each of `world_size` ranks: the rank's share of the
+    /// (padded) samples, `ceil(samples / world_size)`, in batches. (Without `round_up`
+    /// the ranks differ; this is rank 0's, the longest.)
+    pub fn len_per_rank(&self, world_size: u64) -> Option<u64> {
         let batch = self.batch_size?;
-        let n = self.dataset.as_ref()?.len()?;
+        let n = self.dataset.as_ref()?.len()?.div_ceil(world_size.max(1));
         Some(if self.drop_last {
             n / batch
         } else {

@@ -10,11 +10,10 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::dataloader::DataloaderCfg;
+use super::distributed::{Launcher, StrategyKind, parse_launcher, parse_strategy};
 use super::keys;
 use super::logging::{LogProcessorCfg, check_visualizer};
-use super::runtime::{
-    AutoScaleLr, CompileCfg, Randomness, Resume, check_env_cfg, check_launcher, check_strategy,
-};
+use super::runtime::{AutoScaleLr, CompileCfg, Randomness, Resume, check_env_cfg};
 use super::source::{Format, apply_cfg_options, load_tree, parse_text};
 use super::train::{TrainCfg, check_loop_cfg};
 use crate::base::LogLevel;
@@ -71,6 +70,10 @@ pub struct ExperimentConfig {
     pub load_from: Option<String>,
     /// `resume`.
     pub resume: Resume,
+    /// `strategy`; `None` when not given (one device, or DDP over several).
+    pub strategy: Option<StrategyKind>,
+    /// `launcher`.
+    pub launcher: Launcher,
     /// Keys accepted although they cannot change the result here (the run logs them).
     pub notes: Vec<ConfigNote>,
     /// The problems a lenient check found ([`ExperimentConfig::check_tree`]); the
@@ -265,8 +268,10 @@ impl ExperimentConfig {
             .section("compile", |v, p, _, _| CompileCfg::parse(Some(v), p))
             .unwrap_or_default();
         r.section("env_cfg", |v, p, n, _| check_env_cfg(v, p, n));
-        r.section("strategy", |v, p, _, _| check_strategy(v, p));
-        r.section("launcher", |v, p, _, _| check_launcher(v, p));
+        let strategy = r.section("strategy", |v, p, n, _| parse_strategy(v, p, n));
+        let launcher = r
+            .section("launcher", |v, p, _, _| parse_launcher(v, p))
+            .unwrap_or_default();
         r.section("visualizer", |v, p, n, _| check_visualizer(v, p, n));
         let log_processor = r
             .section("log_processor", |v, p, n, _| {
@@ -323,6 +328,8 @@ impl ExperimentConfig {
             work_dir,
             load_from,
             resume,
+            strategy,
+            launcher,
             notes: r.notes.0,
             problems: r.problems,
             raw: Value::Null,
@@ -334,10 +341,15 @@ impl ExperimentConfig {
     /// `ceil(samples / batch_size)`, or `floor` with `drop_last = true`. `None` when
     /// the batch size or the dataset's size is not known from the config.
     pub fn iters_per_epoch(&self) -> Result<Option<i64>, ConfigError> {
+        self.iters_per_epoch_per_rank(1)
+    }
+
+    /// Iterations per epoch on each of `world_size` data-parallel ranks.
+    pub fn iters_per_epoch_per_rank(&self, world_size: u64) -> Result<Option<i64>, ConfigError> {
         let Some(loader) = &self.train_dataloader else {
             return Ok(None);
         };
-        match loader.len() {
+        match loader.len_per_rank(world_size) {
             Some(0) => Err(KeyPath::root().key("train_dataloader").key("batch_size").error(format!(
                 "batch_size {} is larger than the {} training samples and drop_last = true: no iteration would run",
                 loader.batch_size.unwrap_or(0),

@@ -4,7 +4,7 @@
 //!   replaces instead of merging), `--cfg-options key.path=value`.
 //! - [`experiment`]: tree → [`ExperimentConfig`], every section parsed once into
 //!   typed structs ([`keys`] says what happens to each top-level key; [`train`],
-//!   [`dataloader`] and [`runtime`] hold the sections; models, datasets, metrics,
+//!   [`dataloader`], [`distributed`] and [`runtime`] hold the sections; models, datasets, metrics,
 //!   hooks, optimizers and schedulers are typed by their own modules' specs).
 //! - Every error is a [`ConfigError`]: the file, the key path
 //!   (`param_scheduler[1].T_max`) and what was expected, with the closest known name
@@ -13,6 +13,7 @@
 //!   the result are [`ConfigNote`]s, which the run logs.
 
 pub mod dataloader;
+pub mod distributed;
 pub mod experiment;
 pub mod keys;
 pub mod locate;
@@ -27,6 +28,7 @@ pub use crate::base::{
 };
 pub use crate::scheduler::ParamSchedulerConfig;
 pub use dataloader::DataloaderCfg;
+pub use distributed::{Launcher, StrategyKind, resolve_strategy};
 pub use experiment::{ExperimentConfig, Registries};
 pub use logging::LogProcessorCfg;
 pub use runtime::{AutoScaleLr, CompileCfg, Randomness, Resume};

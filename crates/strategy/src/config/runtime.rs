@@ -1,5 +1,5 @@
 //! The run's settings outside model, data and optimisation: `log_level`, `compile`,
-//! `randomness`, `env_cfg`, `strategy`, `launcher`, `auto_scale_lr`, `resume`. Each is understood, noted (cannot change the result
+//! `randomness`, `env_cfg`, `auto_scale_lr`, `resume` (`strategy` and `launcher`: [`super::distributed`]). Each is understood, noted (cannot change the result
 //! here) or refused with what is supported.
 
 use serde::Deserialize;
@@ -131,7 +131,9 @@ pub struct Randomness {
     /// Deterministic kernels where the backend has a choice.
     #[serde(default)]
     pub deterministic: bool,
-    /// MMEngine's per-rank seed switch (one device here: rank 0's seed is the seed).
+    /// MMEngine's per-rank seed switch: rank `r` draws its dropout masks and noise
+    /// from `seed + r` (the data order stays the same on every rank, so shards stay
+    /// disjoint).
     #[serde(default)]
     pub diff_rank_seed: bool,
 }
@@ -167,7 +169,7 @@ pub fn check_env_cfg(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<(),
         (
             "dist_cfg",
             raw.dist_cfg.is_some(),
-            "configures distributed communication; one device runs here",
+            "configures the distributed backend (NCCL, Gloo); here the ranks are threads that reduce through the main device, whatever it names",
         ),
         (
             "resource_limit",
@@ -181,59 +183,6 @@ pub fn check_env_cfg(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<(),
         }
     }
     Ok(())
-}
-
-/// Strategies MMEngine has, and whether one exists here.
-const STRATEGIES: [&str; 5] = [
-    "SingleDeviceStrategy",
-    "DDPStrategy",
-    "FSDPStrategy",
-    "DeepSpeedStrategy",
-    "ColossalAIStrategy",
-];
-
-/// Checks `strategy`: only `SingleDeviceStrategy` exists here.
-pub fn check_strategy(v: &Value, path: &KeyPath) -> Result<(), ConfigError> {
-    let Value::Object(t) = v else {
-        return Err(path.error(format!(
-            "expected a strategy table ({{type = \"SingleDeviceStrategy\"}}), found {}",
-            kind_of(v)
-        )));
-    };
-    let name = t.get("type").and_then(Value::as_str).unwrap_or_default();
-    match name {
-        "SingleDeviceStrategy" => {
-            if let Some(k) = t.keys().find(|k| k.as_str() != "type") {
-                return Err(path.key(k).error(
-                    "SingleDeviceStrategy takes no options here (the device is chosen with --device)",
-                ));
-            }
-            Ok(())
-        }
-        n if STRATEGIES.contains(&n) => Err(path.key("type").error(format!(
-            "{n} is not available: this build trains on one device (SingleDeviceStrategy); running it on one device would train something else than the config says"
-        ))),
-        n => Err(path.key("type").error(format!(
-            "unknown strategy `{n}`.{} Supported: SingleDeviceStrategy",
-            did_you_mean(n, STRATEGIES)
-        ))),
-    }
-}
-
-/// Checks `launcher`: `none` (one process) is what runs here.
-pub fn check_launcher(v: &Value, path: &KeyPath) -> Result<(), ConfigError> {
-    const LAUNCHERS: [&str; 4] = ["none", "pytorch", "slurm", "mpi"];
-    match v.as_str() {
-        Some("none") => Ok(()),
-        Some(l) if LAUNCHERS.contains(&l) => Err(path.error(format!(
-            "launcher `{l}` starts several processes; this build runs one (launcher = \"none\")"
-        ))),
-        Some(l) => Err(path.error(format!(
-            "unknown launcher `{l}`.{} Supported: none",
-            did_you_mean(l, LAUNCHERS)
-        ))),
-        None => Err(path.error(format!("expected a launcher name, found {}", kind_of(v)))),
-    }
 }
 
 /// `resume`: off, latest in `work_dir`, or a path.
@@ -270,19 +219,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn strategies_and_launchers_we_lack_are_refused() {
-        let p = KeyPath::root().key("strategy");
-        assert!(check_strategy(&json!({"type": "SingleDeviceStrategy"}), &p).is_ok());
-        let e = check_strategy(&json!({"type": "DDPStrategy"}), &p).unwrap_err();
-        assert_eq!(e.path, "strategy.type");
-        let e = check_strategy(&json!({"type": "DDPStrategi"}), &p).unwrap_err();
-        assert!(e.message.contains("Did you mean `DDPStrategy`?"), "{e}");
-        let l = KeyPath::root().key("launcher");
-        assert!(check_launcher(&json!("none"), &l).is_ok());
-        assert!(check_launcher(&json!("pytorch"), &l).is_err());
-    }
 
     #[test]
     fn env_cfg_keys_are_noted_and_typos_refused() {

@@ -1,13 +1,12 @@
 //! Batches on a device: MMEngine's `DefaultSampler` (a fresh seeded shuffle every
-//! epoch, `seed + epoch`) and the default collate (stack the samples).
+//! epoch, `seed + epoch`, sharded by rank; see [`super::sampler`]) and the default
+//! collate (stack the samples).
 
 use std::sync::Arc;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-
+use super::sampler::DefaultSampler;
 use super::samples::Samples;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// One batch on the device: inputs `[batch, features...]` flattened to 2-D
 /// (models reshape), and the class of each sample.
@@ -21,26 +20,24 @@ pub struct Batch {
     pub len: usize,
 }
 
-/// A dataloader: the samples, the batch size, whether to shuffle, whether to drop a
-/// short last batch, and the sampler's seed.
+/// A dataloader for one rank: the samples, the batch size, the sampler (shuffle, seed,
+/// rank and world size), and whether to drop a short last batch.
 #[derive(Debug, Clone)]
 pub struct DataLoader {
     /// The dataset.
     pub samples: Arc<Samples>,
     /// Samples per batch.
     pub batch_size: usize,
-    /// Shuffle every epoch (`sampler.shuffle`; MMEngine's default for training).
-    pub shuffle: bool,
-    /// Drop the last batch when it is short.
+    /// Drop the last batch when it is short (per rank, as PyTorch's DataLoader).
     pub drop_last: bool,
-    /// The sampler seed (`randomness.seed`).
-    pub seed: u64,
+    /// Which samples this rank draws, in which order.
+    pub sampler: DefaultSampler,
 }
 
 impl DataLoader {
-    /// Batches per epoch (`len(dataloader)`).
+    /// Batches per epoch on this rank (`len(dataloader)`).
     pub fn len(&self) -> usize {
-        let n = self.samples.len();
+        let n = self.sampler.num_samples(self.samples.len());
         if self.drop_last {
             n / self.batch_size
         } else {
@@ -53,19 +50,22 @@ impl DataLoader {
         self.len() == 0
     }
 
-    /// The sample order of `epoch` (0-based): the same for the same seed and epoch,
-    /// so a resumed run sees the batches the uninterrupted run would have.
+    /// This rank's sample order in `epoch` (0-based): the same for the same seed and
+    /// epoch, so a resumed run sees the batches the uninterrupted run would have.
     pub fn epoch_order(&self, epoch: u64) -> Vec<usize> {
-        let n = self.samples.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        if self.shuffle {
-            let mut rng = StdRng::seed_from_u64(self.seed.wrapping_add(epoch));
-            for i in (1..n).rev() {
-                let j = rng.random_range(0..=i);
-                order.swap(i, j);
-            }
+        self.sampler.indices(self.samples.len(), epoch)
+    }
+
+    /// The same loader for `rank` of `world_size` (a rank's own shard of every epoch).
+    pub fn for_rank(&self, rank: usize, world_size: usize) -> Self {
+        Self {
+            sampler: DefaultSampler {
+                rank,
+                world_size,
+                ..self.sampler
+            },
+            ..self.clone()
         }
-        order
     }
 
     /// Batch `index` of an epoch whose order is `order`, on `device`.
@@ -100,9 +100,8 @@ mod tests {
                 num_classes: n,
             }),
             batch_size,
-            shuffle: true,
             drop_last,
-            seed: 5,
+            sampler: DefaultSampler::single(true, 5),
         }
     }
 
@@ -123,5 +122,22 @@ mod tests {
         assert_eq!(last.inputs.dims(), [2, 2]);
         let labels: Vec<i64> = last.targets.into_data().try_to_vec_as().expect("i64");
         assert_eq!(labels, vec![a[8] as i64, a[9] as i64]);
+    }
+
+    #[test]
+    fn lengths_per_rank_are_mmengines() {
+        // MMEngine: N=10, W=3, round_up, batch 2: 4 samples and 2 batches per rank.
+        let l = loader(10, 2, false).for_rank(1, 3);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.epoch_order(0).len(), 4);
+        // N=10, W=4 without round_up: 3, 3, 2, 2 samples; batch 2: 2, 2, 1, 1.
+        let lens: Vec<usize> = (0..4)
+            .map(|r| {
+                let mut l = loader(10, 2, false).for_rank(r, 4);
+                l.sampler.round_up = false;
+                l.len()
+            })
+            .collect();
+        assert_eq!(lens, [2, 2, 1, 1]);
     }
 }

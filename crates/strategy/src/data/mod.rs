@@ -6,11 +6,13 @@
 //! - [`toy2d`]: TensorFlow Playground's 2-D sets; [`digits`]: the UCI 8×8 digits,
 //!   shipped in `public/data/digits/`;
 //! - [`samples`]: the dataset registry and host-side [`Samples`];
-//! - [`loader`]: seeded shuffling and batches on a device (with a tensor backend).
+//! - [`sampler`]: MMEngine's `DefaultSampler` (torch's `randperm`, padding, shards);
+//! - [`loader`]: a rank's batches on a device (with a tensor backend).
 
 pub mod digits;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod loader;
+pub mod sampler;
 pub mod samples;
 pub mod spec;
 pub mod toy2d;

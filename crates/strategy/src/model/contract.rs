@@ -118,6 +118,9 @@ pub trait DynModel: Send {
     fn load_state(&mut self, entries: &[NamedTensor]) -> StateDictReport;
     /// Moves the model to `device`, its parameters still trainable (burn's `fork`).
     fn to_device(&mut self, device: &Device);
+    /// A copy on `device` with the same parameters (and parameter ids), trainable: a
+    /// data-parallel rank's replica.
+    fn replica(&self, device: &Device) -> Box<dyn DynModel>;
 }
 
 /// Holds a [`Model`] and gives it the [`DynModel`] face.
@@ -197,6 +200,10 @@ impl<M: Model> DynModel for ModelCell<M> {
         let model = self.model.take().expect("model present between steps");
         // `fork`, not `to_device`: the parameters stay trainable leaves there.
         self.model = Some(model.fork(device));
+    }
+
+    fn replica(&self, device: &Device) -> Box<dyn DynModel> {
+        Box::new(ModelCell::new(self.get().clone().fork(device)))
     }
 }
 

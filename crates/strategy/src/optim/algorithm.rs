@@ -47,6 +47,18 @@ impl ParamState {
         .collect()
     }
 
+    /// The same state with every tensor on `device` (a data-parallel replica's).
+    pub fn to_device(&self, device: &burn::tensor::Device) -> Self {
+        let mut out = Self {
+            step: self.step,
+            ..Self::default()
+        };
+        for (name, t) in self.buffers() {
+            out.set_buffer(name, t.clone().to_device(device));
+        }
+        out
+    }
+
     /// Sets the buffer PyTorch calls `name`; false for a name no optimizer uses.
     pub fn set_buffer(&mut self, name: &str, tensor: Tensor<1>) -> bool {
         let slot = match name {

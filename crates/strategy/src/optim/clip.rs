@@ -163,11 +163,13 @@ mod on_device {
     /// `clip_grad_norm_` / `clip_grad_value_` over all gradients; returns the total norm
     /// (on the device: clipping never waits for a read-back).
     ///
-    /// As PyTorch: per-tensor norms, the norm of those norms, then
-    /// `coef = clamp(max_norm / (total + 1e-6), max = 1)`, all in f32.
+    /// As PyTorch: per-tensor norms in parameter order (`order`: the module's; a
+    /// map's own order would change the sum's rounding from run to run), the norm of
+    /// those norms, then `coef = clamp(max_norm / (total + 1e-6), max = 1)`, all in f32.
     pub(crate) fn clip_grads(
         grads: &mut HashMap<ParamId, Tensor<1>>,
         clip: &ClipGrad,
+        order: &[ParamId],
     ) -> Option<Tensor<1>> {
         match *clip {
             ClipGrad::Value { clip_value } => {
@@ -183,8 +185,13 @@ mod on_device {
                 if grads.is_empty() {
                     return None;
                 }
-                let norms: Vec<Tensor<1>> = grads
-                    .values()
+                // Every gradient counts: one the order lacks (there should be none)
+                // comes after the ordered ones.
+                let rest = grads.keys().filter(|id| !order.contains(id));
+                let norms: Vec<Tensor<1>> = order
+                    .iter()
+                    .chain(rest)
+                    .filter_map(|id| grads.get(id))
                     .map(|g| {
                         let g = g.clone().abs();
                         if norm_type.is_infinite() {

@@ -15,6 +15,8 @@
 //! - [`param_groups`]: a burn module's parameters, classified and grouped.
 //! - [`wrapper`]: MMEngine's `OptimWrapper` on burn modules: accumulation, clipping,
 //!   the update.
+//! - [`reduce`]: the data-parallel hook in `backward` (gradients averaged over the
+//!   ranks before accumulation, clipping and the step).
 //! - [`wrapper_dict`]: `OptimWrapperDict`, several named wrappers.
 
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
@@ -27,6 +29,8 @@ pub mod optimizer_spec;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod param_groups;
 pub mod paramwise;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod reduce;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod wrapper;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]

@@ -11,6 +11,7 @@ use super::algorithm::{ParamState, update};
 use super::clip::clip_grads;
 use super::config::OptimWrapperSpec;
 use super::param_groups::{ParamGroups, param_groups};
+use super::reduce::RankReducer;
 use crate::base::ParamGroup;
 
 /// Reads each parameter's gradient out of `grads`, flattened. A parameter held
@@ -71,7 +72,7 @@ impl ModuleMapper for Stepper<'_> {
 }
 
 /// One optimizer with MMEngine's wrapper behaviour.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OptimWrapper {
     /// The configuration it was built from.
     pub spec: OptimWrapperSpec,
@@ -89,6 +90,9 @@ pub struct OptimWrapper {
     /// The total gradient norm of the last clipped update (`grad_norm` in the logs),
     /// still on the device.
     pub last_grad_norm: Option<Tensor<1>>,
+    /// Under data parallelism: this wrapper's rank and the group's reducer; every
+    /// backward's gradients become the mean over the ranks.
+    pub reducer: Option<RankReducer>,
 }
 
 impl OptimWrapper {
@@ -114,6 +118,27 @@ impl OptimWrapper {
             max_counts: -1,
             remainder_counts: -1,
             last_grad_norm: None,
+            reducer: None,
+        }
+    }
+
+    /// A copy for another data-parallel rank: the same groups, counters and optimizer
+    /// state, with the state's tensors on `device`, reducing through `reducer`.
+    pub fn replica(&self, device: &burn::tensor::Device, reducer: RankReducer) -> Self {
+        Self {
+            state: self
+                .state
+                .iter()
+                .map(|(id, s)| (*id, s.to_device(device)))
+                .collect(),
+            accumulated: self
+                .accumulated
+                .iter()
+                .map(|(id, g)| (*id, g.clone().to_device(device)))
+                .collect(),
+            last_grad_norm: None,
+            reducer: Some(reducer),
+            ..self.clone()
         }
     }
 
@@ -165,7 +190,11 @@ impl OptimWrapper {
             out: Vec::new(),
         };
         module.visit(&mut reader);
-        for (id, g) in reader.out {
+        let grads = match &self.reducer {
+            Some(r) => r.reducer.all_reduce_mean(r.rank, reader.out),
+            None => reader.out,
+        };
+        for (id, g) in grads {
             let sum = match self.accumulated.remove(&id) {
                 Some(acc) => acc + g,
                 None => g,
@@ -180,7 +209,8 @@ impl OptimWrapper {
     pub fn step<M: Module>(&mut self, module: M) -> M {
         let mut grads = std::mem::take(&mut self.accumulated);
         if let Some(clip) = self.spec.clip_grad.clone() {
-            self.last_grad_norm = clip_grads(&mut grads, &clip);
+            let order: Vec<ParamId> = self.names.iter().map(|(id, _)| *id).collect();
+            self.last_grad_norm = clip_grads(&mut grads, &clip, &order);
         }
         let mut stepper = Stepper {
             wrapper: self,

@@ -9,7 +9,7 @@ use burn::tensor::Tensor;
 use super::wrapper::OptimWrapper;
 
 /// One unnamed wrapper, or several named ones in config order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OptimWrapperDict {
     wrappers: Vec<(Option<String>, OptimWrapper)>,
 }
@@ -26,6 +26,36 @@ impl OptimWrapperDict {
     pub fn named(wrappers: Vec<(String, OptimWrapper)>) -> Self {
         Self {
             wrappers: wrappers.into_iter().map(|(n, w)| (Some(n), w)).collect(),
+        }
+    }
+
+    /// A copy for another data-parallel rank (see [`OptimWrapper::replica`]).
+    pub fn replica(
+        &self,
+        device: &burn::tensor::Device,
+        reducer: &super::reduce::RankReducer,
+    ) -> Self {
+        Self {
+            wrappers: self
+                .wrappers
+                .iter()
+                .map(|(n, w)| (n.clone(), w.replica(device, reducer.clone())))
+                .collect(),
+        }
+    }
+
+    /// Puts every wrapper in a data-parallel group (`None`: out of it).
+    pub fn set_reducer(&mut self, reducer: Option<&super::reduce::RankReducer>) {
+        for (_, w) in &mut self.wrappers {
+            w.reducer = reducer.cloned();
+        }
+    }
+
+    /// Gives every wrapper the hyper-parameters (`lr`, `momentum`, …) and counters of
+    /// `main`'s, the rank the schedulers drive.
+    pub fn follow(&mut self, main: &Self) {
+        for ((_, w), (_, m)) in self.wrappers.iter_mut().zip(&main.wrappers) {
+            w.groups.clone_from(&m.groups);
         }
     }
 

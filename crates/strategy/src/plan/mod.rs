@@ -17,7 +17,7 @@ mod simulate;
 pub mod stepping;
 
 pub use curves::{Curves, Phase, Series};
-pub use simulate::{MAX_ITERATIONS, simulate};
+pub use simulate::{MAX_ITERATIONS, simulate, simulate_world};
 
 use crate::base::{ConfigError, KeyPath};
 use crate::config::{AutoScaleLr, ExperimentConfig, TrainLoop};
@@ -44,7 +44,7 @@ pub struct RunPlan {
     pub max_iters: i64,
     /// Epochs of the run (epoch-based loops).
     pub max_epochs: Option<i64>,
-    /// Devices training in step (1 here).
+    /// Devices training in step (data-parallel ranks).
     pub world_size: u64,
     /// `world_size × batch_size / base_batch_size` when `auto_scale_lr` is on.
     pub lr_scale: Option<f64>,
@@ -59,6 +59,16 @@ impl RunPlan {
     /// otherwise it comes from the config's batch size and dataset. A problem a lenient
     /// check found in a section the plan depends on is returned as the error.
     pub fn new(cfg: &ExperimentConfig, epoch_length: Option<i64>) -> Result<Self, ConfigError> {
+        Self::for_world(cfg, epoch_length, 1)
+    }
+
+    /// The plan on `world_size` data-parallel ranks: each rank's epoch is its share of
+    /// the data, and `auto_scale_lr` scales by `world_size × batch_size`.
+    pub fn for_world(
+        cfg: &ExperimentConfig,
+        epoch_length: Option<i64>,
+        world_size: u64,
+    ) -> Result<Self, ConfigError> {
         let root = KeyPath::root();
         if let Some(e) = cfg
             .unknown_top_level_keys()
@@ -75,7 +85,7 @@ impl RunPlan {
         let epoch_length = match epoch_length {
             Some(l) => Some(l),
             None => {
-                let known = cfg.iters_per_epoch()?;
+                let known = cfg.iters_per_epoch_per_rank(world_size)?;
                 if known.is_none()
                     && let Some(e) = cfg.problems_under(&["train_dataloader"]).next()
                 {
@@ -108,7 +118,6 @@ impl RunPlan {
             }
             TrainLoop::IterBased { max_iters } => (max_iters, None),
         };
-        let world_size = 1;
         let lr_scale = match cfg.auto_scale_lr.as_ref().filter(|a| a.enable) {
             None => None,
             Some(a) => {

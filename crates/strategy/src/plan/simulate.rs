@@ -25,12 +25,23 @@ pub fn simulate(
     cfg: &ExperimentConfig,
     iters_per_epoch: Option<i64>,
 ) -> Result<Curves, ConfigError> {
+    simulate_world(cfg, iters_per_epoch, 1)
+}
+
+/// [`simulate`] for a run on `world_size` data-parallel ranks (`schedule
+/// --world-size`): the epoch is each rank's share, and `auto_scale_lr` sees the
+/// global batch.
+pub fn simulate_world(
+    cfg: &ExperimentConfig,
+    iters_per_epoch: Option<i64>,
+    world_size: u64,
+) -> Result<Curves, ConfigError> {
     if cfg.optim_wrapper.is_none() && cfg.problems_under(&["optim_wrapper"]).next().is_none() {
         return Err(KeyPath::root()
             .key("optim_wrapper")
             .error("missing: the schedule starts from the optimizer's lr"));
     }
-    let plan = RunPlan::new(cfg, iters_per_epoch)?;
+    let plan = RunPlan::for_world(cfg, iters_per_epoch, world_size)?;
     plan.simulate(cfg)
 }
 

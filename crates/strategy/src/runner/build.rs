@@ -12,6 +12,7 @@ use crate::base::{ConfigError, KeyPath};
 use crate::config::DataloaderCfg;
 use crate::data::Samples;
 use crate::data::loader::DataLoader;
+use crate::data::sampler::DefaultSampler;
 use crate::metric::{MetricSpec, build_evaluator};
 
 pub(super) fn build_loader(
@@ -38,9 +39,11 @@ pub(super) fn build_loader(
     let loader = DataLoader {
         samples: Arc::new(samples),
         batch_size: batch_size as usize,
-        shuffle: cfg.shuffle.unwrap_or(train),
         drop_last: cfg.drop_last,
-        seed: cfg.seed.unwrap_or(seed),
+        sampler: DefaultSampler {
+            round_up: cfg.round_up,
+            ..DefaultSampler::single(cfg.shuffle.unwrap_or(train), cfg.seed.unwrap_or(seed))
+        },
     };
     if loader.is_empty() {
         return Err(path.key("batch_size").error(format!(

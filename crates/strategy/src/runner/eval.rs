@@ -21,11 +21,7 @@ impl Runner {
             )));
         };
         let device = self.strategy.device.device.clone();
-        let model = self
-            .strategy
-            .model
-            .as_ref()
-            .ok_or_else(|| RunError::Usage("the runner has no model".into()))?;
+        let model = &self.prepared.model;
         let mut metrics: Vec<_> = set.metrics.iter().map(|f| f()).collect();
         let purpose = if which == "val" { 2 } else { 3 };
         let mut ctx = StepContext {

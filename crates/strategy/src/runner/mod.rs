@@ -37,6 +37,7 @@ use crate::base::KeyPath;
 use crate::base::log::LogSink;
 use crate::base::registry::Registry;
 use crate::config::{ExperimentConfig, TrainCfg};
+use crate::config::{StrategyKind, resolve_strategy};
 use crate::data::loader::DataLoader;
 use crate::data::{Samples, dataset_registry};
 use crate::device::DeviceChoice;
@@ -44,14 +45,17 @@ use crate::metric::{MetricFactory, metric_registry};
 use crate::model::{ModelFactory, model_registry};
 use crate::plan::RunPlan;
 use crate::strategy::{
-    DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, SingleDeviceStrategy, Strategy,
-    StrategyOptions,
+    DDPStrategy, DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, Prepared,
+    RunStrategy, SingleDeviceStrategy, Strategy, StrategyOptions,
 };
 
-/// How to run a config: device, work dir, extra log sinks and hooks, registries.
+/// How to run a config: device(s), work dir, extra log sinks and hooks, registries.
 pub struct RunnerOptions {
-    /// The device.
+    /// The device (when `devices` is empty).
     pub device: DeviceChoice,
+    /// Several devices, one data-parallel rank each (rank 0 first); empty: `device`
+    /// alone.
+    pub devices: Vec<DeviceChoice>,
     /// Overrides the config's `work_dir`.
     pub work_dir: Option<PathBuf>,
     /// The experiment name (`<name>_<timestamp>`).
@@ -75,6 +79,7 @@ impl Default for RunnerOptions {
     fn default() -> Self {
         Self {
             device: DeviceChoice::Auto,
+            devices: Vec::new(),
             work_dir: None,
             experiment_name: None,
             write_files: cfg!(not(target_family = "wasm")),
@@ -92,17 +97,21 @@ struct EvalSet {
     metrics: Vec<MetricFactory>,
 }
 
-/// A configured run: the strategy (model, optimizers, schedulers), the data, the
-/// loop position and the hooks.
+/// A configured run: the strategy and what it prepared (model, optimizers,
+/// schedulers), the data, the loop position and the hooks.
 pub struct Runner {
     /// The experiment config.
     pub cfg: ExperimentConfig,
-    /// The strategy, prepared.
-    pub strategy: SingleDeviceStrategy,
+    /// The strategy (rank 0's device, seed, log, work dir; the other ranks' devices).
+    pub strategy: RunStrategy,
+    /// What the strategy prepared: the model, the optimizer wrappers, the schedulers.
+    pub prepared: Prepared,
     /// Runtime information.
     pub hub: MessageHub,
-    /// The training data.
+    /// The training data (rank 0's shard under DDP).
     pub train_loader: DataLoader,
+    /// Under DDP: the other ranks' loaders (their shards) and their current orders.
+    replica_data: Vec<(DataLoader, Vec<usize>)>,
     hooks: Vec<Box<dyn Hook>>,
     val: Option<EvalSet>,
     test: Option<EvalSet>,
@@ -160,7 +169,17 @@ impl Runner {
             .clone()
             .or_else(|| cfg.work_dir.clone().map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("work_dirs"));
-        let mut strategy = SingleDeviceStrategy::new(StrategyOptions {
+        let devices = if opts.devices.is_empty() {
+            vec![opts.device.clone()]
+        } else {
+            opts.devices.clone()
+        };
+        let kind = resolve_strategy(cfg.strategy, devices.len())?;
+        let world_size = devices.len();
+        if world_size > 1 {
+            check_shardable(&train_loader_cfg)?;
+        }
+        let strategy_opts = StrategyOptions {
             work_dir,
             experiment_name: opts
                 .experiment_name
@@ -173,10 +192,17 @@ impl Runner {
                 write_files: opts.write_files,
             },
             auto_scale_lr: cfg.auto_scale_lr.clone(),
-            device: opts.device,
+            device: devices[0].clone(),
             models: std::mem::replace(&mut opts.models, Registry::new("model")),
-        })
-        .await?;
+        };
+        let mut strategy = match kind {
+            StrategyKind::SingleDevice => {
+                RunStrategy::Single(SingleDeviceStrategy::new(strategy_opts).await?)
+            }
+            StrategyKind::Ddp => {
+                RunStrategy::Ddp(DDPStrategy::new(strategy_opts, &devices, cfg.launcher).await?)
+            }
+        };
         for sink in opts.sinks.drain(..) {
             strategy.logger.add_sink(sink);
         }
@@ -184,13 +210,17 @@ impl Runner {
             strategy.logger.info(format!("config: {note} (accepted)"));
         }
         let seed = strategy.seed;
-        let train_loader = build_loader(
+        let full_loader = build_loader(
             &train_loader_cfg,
             &root.key("train_dataloader"),
             &opts.datasets,
             true,
             seed,
         )?;
+        let train_loader = full_loader.for_rank(0, world_size);
+        let replica_data = (1..world_size)
+            .map(|r| (full_loader.for_rank(r, world_size), Vec::new()))
+            .collect();
         let val = eval_set(
             cfg.val_dataloader.as_ref(),
             cfg.val_evaluator.as_ref(),
@@ -205,18 +235,20 @@ impl Runner {
             &opts,
             seed,
         )?;
-        let plan = RunPlan::new(&cfg, Some(train_loader.len() as i64))?;
-        strategy.logger.info(format!(
-            "Strategy Playground {} · {} · seed {} (deterministic: {})",
+        let plan = RunPlan::for_world(&cfg, Some(train_loader.len() as i64), world_size as u64)?;
+        let banner = format!(
+            "Strategy Playground {} · {} · {} · seed {} (deterministic: {})",
             env!("CARGO_PKG_VERSION"),
-            strategy.device.description,
+            strategy.name(),
+            strategy.device_descriptions().join(", "),
             seed,
             strategy.randomness.deterministic
-        ));
+        );
+        strategy.logger.info(banner);
         let run = plan.run_length();
-        strategy.prepare(
+        let prepared = strategy.prepare(
             ModelSource::Spec(model_cfg),
-            Some(OptimSource::Config(optim_cfg)),
+            OptimSource::Config(optim_cfg),
             cfg.param_scheduler.as_ref(),
             &cfg.compile,
             Some(DispatchKwargs {
@@ -226,13 +258,11 @@ impl Runner {
                 train_micro_batch_size_per_gpu: Some(train_loader.batch_size as u64),
             }),
         )?;
-        if let Some(m) = &strategy.model {
-            let summary = m.summary();
-            let params = m.num_params();
-            strategy
-                .logger
-                .info(format!("model: {params} parameters\n{summary}"));
-        }
+        strategy.logger.info(format!(
+            "model: {} parameters\n{}",
+            prepared.model.num_params(),
+            prepared.model.summary()
+        ));
         let mut hooks: Vec<Box<dyn Hook>> = Vec::new();
         if plan.schedulers_step {
             hooks.push(Box::new(ParamSchedulerHook));
@@ -257,8 +287,10 @@ impl Runner {
         Ok(Self {
             cfg,
             strategy,
+            prepared,
             hub,
             train_loader,
+            replica_data,
             hooks,
             val,
             test,
@@ -303,8 +335,40 @@ impl Runner {
         self.val.is_some()
     }
 
+    /// The number of data-parallel ranks (1 on one device).
+    pub fn world_size(&self) -> usize {
+        self.strategy.world_size()
+    }
+
+    /// Every rank's samples in `epoch`, rank 0's first: together they are the epoch's
+    /// shuffled order, padded to a multiple of the world size (`DefaultSampler`).
+    pub fn rank_orders(&self, epoch: u64) -> Vec<Vec<usize>> {
+        std::iter::once(&self.train_loader)
+            .chain(self.replica_data.iter().map(|(l, _)| l))
+            .map(|l| l.epoch_order(epoch))
+            .collect()
+    }
+
     /// The validation samples, when a validation set is configured.
     pub fn val_samples(&self) -> Option<&crate::data::Samples> {
         self.val.as_ref().map(|v| v.loader.samples.as_ref())
     }
+}
+
+/// Several ranks need a sampler that gives every rank the same number of batches:
+/// otherwise a rank would wait forever in the gradient reduction for one that has
+/// run out (MMEngine hangs there too).
+fn check_shardable(cfg: &crate::config::DataloaderCfg) -> Result<(), crate::base::ConfigError> {
+    let at = KeyPath::root().key("train_dataloader").key("sampler");
+    if !cfg.round_up {
+        return Err(at.key("round_up").error(
+            "round_up = false gives the ranks different numbers of batches, and data-parallel training would wait forever on the rank with fewer: keep round_up = true (the default) with several devices",
+        ));
+    }
+    if cfg.infinite {
+        return Err(at.key("type").error(
+            "InfiniteSampler slices one endless stream of permutations across the ranks, which the data-parallel loop does not do: use DefaultSampler with several devices",
+        ));
+    }
+    Ok(())
 }

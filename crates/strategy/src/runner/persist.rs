@@ -7,8 +7,23 @@ use serde_json::Value;
 
 use super::Runner;
 use super::error::RunError;
+use crate::strategy::Strategy;
 
 impl Runner {
+    /// The model's parameters by name, read back to the host.
+    pub async fn model_state_dict(&self) -> Result<Vec<crate::model::NamedTensor>, RunError> {
+        self.strategy
+            .model_state_dict(self.prepared.model.as_ref())
+            .await
+    }
+
+    /// The optimizer state of every wrapper, read back to the host.
+    pub async fn optim_state_dict(&self) -> Result<crate::strategy::OptimStateDict, RunError> {
+        self.strategy
+            .optim_state_dict(&self.prepared.optim_wrapper)
+            .await
+    }
+
     /// A checkpoint of the whole run: the strategy's part plus `meta.epoch`/`meta.iter`
     /// (completed counts), the config, the loop's data position, and the message hub.
     pub async fn checkpoint(
@@ -21,8 +36,16 @@ impl Runner {
         meta.insert("epoch".into(), serde_json::json!(self.hub.epoch));
         meta.insert("iter".into(), serde_json::json!(self.hub.iter));
         meta.insert("inner_iter".into(), serde_json::json!(self.hub.inner_iter));
-        meta.insert("data_epoch".into(), serde_json::json!(self.data_epoch));
-        meta.insert("data_index".into(), serde_json::json!(self.data_index));
+        // A checkpoint at an epoch's last batch is the next epoch's start (the loop
+        // wraps right after saving).
+        let (data_epoch, data_index) = if self.data_index >= self.train_loader.len() {
+            (self.data_epoch + 1, 0)
+        } else {
+            (self.data_epoch, self.data_index)
+        };
+        meta.insert("data_epoch".into(), serde_json::json!(data_epoch));
+        meta.insert("data_index".into(), serde_json::json!(data_index));
+        meta.insert("world_size".into(), serde_json::json!(self.world_size()));
         meta.insert("cfg".into(), self.cfg.raw.clone());
         let hub = serde_json::json!({
             "runtime_info": {
@@ -39,7 +62,13 @@ impl Runner {
         extra.insert("meta".into(), Value::Object(meta));
         extra.insert("message_hub".into(), hub);
         self.strategy
-            .checkpoint(save_optimizer, save_param_scheduler, extra, None)
+            .checkpoint(
+                &self.prepared,
+                save_optimizer,
+                save_param_scheduler,
+                extra,
+                None,
+            )
             .await
     }
 
@@ -53,9 +82,13 @@ impl Runner {
         resume_optimizer: bool,
         resume_param_scheduler: bool,
     ) -> Result<(), RunError> {
-        let ck = self
-            .strategy
-            .resume(ck, resume_optimizer, resume_param_scheduler, None)?;
+        let ck = self.strategy.resume(
+            &mut self.prepared,
+            ck,
+            resume_optimizer,
+            resume_param_scheduler,
+            None,
+        )?;
         let meta = ck.typed_meta()?;
         let iter = meta.iter as i64;
         if iter > self.hub.max_iters {
@@ -79,16 +112,40 @@ impl Runner {
         } else {
             (iter % len) as u64
         }) as usize;
+        // Checkpoints written before the position was normalised at save time may
+        // point one past an epoch's last batch: that is the next epoch's start.
+        if self.data_index >= len as usize {
+            self.data_index = 0;
+            self.data_epoch += 1;
+        }
+        // The seed may have come from the checkpoint: every rank's sampler uses it
+        // (unless the config fixes `sampler.seed`), and the next iteration draws the
+        // epoch's order afresh.
+        let seed = self
+            .cfg
+            .train_dataloader
+            .as_ref()
+            .and_then(|d| d.seed)
+            .unwrap_or(self.strategy.seed);
+        self.train_loader.sampler.seed = seed;
         self.order.clear();
-        if self.data_index > 0 {
-            self.order = self.train_loader.epoch_order(self.sampler_epoch());
+        for (loader, order) in &mut self.replica_data {
+            loader.sampler.seed = seed;
+            order.clear();
         }
-        let seed = self.strategy.seed;
-        self.train_loader.seed = seed;
+        let world = self.world_size();
+        if let Some(saved) = meta.world_size
+            && saved != world as u64
+        {
+            self.strategy.logger.info(format!(
+                "the checkpoint was trained on {saved} rank(s), this run has {world}: it continues from the same data position with its own batch size"
+            ));
+        }
         let max_iters = self.hub.max_iters;
-        if let Some(optim) = self.strategy.optim_wrapper.as_mut() {
-            optim.initialize_count_status(iter, max_iters);
-        }
+        self.prepared
+            .optim_wrapper
+            .initialize_count_status(iter, max_iters);
+        self.prepared.broadcast();
         if let Some(p) = self.checkpoints.as_mut()
             && let Some(kept) = ck
                 .message_hub
@@ -174,10 +231,11 @@ impl Runner {
             Resume::Latest => {
                 let found = find_latest_checkpoint(&self.strategy.work_dir);
                 if found.is_none() {
-                    self.strategy.logger.info(format!(
+                    let message = format!(
                         "Did not find last_checkpoint to be resumed in {}: training starts from scratch.",
                         self.strategy.work_dir.display()
-                    ));
+                    );
+                    self.strategy.logger.info(message);
                 }
                 found
             }
@@ -200,11 +258,13 @@ impl Runner {
                 read_checkpoint(&path)?
             };
             self.strategy.load_checkpoint(
+                self.prepared.model.as_mut(),
                 ck,
                 false,
                 &crate::checkpoint::default_revise_keys(),
                 None,
             )?;
+            self.prepared.broadcast();
             self.strategy
                 .logger
                 .info(format!("Load checkpoint from {}", path.display()));

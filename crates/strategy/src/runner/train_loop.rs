@@ -12,29 +12,8 @@ use super::error::RunError;
 use super::hooks::{Hook, HookContext};
 use crate::base::log::Progress;
 use crate::model::StepContext;
-use crate::optim::wrapper_dict::OptimWrapperDict;
 
 impl Runner {
-    fn parts(
-        &mut self,
-    ) -> Result<
-        (
-            &mut OptimWrapperDict,
-            &mut Vec<Vec<crate::scheduler::ParamScheduler>>,
-        ),
-        RunError,
-    > {
-        let s = &mut self.strategy;
-        let optim = s
-            .optim_wrapper
-            .as_mut()
-            .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
-        let schedulers = s
-            .param_schedulers
-            .get_or_insert_with(|| vec![Vec::new(); optim.len()]);
-        Ok((optim, schedulers))
-    }
-
     pub(super) fn call_hooks(
         &mut self,
         f: &mut dyn FnMut(&mut dyn Hook, &mut HookContext<'_>) -> Result<(), RunError>,
@@ -42,20 +21,11 @@ impl Runner {
         let mut hooks = std::mem::take(&mut self.hooks);
         let by_epoch = self.by_epoch;
         let result = (|| {
-            let s = &mut self.strategy;
-            let optim = s
-                .optim_wrapper
-                .as_mut()
-                .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
-            let n = optim.len();
-            let schedulers = s
-                .param_schedulers
-                .get_or_insert_with(|| vec![Vec::new(); n]);
             let mut cx = HookContext {
                 hub: &mut self.hub,
-                optim,
-                schedulers,
-                log: &mut s.logger,
+                optim: &mut self.prepared.optim_wrapper,
+                schedulers: &mut self.prepared.param_schedulers,
+                log: &mut self.strategy.logger,
                 by_epoch,
             };
             for h in hooks.iter_mut() {
@@ -75,7 +45,6 @@ impl Runner {
         }
         if !self.started {
             self.started = true;
-            self.parts()?;
             self.call_hooks(&mut |h, cx| h.before_train(cx))?;
             self.strategy.logger.info(format!(
                 "Start training: {} iterations{}",
@@ -88,7 +57,11 @@ impl Runner {
             self.last_tick = Some(Instant::now());
         }
         if self.data_index == 0 || self.order.is_empty() {
-            self.order = self.train_loader.epoch_order(self.sampler_epoch());
+            let epoch = self.sampler_epoch();
+            self.order = self.train_loader.epoch_order(epoch);
+            for (loader, order) in &mut self.replica_data {
+                *order = loader.epoch_order(epoch);
+            }
         }
         let device = self.strategy.train_device();
         let batch = self
@@ -98,18 +71,35 @@ impl Runner {
         let mut ctx = StepContext {
             rng: stream(seed, 1, self.hub.iter),
         };
-        let lrs = self.parts()?.0.get_lr();
-        let losses = {
-            let s = &mut self.strategy;
-            let model = s
-                .model
-                .as_mut()
-                .ok_or_else(|| RunError::Usage("the runner has no model".into()))?;
-            let optim = s
-                .optim_wrapper
-                .as_mut()
-                .ok_or_else(|| RunError::Usage("the runner has no optimizer wrapper".into()))?;
-            model.train_step(&batch, optim, &mut ctx)
+        let lrs = self.prepared.optim_wrapper.get_lr();
+        let crate::strategy::Prepared {
+            model,
+            optim_wrapper,
+            data_parallel,
+            ..
+        } = &mut self.prepared;
+        let losses = match data_parallel {
+            None => model.train_step(&batch, optim_wrapper, &mut ctx),
+            Some(dp) => {
+                // Every rank draws from the run's seed, or from `seed + rank` with
+                // `randomness.diff_rank_seed` (MMEngine's per-rank seed).
+                let diff = self.strategy.randomness.diff_rank_seed;
+                let replicas = self
+                    .replica_data
+                    .iter()
+                    .zip(&dp.replicas)
+                    .map(|((loader, order), r)| {
+                        let seed = if diff { seed + r.rank as u64 } else { seed };
+                        (
+                            loader.batch(order, self.data_index, &r.device),
+                            StepContext {
+                                rng: stream(seed, 1, self.hub.iter),
+                            },
+                        )
+                    })
+                    .collect();
+                dp.train_step(model, optim_wrapper, &batch, &mut ctx, replicas)
+            }
         };
         self.hub.iter += 1;
         self.hub.inner_iter += 1;
@@ -123,15 +113,13 @@ impl Runner {
             self.hub.push_pending(&format!("train/{k}"), t);
         }
         // MMEngine logs the total norm of clipped gradients as `grad_norm`.
-        if let Some(optim) = self.strategy.optim_wrapper.as_mut() {
-            for (name, w) in optim.iter_mut() {
-                if let Some(norm) = w.last_grad_norm.take() {
-                    let key = match name {
-                        Some(n) => format!("train/{n}.grad_norm"),
-                        None => "train/grad_norm".to_string(),
-                    };
-                    self.hub.push_pending(&key, norm);
-                }
+        for (name, w) in self.prepared.optim_wrapper.iter_mut() {
+            if let Some(norm) = w.last_grad_norm.take() {
+                let key = match name {
+                    Some(n) => format!("train/{n}.grad_norm"),
+                    None => "train/grad_norm".to_string(),
+                };
+                self.hub.push_pending(&key, norm);
             }
         }
         let now = Instant::now();

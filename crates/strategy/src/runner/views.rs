@@ -70,7 +70,7 @@ impl Runner {
         let device = self.strategy.device.device.clone();
         let inputs: Tensor<2> =
             Tensor::from_data(TensorData::new(raster, [grid * grid, 2]), &device);
-        let scores = self.strategy.model.as_ref()?.predict(inputs)?;
+        let scores = self.prepared.model.predict(inputs)?;
         let probs = burn::tensor::activation::softmax(scores, 1).narrow(1, 1, 1);
         let probs: Vec<f32> = probs.into_data_async().await.ok()?.try_into_vec_as().ok()?;
         Some(DecisionBoundary {

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::{SingleDeviceStrategy, Strategy, timestamp_now};
+use super::{Prepared, SingleDeviceStrategy, Strategy, timestamp_now};
 use crate::error::Error as RunError;
-use crate::model::StateDictReport;
+use crate::model::{DynModel, StateDictReport};
 
 impl SingleDeviceStrategy {
     /// The strategy's part of a checkpoint (MMEngine's `save_checkpoint` without the
@@ -15,13 +15,14 @@ impl SingleDeviceStrategy {
     /// merged in, then `callback`.
     pub async fn checkpoint(
         &self,
+        prepared: &Prepared,
         save_optimizer: bool,
         save_param_scheduler: bool,
         extra_ckpt: serde_json::Map<String, Value>,
         callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
     ) -> Result<crate::checkpoint::Checkpoint, RunError> {
         let mut ck = crate::checkpoint::Checkpoint {
-            state_dict: self.model_state_dict().await?,
+            state_dict: self.model_state_dict(prepared.model.as_ref()).await?,
             ..Default::default()
         };
         ck.meta.insert("seed".into(), json!(self.seed));
@@ -39,16 +40,11 @@ impl SingleDeviceStrategy {
                     .collect::<Vec<_>>()
             ),
         );
-        if save_optimizer && self.optim_wrapper.is_some() {
-            ck.optimizer = Some(self.optim_state_dict().await?);
+        if save_optimizer {
+            ck.optimizer = Some(self.optim_state_dict(&prepared.optim_wrapper).await?);
         }
-        if save_param_scheduler
-            && self
-                .param_schedulers
-                .as_ref()
-                .is_some_and(|l| l.iter().any(|s| !s.is_empty()))
-        {
-            ck.param_schedulers = Some(self.scheduler_state_dict()?);
+        if save_param_scheduler && prepared.has_schedulers() {
+            ck.param_schedulers = Some(self.scheduler_state_dict(prepared));
         }
         for (k, v) in extra_ckpt {
             match (k.as_str(), v) {
@@ -71,6 +67,7 @@ impl SingleDeviceStrategy {
     /// nothing); otherwise the report lists them and a warning is logged.
     pub fn load_checkpoint(
         &mut self,
+        model: &mut dyn DynModel,
         mut ck: crate::checkpoint::Checkpoint,
         strict: bool,
         revise_keys: &[(String, String)],
@@ -83,7 +80,7 @@ impl SingleDeviceStrategy {
         for t in &mut ck.state_dict {
             t.name = revise.apply(&t.name);
         }
-        let report = self.load_model_state_dict(&ck.state_dict, strict)?;
+        let report = self.load_model_state_dict(model, &ck.state_dict, strict)?;
         if !report.is_exact() {
             self.logger.warning(format!(
                 "The model and loaded state dict do not match exactly\nunexpected key in source state_dict: {}\nmissing keys in source state_dict: {}{}",
@@ -105,6 +102,7 @@ impl SingleDeviceStrategy {
     /// the loop to restore its counters.
     pub fn resume(
         &mut self,
+        prepared: &mut Prepared,
         ck: crate::checkpoint::Checkpoint,
         resume_optimizer: bool,
         resume_param_scheduler: bool,
@@ -125,10 +123,7 @@ impl SingleDeviceStrategy {
             }
             .into());
         }
-        if resume_param_scheduler
-            && self.param_schedulers.is_some()
-            && ck.param_schedulers.is_none()
-        {
+        if resume_param_scheduler && prepared.has_schedulers() && ck.param_schedulers.is_none() {
             return Err(crate::checkpoint::CheckpointError::MissingPart {
                 part: "scheduler states",
                 saved_with: "save_param_scheduler = false",
@@ -136,8 +131,13 @@ impl SingleDeviceStrategy {
             }
             .into());
         }
-        let (ck, _) =
-            self.load_checkpoint(ck, false, &crate::checkpoint::default_revise_keys(), None)?;
+        let (ck, _) = self.load_checkpoint(
+            prepared.model.as_mut(),
+            ck,
+            false,
+            &crate::checkpoint::default_revise_keys(),
+            None,
+        )?;
         if let Some(seed) = meta.seed
             && seed != self.seed
         {
@@ -152,11 +152,11 @@ impl SingleDeviceStrategy {
             self.randomness.seed = Some(seed);
         }
         if resume_optimizer && let Some(opt) = &ck.optimizer {
-            self.load_optim_state_dict(opt)?;
+            self.load_optim_state_dict(&mut prepared.optim_wrapper, opt)?;
         }
         if resume_param_scheduler {
-            match (&ck.param_schedulers, self.param_schedulers.is_some()) {
-                (Some(state), true) => self.load_scheduler_state_dict(state)?,
+            match (&ck.param_schedulers, prepared.has_schedulers()) {
+                (Some(state), true) => self.load_scheduler_state_dict(prepared, state)?,
                 (Some(_), false) => self
                     .logger
                     .warning("the checkpoint has scheduler states but this run has no schedulers"),
@@ -174,6 +174,7 @@ impl SingleDeviceStrategy {
     /// atomically (temp file, fsync, rename).
     pub async fn save_checkpoint(
         &self,
+        prepared: &Prepared,
         filename: &std::path::Path,
         save_optimizer: bool,
         save_param_scheduler: bool,
@@ -181,7 +182,13 @@ impl SingleDeviceStrategy {
         callback: Option<&dyn Fn(&mut crate::checkpoint::Checkpoint)>,
     ) -> Result<(), RunError> {
         let ck = self
-            .checkpoint(save_optimizer, save_param_scheduler, extra_ckpt, callback)
+            .checkpoint(
+                prepared,
+                save_optimizer,
+                save_param_scheduler,
+                extra_ckpt,
+                callback,
+            )
             .await?;
         crate::checkpoint::files::write_checkpoint(filename, &ck)?;
         Ok(())
@@ -193,6 +200,7 @@ impl SingleDeviceStrategy {
     /// choose here).
     pub fn load_checkpoint_file(
         &mut self,
+        model: &mut dyn DynModel,
         filename: &std::path::Path,
         strict: bool,
         revise_keys: &[(String, String)],
@@ -206,7 +214,7 @@ impl SingleDeviceStrategy {
         } else {
             crate::checkpoint::files::read_checkpoint(filename)?
         };
-        self.load_checkpoint(ck, strict, revise_keys, callback)
+        self.load_checkpoint(model, ck, strict, revise_keys, callback)
     }
 }
 

@@ -7,8 +7,8 @@ use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
 use super::{
-    CompileCfg, DispatchKwargs, EnvKwargs, ModelSource, OptimSource, OptimStateDict, Strategy,
-    StrategyOptions, read_f32,
+    CompileCfg, DispatchKwargs, EnvKwargs, ModelSource, OptimSource, OptimStateDict, Prepared,
+    Strategy, StrategyOptions, read_f32,
 };
 use crate::base::KeyPath;
 use crate::base::log::RunLog;
@@ -43,14 +43,11 @@ pub struct SingleDeviceStrategy {
     pub device: ReadyDevice,
     /// The run's log.
     pub logger: RunLog,
-    /// The model, after `prepare`.
-    pub model: Option<Box<dyn DynModel>>,
-    /// The optimizer wrappers, after `prepare` with an optimizer.
-    pub optim_wrapper: Option<OptimWrapperDict>,
-    /// The schedulers (one list per wrapper), after `prepare` with schedulers.
-    pub param_schedulers: Option<Vec<Vec<ParamScheduler>>>,
     /// What the loop told `prepare`.
     pub dispatch_kwargs: DispatchKwargs,
+    /// Ranks training in step: 1, or the world size when this is a
+    /// [`DDPStrategy`](super::DDPStrategy)'s rank 0 (`auto_scale_lr` scales by it).
+    pub world_size: usize,
     env_kwargs: EnvKwargs,
     models: Registry<ModelFactory>,
     prepared: bool,
@@ -94,10 +91,8 @@ impl SingleDeviceStrategy {
             auto_scale_lr: opts.auto_scale_lr,
             device,
             logger: RunLog::new(opts.log_kwargs.log_level),
-            model: None,
-            optim_wrapper: None,
-            param_schedulers: None,
             dispatch_kwargs: DispatchKwargs::default(),
+            world_size: 1,
             env_kwargs: opts.env_kwargs,
             models: opts.models,
             prepared: false,
@@ -111,7 +106,7 @@ impl SingleDeviceStrategy {
         self.device.device.clone().autodiff()
     }
 
-    /// Whether `prepare` has run.
+    /// Whether `prepare` has handed out its set.
     pub fn is_prepared(&self) -> bool {
         self.prepared
     }
@@ -121,7 +116,9 @@ impl SingleDeviceStrategy {
         StdRng::seed_from_u64(self.seed)
     }
 
-    fn scale_lr(&mut self) -> Result<(), RunError> {
+    /// MMEngine's `scale_lr`, on the wrappers before any scheduler is built (the
+    /// schedulers record the scaled lr as their `initial_lr`).
+    fn scale_lr(&mut self, optim: &mut OptimWrapperDict) -> Result<(), RunError> {
         let Some(cfg) = self.auto_scale_lr.clone().filter(|a| a.enable) else {
             return Ok(());
         };
@@ -130,30 +127,24 @@ impl SingleDeviceStrategy {
                 "Lack of `base_batch_size` in `auto_scale_lr`.".into(),
             ));
         };
-        if self.param_schedulers.is_some() {
-            return Err(RunError::Usage(
-                "`scale_lr` should be called before building ParamScheduler because ParamScheduler will store initial lr from optimizer wrappers".into(),
-            ));
-        }
         let Some(batch) = self.dispatch_kwargs.train_micro_batch_size_per_gpu else {
             return Err(RunError::Usage(
                 "auto_scale_lr needs the training batch size (dispatch_kwargs.train_micro_batch_size_per_gpu)".into(),
             ));
         };
-        let Some(optim) = self.optim_wrapper.as_mut() else {
-            return Ok(());
-        };
         let mut named: Vec<NamedGroups> = optim
             .iter_mut()
             .map(|(n, w)| (n.map(str::to_string), std::mem::take(&mut w.groups)))
             .collect();
-        let ratio = crate::plan::auto_scale_ratio(&cfg, 1, batch).unwrap_or(1.0);
+        let ratio =
+            crate::plan::auto_scale_ratio(&cfg, self.world_size as u64, batch).unwrap_or(1.0);
         crate::plan::apply_lr_scale(&mut named, ratio);
         for ((_, w), (_, groups)) in optim.iter_mut().zip(named) {
             w.groups = groups;
         }
         self.logger.info(format!(
-            "LR is set based on batch size of {base} and the current batch size is {batch}. Scaling the original LR by {ratio}."
+            "LR is set based on batch size of {base} and the current batch size is {}. Scaling the original LR by {ratio}.",
+            self.world_size as u64 * batch
         ));
         Ok(())
     }
@@ -171,13 +162,15 @@ impl Strategy for SingleDeviceStrategy {
     fn prepare(
         &mut self,
         model: ModelSource,
-        optim_wrapper: Option<OptimSource>,
+        optim_wrapper: OptimSource,
         param_scheduler: Option<&ParamSchedulerConfig>,
         compile: &CompileCfg,
         dispatch_kwargs: Option<DispatchKwargs>,
-    ) -> Result<(), RunError> {
+    ) -> Result<Prepared, RunError> {
         if self.prepared {
-            return Ok(());
+            return Err(RunError::Usage(
+                "prepare: this strategy has already handed out its model, optimizer wrappers and schedulers".into(),
+            ));
         }
         if let Some(d) = dispatch_kwargs {
             self.dispatch_kwargs = d;
@@ -185,36 +178,27 @@ impl Strategy for SingleDeviceStrategy {
         let mut model = self.build_model(model)?;
         model.to_device(&self.train_device());
         self.compile_model(compile);
-        if let Some(src) = optim_wrapper {
-            let optim = self.build_optim_wrapper(src, model.as_ref())?;
-            let accumulates = optim.iter().any(|(_, w)| w.spec.accumulative_counts > 1);
-            self.optim_wrapper = Some(optim);
-            self.scale_lr()?;
-            if accumulates {
-                let Some(max_iters) = self.dispatch_kwargs.max_iters else {
-                    return Err(RunError::Usage(
-                        "\"max_iters\" must be specified because \"accumulative_counts\" was set greater than 1".into(),
-                    ));
-                };
-                if let Some(optim) = self.optim_wrapper.as_mut() {
-                    optim.initialize_count_status(0, max_iters);
-                }
-            }
+        let mut optim = self.build_optim_wrapper(optim_wrapper, model.as_ref())?;
+        self.scale_lr(&mut optim)?;
+        if optim.iter().any(|(_, w)| w.spec.accumulative_counts > 1) {
+            let Some(max_iters) = self.dispatch_kwargs.max_iters else {
+                return Err(RunError::Usage(
+                    "\"max_iters\" must be specified because \"accumulative_counts\" was set greater than 1".into(),
+                ));
+            };
+            optim.initialize_count_status(0, max_iters);
         }
-        if let Some(cfg) = param_scheduler {
-            let mut optim = self.optim_wrapper.take().ok_or_else(|| {
-                RunError::Usage(
-                    "param_scheduler needs an optim_wrapper: build_optim_wrapper must come first"
-                        .into(),
-                )
-            })?;
-            let built = self.build_param_scheduler(cfg, &mut optim);
-            self.optim_wrapper = Some(optim);
-            self.param_schedulers = Some(built?);
-        }
-        self.model = Some(model);
+        let param_schedulers = match param_scheduler {
+            Some(cfg) => self.build_param_scheduler(cfg, &mut optim)?,
+            None => vec![Vec::new(); optim.len()],
+        };
         self.prepared = true;
-        Ok(())
+        Ok(Prepared {
+            model,
+            optim_wrapper: optim,
+            param_schedulers,
+            data_parallel: None,
+        })
     }
 
     fn build_model(&mut self, model: ModelSource) -> Result<Box<dyn DynModel>, RunError> {
@@ -277,6 +261,9 @@ impl Strategy for SingleDeviceStrategy {
         let runtime = json!({
             "randomness": {"seed": r.seed, "deterministic": r.deterministic, "diff_rank_seed": r.diff_rank_seed},
             "seed": self.seed,
+            "strategy": "SingleDeviceStrategy",
+            "world_size": 1,
+            "devices": [self.device.description],
             "Distributed launcher": "none",
             "Distributed training": false,
             "GPU number": 1,
@@ -301,11 +288,7 @@ impl Strategy for SingleDeviceStrategy {
         Ok(log)
     }
 
-    async fn model_state_dict(&self) -> Result<Vec<NamedTensor>, RunError> {
-        let model = self
-            .model
-            .as_ref()
-            .ok_or_else(|| RunError::Usage("model_state_dict before prepare".into()))?;
+    async fn model_state_dict(&self, model: &dyn DynModel) -> Result<Vec<NamedTensor>, RunError> {
         let mut out = Vec::new();
         for (name, shape, t) in model.state_tensors() {
             out.push(NamedTensor {
@@ -317,10 +300,7 @@ impl Strategy for SingleDeviceStrategy {
         Ok(out)
     }
 
-    async fn optim_state_dict(&self) -> Result<OptimStateDict, RunError> {
-        let optim = self.optim_wrapper.as_ref().ok_or_else(|| {
-            RunError::Usage("optim_state_dict: there is no optimizer wrapper".into())
-        })?;
+    async fn optim_state_dict(&self, optim: &OptimWrapperDict) -> Result<OptimStateDict, RunError> {
         let mut wrappers = Vec::new();
         for (name, w) in optim.iter() {
             let mut state = Vec::new();
@@ -345,19 +325,13 @@ impl Strategy for SingleDeviceStrategy {
         Ok(OptimStateDict { wrappers })
     }
 
-    fn scheduler_state_dict(&self) -> Result<Value, RunError> {
-        let lists = self.param_schedulers.as_ref().ok_or_else(|| {
-            RunError::Usage("scheduler_state_dict: there are no parameter schedulers".into())
-        })?;
+    fn scheduler_state_dict(&self, prepared: &Prepared) -> Value {
         let as_list = |l: &Vec<ParamScheduler>| {
             Value::Array(l.iter().map(ParamScheduler::state_dict).collect())
         };
-        let names: Vec<Option<String>> = self
-            .optim_wrapper
-            .as_ref()
-            .map(|o| o.iter().map(|(n, _)| n.map(str::to_string)).collect())
-            .unwrap_or_default();
-        Ok(match names.as_slice() {
+        let names = prepared.optimizer_names();
+        let lists = &prepared.param_schedulers;
+        match names.as_slice() {
             [None] | [] => lists
                 .first()
                 .map(as_list)
@@ -369,18 +343,15 @@ impl Strategy for SingleDeviceStrategy {
                     .map(|(n, l)| (n.clone().unwrap_or_default(), as_list(l)))
                     .collect(),
             ),
-        })
+        }
     }
 
     fn load_model_state_dict(
-        &mut self,
+        &self,
+        model: &mut dyn DynModel,
         state: &[NamedTensor],
         strict: bool,
     ) -> Result<StateDictReport, RunError> {
-        let model = self
-            .model
-            .as_mut()
-            .ok_or_else(|| RunError::Usage("load_model_state_dict before prepare".into()))?;
         if strict {
             // Check first so a misfit changes nothing.
             let names: Vec<(String, Vec<usize>)> = model
@@ -415,11 +386,12 @@ impl Strategy for SingleDeviceStrategy {
         Ok(model.load_state(state))
     }
 
-    fn load_optim_state_dict(&mut self, state: &OptimStateDict) -> Result<(), RunError> {
+    fn load_optim_state_dict(
+        &self,
+        optim: &mut OptimWrapperDict,
+        state: &OptimStateDict,
+    ) -> Result<(), RunError> {
         let device = self.device.device.clone();
-        let optim = self.optim_wrapper.as_mut().ok_or_else(|| {
-            RunError::Usage("load_optim_state_dict: there is no optimizer wrapper".into())
-        })?;
         if state.wrappers.len() != optim.len() {
             return Err(RunError::Usage(format!(
                 "the optimizer state has {} wrappers, this run has {}",
@@ -453,16 +425,16 @@ impl Strategy for SingleDeviceStrategy {
         Ok(())
     }
 
-    fn load_scheduler_state_dict(&mut self, state: &Value) -> Result<(), RunError> {
-        let names: Vec<Option<String>> = self
-            .optim_wrapper
-            .as_ref()
-            .map(|o| o.iter().map(|(n, _)| n.map(str::to_string)).collect())
-            .unwrap_or_default();
-        let lists = self.param_schedulers.as_mut().ok_or_else(|| {
-            RunError::Usage("load_scheduler_state_dict: there are no parameter schedulers".into())
-        })?;
-        for (i, list) in lists.iter_mut().enumerate() {
+    fn load_scheduler_state_dict(
+        &self,
+        prepared: &mut Prepared,
+        state: &Value,
+    ) -> Result<(), RunError> {
+        let names = prepared.optimizer_names();
+        for (i, list) in prepared.param_schedulers.iter_mut().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
             let saved = match (&names.get(i).cloned().flatten(), state) {
                 (None, Value::Array(a)) => a.clone(),
                 (Some(n), Value::Object(m)) => match m.get(n) {

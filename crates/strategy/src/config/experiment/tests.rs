@@ -92,10 +92,10 @@ fn misspelt_top_level_keys_are_errors_with_the_closest_key() {
 fn keys_that_would_change_the_run_are_refused() {
     for (tree, path) in [
         (
-            json!({"strategy": {"type": "DDPStrategy"}}),
+            json!({"strategy": {"type": "FSDPStrategy"}}),
             "strategy.type",
         ),
-        (json!({"launcher": "pytorch"}), "launcher"),
+        (json!({"launcher": "mpi"}), "launcher"),
         (
             json!({"custom_hooks": [{"type": "EMAHook"}]}),
             "custom_hooks[0].type",
