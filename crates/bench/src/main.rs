@@ -25,7 +25,8 @@ enum Group {
     Schedules,
     /// A training iteration through the strategy against a bare burn loop.
     Overhead,
-    /// DDPStrategy on two CPU devices against one device (samples per second).
+    /// DDPStrategy on two CPU devices against one device (samples per second), and
+    /// over two loopback remote workers.
     Scaling,
 }
 
@@ -115,6 +116,8 @@ fn run(cli: RunArgs) -> Result<()> {
     if wanted(Group::Scaling) {
         let cpu2 = [DeviceChoice::Cpu, DeviceChoice::Cpu];
         let rows = scaling::run(&cpu2, rounds, cli.scale, &machine)?;
+        rows::append(rows_file, &rows)?;
+        let rows = scaling::run_remote(rounds, cli.scale, &machine)?;
         rows::append(rows_file, &rows)?;
     }
     let with_peer = [Group::Cpu, Group::Wgpu, Group::Checkpoint, Group::Schedules];

@@ -1,7 +1,9 @@
 //! Data-parallel scaling: the same workload through `DDPStrategy` on several devices
 //! against `SingleDeviceStrategy` on one, in samples per second. Each device trains on
 //! its own batch of the workload's `batch_size` (MMEngine's per-device batch), so two
-//! devices process twice the samples per iteration; the ratio is the speed-up.
+//! devices process twice the samples per iteration; the ratio is the speed-up. Also
+//! the same over two remote workers on loopback (burn's remote backend, WebSocket),
+//! with the reduction's cost per iteration.
 
 use std::time::Instant;
 
@@ -96,4 +98,83 @@ pub fn run(devices: &[DeviceChoice], rounds: usize, scale: f64, machine: &str) -
         });
     }
     Ok(rows)
+}
+
+/// Starts a worker serving the CPU backend on a free loopback port (a thread of this
+/// process, as `playground-cli worker --device cpu` would be a process) and returns
+/// its address.
+fn loopback_worker() -> Result<String> {
+    let ready = pollster::block_on(playground_strategy::device::init_device(DeviceChoice::Cpu))
+        .context("the CPU backend")?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?;
+    let url = format!("ws://{}", listener.local_addr().context("its address")?);
+    std::thread::spawn(move || playground_strategy::device::serve_device(&ready, listener));
+    Ok(url)
+}
+
+/// Milliseconds per iteration over `iters` iterations.
+fn ms_per_iter(r: &mut Runner, iters: usize) -> Result<f64> {
+    let t = Instant::now();
+    for _ in 0..iters {
+        pollster::block_on(r.train_iter()).context("a training iteration")?;
+    }
+    pollster::block_on(r.flush()).context("reading the losses")?;
+    Ok(t.elapsed().as_secs_f64() * 1e3 / iters as f64)
+}
+
+/// The digits CNN over two loopback workers against one local CPU device (samples
+/// per second), and the reduction's cost: an iteration of DDP over the two workers
+/// minus an iteration of one worker alone, same per-device batch.
+pub fn run_remote(rounds: usize, scale: f64, machine: &str) -> Result<Vec<Row>> {
+    let (label, config, block) = WORKLOADS[0];
+    let iters = ((block as f64 * scale / 3.0).round() as usize).max(5);
+    let (a, b) = (loopback_worker()?, loopback_worker()?);
+    let remote = [DeviceChoice::Remote(a.clone()), DeviceChoice::Remote(b)];
+    eprintln!("bench: [data-parallel scaling] {label} over two loopback workers");
+    let mut ddp = runner(config, &remote)?;
+    let mut local = runner(config, &[DeviceChoice::Cpu])?;
+    let mut alone = runner(config, &[DeviceChoice::Remote(a)])?;
+    let (ours, theirs) = interleaved(
+        rounds,
+        || samples_per_second(&mut ddp, iters),
+        || samples_per_second(&mut local, iters),
+    )?;
+    let (two, one) = interleaved(
+        rounds,
+        || ms_per_iter(&mut ddp, iters),
+        || ms_per_iter(&mut alone, iters),
+    )?;
+    let machine = format!(
+        "{machine}; both workers are threads of the benchmark's process on 127.0.0.1 (WebSocket), sharing its cores with the trainer"
+    );
+    Ok(vec![
+        Row {
+            group: "data-parallel scaling".into(),
+            workload: format!("{label}: DDPStrategy over two remote workers on loopback"),
+            ours,
+            peer: "SingleDeviceStrategy on one local CPU device, the same per-device batch".into(),
+            peer_value: Some(theirs),
+            unit: "samples/s".into(),
+            higher_is_better: true,
+            machine: machine.clone(),
+            note: format!(
+                "median of {rounds} interleaved blocks of {iters} iterations after a warm-up block; every operation goes over a WebSocket; the gradients of rank 1 move to rank 0's worker and back after each backward"
+            ),
+        },
+        Row {
+            group: "data-parallel scaling".into(),
+            workload: format!(
+                "{label}: the reduction's cost per iteration over two loopback workers"
+            ),
+            ours: (two - one).max(0.0),
+            peer: format!("one worker alone: {one:.2} ms/iter; two with DDP: {two:.2} ms/iter"),
+            peer_value: None,
+            unit: "ms/iter".into(),
+            higher_is_better: false,
+            machine,
+            note: format!(
+                "median of {rounds} interleaved blocks of {iters} iterations; DDP over the two workers minus one worker training alone (SingleDeviceStrategy), same per-device batch"
+            ),
+        },
+    ])
 }

@@ -77,7 +77,8 @@ pub fn run(
     } = *settings;
     let root = workspace_root();
     let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
-    let ready = pollster::block_on(init_device(device)).context("initialising our device")?;
+    let ready =
+        pollster::block_on(init_device(device.clone())).context("initialising our device")?;
     let group = group.to_string();
     let machine = match device {
         DeviceChoice::Cpu => format!("{machine}; ours on 1 thread"),
@@ -103,7 +104,7 @@ pub fn run(
         let mut runner = pollster::block_on(Runner::from_config(
             cfg,
             RunnerOptions {
-                device,
+                device: device.clone(),
                 write_files: false,
                 ..RunnerOptions::default()
             },

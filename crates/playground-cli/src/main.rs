@@ -8,7 +8,9 @@
 //!   (`--resume`, `--load-from`);
 //! - `test`: a checkpoint's weights on the test (or validation) set;
 //! - `inspect`: what a checkpoint holds; `convert`: a checkpoint's weights as plain
-//!   safetensors for PyTorch.
+//!   safetensors for PyTorch;
+//! - `worker`: serves this machine's device to trainers elsewhere
+//!   (`train --devices ws://HOST:PORT,...`).
 //!
 //! Exit codes: 0 success, 2 a bad config or bad arguments, 1 anything else.
 
@@ -16,6 +18,7 @@ mod checkpoint_cmd;
 mod plot;
 mod schedule_cmd;
 mod train_cmd;
+mod worker_cmd;
 
 use std::process::ExitCode;
 
@@ -58,6 +61,9 @@ enum Command {
     Inspect(checkpoint_cmd::InspectArgs),
     /// Write a checkpoint's weights as plain safetensors (PyTorch names and layout).
     Convert(checkpoint_cmd::ConvertArgs),
+    /// Serve this machine's device to trainers on other machines (`train --devices
+    /// ws://HOST:PORT,...`) until Ctrl-C.
+    Worker(worker_cmd::WorkerArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -92,6 +98,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Test(args) => checkpoint_cmd::test(&args).map(|()| ExitCode::SUCCESS),
         Command::Inspect(args) => checkpoint_cmd::inspect(&args).map(|()| ExitCode::SUCCESS),
         Command::Convert(args) => checkpoint_cmd::convert(&args).map(|()| ExitCode::SUCCESS),
+        Command::Worker(args) => worker_cmd::run(&args).map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -145,17 +152,19 @@ fn run_checks(compiled: &[BackendName], has_adapter: bool) -> Vec<Check> {
     compiled
         .iter()
         .filter(|b| **b != BackendName::Wgpu || has_adapter)
-        .map(|&backend| {
+        .filter_map(|&backend| {
             let choice = match backend {
                 BackendName::Cpu => DeviceChoice::Cpu,
                 BackendName::Wgpu => DeviceChoice::Wgpu,
+                // A remote device is checked by connecting to it (`train --devices`).
+                BackendName::Remote => return None,
             };
             let result = pollster::block_on(async {
                 let ready = init_device(choice).await?;
                 let out = smoke_test(&ready).await?;
                 Ok::<_, playground_strategy::Error>((ready.description, out))
             });
-            match result {
+            Some(match result {
                 Ok((device, out)) if out == SMOKE_EXPECTED => Check {
                     backend,
                     ok: true,
@@ -171,7 +180,7 @@ fn run_checks(compiled: &[BackendName], has_adapter: bool) -> Vec<Check> {
                     ok: false,
                     outcome: format!("failed: {e}"),
                 },
-            }
+            })
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use crate::env::{BackendName, collect_env};
 use crate::error::{Error, Result};
 
 /// What the user asked for (`--device`, or the web app's backend picker).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum DeviceChoice {
     /// The rule of [`crate::env::AutoDevice`]: a hardware GPU natively, WebGPU in the
     /// browser, the CPU backend otherwise.
@@ -25,6 +25,9 @@ pub enum DeviceChoice {
     Wgpu,
     /// burn's wgpu backend on the K-th discrete GPU (`wgpu:K`).
     WgpuDiscrete(usize),
+    /// Device 0 of a `playground-cli worker` on another machine (`ws://HOST:PORT`),
+    /// through burn's remote backend (native builds with the `remote` feature).
+    Remote(String),
 }
 
 /// Parses a comma-separated device list (`cpu,cpu`, `wgpu:0,wgpu:1`): one
@@ -41,6 +44,9 @@ impl FromStr for DeviceChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "wgpu" | "gpu" => Ok(Self::Wgpu),
+            other if other.starts_with("ws://") || other.starts_with("wss://") => {
+                Ok(Self::Remote(s.trim().to_string()))
+            }
             other => match other.strip_prefix("wgpu:").map(str::parse::<usize>) {
                 Some(Ok(k)) => Ok(Self::WgpuDiscrete(k)),
                 _ => Err(Error::UnknownDevice {
@@ -73,6 +79,7 @@ pub async fn init_device(choice: DeviceChoice) -> Result<ReadyDevice> {
     let backend = match choice {
         DeviceChoice::Cpu => BackendName::Cpu,
         DeviceChoice::Wgpu | DeviceChoice::WgpuDiscrete(_) => BackendName::Wgpu,
+        DeviceChoice::Remote(ref url) => return remote_device(url).await,
         DeviceChoice::Auto => {
             collect_env()
                 .await
@@ -88,7 +95,90 @@ pub async fn init_device(choice: DeviceChoice) -> Result<ReadyDevice> {
         (BackendName::Wgpu, DeviceChoice::WgpuDiscrete(k)) => wgpu_discrete(k).await,
         (BackendName::Cpu, _) => cpu_device(),
         (BackendName::Wgpu, _) => wgpu_device().await,
+        (BackendName::Remote, _) => Err(Error::BackendNotCompiled {
+            backend: "remote",
+            feature: "remote",
+        }),
     }
+}
+
+/// How long a worker may take to answer before the trainer gives up on it.
+#[cfg(all(
+    feature = "remote",
+    not(target_family = "wasm"),
+    any(feature = "cpu", feature = "wgpu")
+))]
+pub const REMOTE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Device 0 of the worker at `url`, connected within [`REMOTE_CONNECT_TIMEOUT`]: an
+/// address where nothing answers is an error naming it, not a hang.
+#[cfg(all(
+    feature = "remote",
+    not(target_family = "wasm"),
+    any(feature = "cpu", feature = "wgpu")
+))]
+async fn remote_device(url: &str) -> Result<ReadyDevice> {
+    use burn::remote::RemoteHost;
+
+    let failed = |message: String| Error::Remote {
+        url: url.to_string(),
+        message,
+    };
+    let options = burn::tensor::Device::remote_options(&RemoteHost::websocket(url));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("connect {url}"))
+        .spawn(move || {
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || options.init()));
+            let _ = tx.send(outcome);
+        })
+        .map_err(|e| failed(format!("could not start the connection thread: {e}")))?;
+    match rx.recv_timeout(REMOTE_CONNECT_TIMEOUT) {
+        Ok(Ok(Ok(device))) => Ok(ReadyDevice {
+            device,
+            backend: BackendName::Remote,
+            description: format!("remote {url}"),
+        }),
+        Ok(Ok(Err(e))) => Err(failed(e.to_string())),
+        Ok(Err(panic)) => Err(failed(crate::error::panic_message(panic.as_ref()))),
+        Err(_) => Err(failed(format!(
+            "no answer within {} s: is `playground-cli worker` running there, and reachable?",
+            REMOTE_CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Serves `ready` to remote trainers on `listener` (burn's remote server over
+/// WebSocket) until the process gets Ctrl-C or SIGTERM: `playground-cli worker`.
+#[cfg(all(
+    feature = "remote",
+    not(target_family = "wasm"),
+    any(feature = "cpu", feature = "wgpu")
+))]
+pub fn serve_device(ready: &ReadyDevice, listener: std::net::TcpListener) -> Result<()> {
+    use burn::server::{RemoteServer, WebSocketTransport};
+
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| "?".to_string(), |a| a.to_string());
+    RemoteServer::new([ready.device.clone()])
+        .serve(WebSocketTransport::from_listener(listener))
+        .map_err(|e| Error::Remote {
+            url: format!("ws://{addr}"),
+            message: format!("serving {}: {e}", ready.description),
+        })
+}
+
+#[cfg(all(
+    any(feature = "cpu", feature = "wgpu"),
+    not(all(feature = "remote", not(target_family = "wasm")))
+))]
+async fn remote_device(url: &str) -> Result<ReadyDevice> {
+    Err(Error::Remote {
+        url: url.to_string(),
+        message: "this build has no remote devices (the strategy crate's `remote` feature, native only; playground-cli has it)".into(),
+    })
 }
 
 #[cfg(feature = "cpu")]

@@ -27,6 +27,24 @@ pub enum Error {
         /// What the user wrote.
         given: String,
     },
+    /// A remote device (a `playground-cli worker`) could not be connected or failed.
+    #[error("remote device {url}: {message}")]
+    Remote {
+        /// The worker's address.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A data-parallel rank failed during a training iteration.
+    #[error("data-parallel rank {rank} ({device}) failed: {message}")]
+    RankFailed {
+        /// The rank.
+        rank: usize,
+        /// Its device.
+        device: String,
+        /// What went wrong (the panic's message).
+        message: String,
+    },
     /// wgpu could not give burn a device.
     #[error("could not initialise the wgpu backend: {0}")]
     WgpuInit(String),
@@ -74,3 +92,12 @@ impl Error {
 
 /// `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The text of a caught panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}

@@ -435,3 +435,39 @@ fn strategy_keys_and_auto_scale_lr_follow_the_world_size() {
         .get_lr()["lr"][0];
     assert_eq!(replica_lr, lr);
 }
+
+/// `randomness.diff_rank_seed`: rank `r` draws its dropout masks from `seed + r`; off,
+/// every rank draws the same ones (MMEngine seeds every rank alike). Either way the
+/// replicas stay identical, since the averaged gradients are.
+#[test]
+fn diff_rank_seed_gives_each_rank_its_own_dropout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let with_dropout = |diff: bool| {
+        config("mlp", ADAM, 8, 1, "")
+            .replace(
+                "activation = \"tanh\"",
+                "activation = \"tanh\"\ndropout = 0.3",
+            )
+            .replace(
+                "[randomness]\nseed = 3",
+                &format!("[randomness]\nseed = 3\ndiff_rank_seed = {diff}"),
+            )
+    };
+    let same = train(&with_dropout(false), &CPU2, &dir.path().join("same"));
+    let own = train(&with_dropout(true), &CPU2, &dir.path().join("own"));
+    let again = train(&with_dropout(true), &CPU2, &dir.path().join("again"));
+    let (s, o, a) = (trace(&same), trace(&own), trace(&again));
+    assert!(worst(&s, &o).0 > 1e-4, "per-rank seeds change the masks");
+    assert_eq!(worst(&o, &a).0, 0.0, "and are repeatable");
+    for r in [&same, &own] {
+        let dp = r.prepared.data_parallel.as_ref().expect("replicas");
+        let replica =
+            pollster::block_on(r.strategy.model_state_dict(dp.replicas[0].model.as_ref()))
+                .expect("replica weights");
+        let main = pollster::block_on(r.model_state_dict()).expect("weights");
+        assert!(
+            replica.iter().zip(&main).all(|(x, y)| x.values == y.values),
+            "the replica stayed identical"
+        );
+    }
+}

@@ -67,7 +67,7 @@ impl Session {
         let runner = Runner::from_config(
             cfg,
             RunnerOptions {
-                device: self.device,
+                device: self.device.clone(),
                 write_files: false,
                 ..RunnerOptions::default()
             },

@@ -38,6 +38,9 @@ pub enum BackendName {
     Cpu,
     /// burn's wgpu backend (Vulkan/Metal/DX12 natively, WebGPU in the browser).
     Wgpu,
+    /// A device of another machine through burn's remote backend (a
+    /// `playground-cli worker`), whatever backend it computes on there.
+    Remote,
 }
 
 impl fmt::Display for BackendName {
@@ -45,6 +48,7 @@ impl fmt::Display for BackendName {
         f.write_str(match self {
             Self::Cpu => "cpu",
             Self::Wgpu => "wgpu",
+            Self::Remote => "remote",
         })
     }
 }

@@ -38,8 +38,19 @@ impl Runner {
     }
 
     /// Runs one training iteration (and the epoch end and validation it completes).
-    /// Returns `false` once training has finished.
+    /// Returns `false` once training has finished. Under DDP, a failure that leaves a
+    /// rank's device unanswering (a worker gone) is reported as that rank's.
     pub async fn train_iter(&mut self) -> Result<bool, RunError> {
+        match self.train_iter_once().await {
+            Err(e @ RunError::Execution { .. }) => Err(match &self.prepared.data_parallel {
+                Some(dp) => dp.diagnose(e),
+                None => e,
+            }),
+            other => other,
+        }
+    }
+
+    async fn train_iter_once(&mut self) -> Result<bool, RunError> {
         if self.finished {
             return Ok(false);
         }
@@ -98,7 +109,7 @@ impl Runner {
                         )
                     })
                     .collect();
-                dp.train_step(model, optim_wrapper, &batch, &mut ctx, replicas)
+                dp.train_step(model, optim_wrapper, &batch, &mut ctx, replicas)?
             }
         };
         self.hub.iter += 1;

@@ -16,11 +16,13 @@
 //! through the main device with `Tensor::to_device`, as burn-train's multi-device
 //! strategy does; the devices may be any mix burn can move tensors between.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 
 use burn::tensor::{Device, Tensor};
 
 use crate::data::loader::Batch;
+use crate::error::{Error as RunError, panic_message};
 use crate::model::{DynModel, LossTensors, StepContext};
 use crate::optim::reduce::{GradReducer, ParamGrads, RankReducer};
 use crate::optim::wrapper_dict::OptimWrapperDict;
@@ -148,6 +150,9 @@ impl GradReducer for MeanReducer {
     }
 }
 
+/// How long [`DataParallel::diagnose`] waits for each device.
+pub const SYNC_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Ranks `1..N`: a model copy, its optimizer wrappers and its device.
 pub struct Replica {
     /// This rank.
@@ -166,6 +171,30 @@ pub struct DataParallel {
     pub replicas: Vec<Replica>,
     /// The group's reducer (rank 0's wrappers hold it too).
     pub reducer: Arc<MeanReducer>,
+    /// Every rank's device description (errors name the failing one).
+    pub descriptions: Vec<String>,
+    /// Every rank's training device, rank 0's first.
+    devices: Vec<Device>,
+}
+
+/// For a remote rank (`remote ws://HOST:PORT`), why its worker is gone: it no longer
+/// accepts TCP connections. `None` for a local device or a worker that answers.
+fn worker_gone(description: &str) -> Option<String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+
+    let url = description.strip_prefix("remote ")?;
+    let rest = url
+        .strip_prefix("ws://")
+        .or_else(|| url.strip_prefix("wss://"))?;
+    let host_port = rest.split('/').next()?;
+    let addr = match host_port.to_socket_addrs() {
+        Ok(mut addrs) => addrs.next()?,
+        Err(e) => return Some(format!("the worker's address no longer resolves: {e}")),
+    };
+    match TcpStream::connect_timeout(&addr, SYNC_BOUND) {
+        Ok(_) => None,
+        Err(e) => Some(format!("the worker no longer accepts connections: {e}")),
+    }
 }
 
 /// A panic guard: a rank that fails wakes the others.
@@ -181,8 +210,14 @@ impl Drop for AbortOnPanic<'_> {
 
 impl DataParallel {
     /// Copies rank 0's model and wrappers to `devices[1..]` (training devices, with
-    /// autodiff) and puts every wrapper, rank 0's too, in one reducing group.
-    pub fn new(model: &dyn DynModel, optim: &mut OptimWrapperDict, devices: &[Device]) -> Self {
+    /// autodiff; `descriptions` name them) and puts every wrapper, rank 0's too, in
+    /// one reducing group.
+    pub fn new(
+        model: &dyn DynModel,
+        optim: &mut OptimWrapperDict,
+        devices: &[Device],
+        descriptions: Vec<String>,
+    ) -> Self {
         let reducer = Arc::new(MeanReducer::new(
             devices.iter().map(|d| d.clone().inner()).collect(),
         ));
@@ -202,7 +237,52 @@ impl DataParallel {
                 device: device.clone(),
             })
             .collect();
-        Self { replicas, reducer }
+        Self {
+            replicas,
+            reducer,
+            descriptions,
+            devices: devices.to_vec(),
+        }
+    }
+
+    /// After `failure`, finds the rank whose device no longer answers: first a remote
+    /// rank whose worker no longer accepts connections (a worker that died also
+    /// breaks the sessions of the workers that were fetching from it), then every
+    /// device synchronised (each within [`SYNC_BOUND`]); the first that fails is
+    /// named. When all answer, `failure` stands.
+    pub fn diagnose(&self, failure: RunError) -> RunError {
+        for (rank, description) in self.descriptions.iter().enumerate() {
+            if let Some(problem) = worker_gone(description) {
+                return RunError::RankFailed {
+                    rank,
+                    device: description.clone(),
+                    message: format!("{problem} (after: {failure})"),
+                };
+            }
+        }
+        for (rank, device) in self.devices.iter().enumerate() {
+            let device = device.clone();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let probe = std::thread::Builder::new().spawn(move || {
+                let outcome = catch_unwind(AssertUnwindSafe(|| device.sync()));
+                let _ = tx.send(outcome);
+            });
+            let problem = match (probe, rx.recv_timeout(SYNC_BOUND)) {
+                (Err(e), _) => Some(format!("could not probe it: {e}")),
+                (_, Ok(Ok(Ok(())))) => None,
+                (_, Ok(Ok(Err(e)))) => Some(e.to_string()),
+                (_, Ok(Err(p))) => Some(panic_message(p.as_ref())),
+                (_, Err(_)) => Some(format!("no answer within {} s", SYNC_BOUND.as_secs())),
+            };
+            if let Some(message) = problem {
+                return RunError::RankFailed {
+                    rank,
+                    device: self.descriptions.get(rank).cloned().unwrap_or_default(),
+                    message: format!("{message} (after: {failure})"),
+                };
+            }
+        }
+        failure
     }
 
     /// The number of ranks.
@@ -227,6 +307,10 @@ impl DataParallel {
     /// its own batch (`replica_batches`, each on its device) in its own thread, with
     /// its own random stream. Returns the losses averaged over the ranks, on the main
     /// device (the loss of the global batch).
+    ///
+    /// A rank that fails (a worker that went away, most often) stops every rank: the
+    /// error names the first that failed and its device. The group cannot train on
+    /// after that; the run's last checkpoint is untouched.
     pub fn train_step(
         &mut self,
         model: &mut Box<dyn DynModel>,
@@ -234,10 +318,10 @@ impl DataParallel {
         batch: &Batch,
         ctx: &mut StepContext,
         replica_batches: Vec<(Batch, StepContext)>,
-    ) -> LossTensors {
+    ) -> Result<LossTensors, RunError> {
         let reducer = self.reducer.clone();
         let world = self.world_size();
-        let losses = std::thread::scope(|scope| {
+        let outcomes: Vec<Result<LossTensors, String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .replicas
                 .iter_mut()
@@ -251,19 +335,38 @@ impl DataParallel {
                     })
                 })
                 .collect();
-            let guard = AbortOnPanic(&reducer, 0);
-            let mine = model.train_step(batch, optim, ctx);
-            drop(guard);
-            let mut all = vec![mine];
-            for h in handles {
-                match h.join() {
-                    Ok(l) => all.push(l),
-                    Err(p) => std::panic::resume_unwind(p),
-                }
-            }
-            all
+            let mine = catch_unwind(AssertUnwindSafe(|| {
+                let _guard = AbortOnPanic(&reducer, 0);
+                model.train_step(batch, optim, ctx)
+            }));
+            std::iter::once(mine)
+                .chain(handles.into_iter().map(|h| h.join()))
+                .map(|r| r.map_err(|p| panic_message(p.as_ref())))
+                .collect()
         });
-        mean_losses(losses, world)
+        let mut failures = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(rank, o)| o.as_ref().err().map(|m| (rank, m.clone())))
+            .collect::<Vec<_>>();
+        // The rank that failed first is the one whose message is not another rank's
+        // "stops" note.
+        failures.sort_by_key(|(_, m)| m.starts_with("data-parallel rank"));
+        if let Some((rank, message)) = failures.into_iter().next() {
+            return Err(self.diagnose(RunError::RankFailed {
+                rank,
+                device: self.descriptions.get(rank).cloned().unwrap_or_default(),
+                message,
+            }));
+        }
+        let losses = outcomes.into_iter().flatten().collect();
+        catch_unwind(AssertUnwindSafe(|| mean_losses(losses, world))).map_err(|p| {
+            RunError::RankFailed {
+                rank: 0,
+                device: self.descriptions.first().cloned().unwrap_or_default(),
+                message: format!("averaging the losses: {}", panic_message(p.as_ref())),
+            }
+        })
     }
 }
 

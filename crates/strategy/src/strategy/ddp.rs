@@ -92,6 +92,7 @@ impl Strategy for DDPStrategy {
             prepared.model.as_ref(),
             &mut prepared.optim_wrapper,
             &devices,
+            self.devices.iter().map(|d| d.description.clone()).collect(),
         ));
         self.base.logger.info(format!(
             "DDPStrategy: {} ranks (launcher {}, one thread each) on {}; gradients averaged through {}",
