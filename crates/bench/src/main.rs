@@ -102,7 +102,14 @@ fn write_report(rows_path: &std::path::Path, out: &std::path::Path, command: &st
         .collect::<Result<Vec<_>>>()?;
     let existing = std::fs::read_to_string(out).unwrap_or_default();
     let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let md = report::render(&rows, &when, command, report::kept_part(&existing));
+    let previous = report::previous_sections(&existing);
+    let md = report::render(
+        &rows,
+        &when,
+        command,
+        report::kept_part(&existing),
+        &previous,
+    );
     rows::write_atomic(out, md.as_bytes())?;
     eprintln!("bench: wrote {} ({} rows)", out.display(), rows.len());
     Ok(())

@@ -11,7 +11,7 @@ pub const KEEP_MARKER: &str =
     "<!-- Everything below is written by hand and kept by `cargo xtask bench`. -->";
 
 /// The order groups appear in; unknown groups follow in the order met.
-const ORDER: [&str; 8] = [
+const ORDER: [&str; 9] = [
     "CPU training",
     "CPU training, PyTorch on every core",
     "native wgpu training",
@@ -19,8 +19,13 @@ const ORDER: [&str; 8] = [
     "checkpoint I/O",
     "schedules",
     "strategy overhead",
+    "data-parallel scaling",
     "web bundle",
 ];
+
+/// Said under a group's table that this run did not measure again (a run of some
+/// stages only keeps the other groups' latest tables).
+pub const EARLIER_RUN: &str = "- (measured by an earlier run; this run did not repeat this group)";
 
 fn value(v: f64, unit: &str) -> String {
     let digits = if v.abs() >= 100.0 {
@@ -34,12 +39,24 @@ fn value(v: f64, unit: &str) -> String {
 }
 
 /// The whole file: a header saying how and when, the tables, then `kept` (the
-/// hand-written part of the previous file, if any).
-pub fn render(rows: &[Row], when: &str, command: &str, kept: Option<&str>) -> String {
+/// hand-written part of the previous file, if any). A group with no rows in this run
+/// keeps its table from `previous` (the previous file's generated part, see
+/// [`previous_sections`]), marked as measured earlier.
+pub fn render(
+    rows: &[Row],
+    when: &str,
+    command: &str,
+    kept: Option<&str>,
+    previous: &[(String, String)],
+) -> String {
     let mut groups: Vec<&str> = ORDER.to_vec();
-    for r in rows {
-        if !groups.contains(&r.group.as_str()) {
-            groups.push(&r.group);
+    for g in rows
+        .iter()
+        .map(|r| r.group.as_str())
+        .chain(previous.iter().map(|(g, _)| g.as_str()))
+    {
+        if !groups.contains(&g) {
+            groups.push(g);
         }
     }
     let mut out = String::new();
@@ -55,6 +72,13 @@ pub fn render(rows: &[Row], when: &str, command: &str, kept: Option<&str>) -> St
     for group in groups {
         let in_group: Vec<&Row> = rows.iter().filter(|r| r.group == group).collect();
         if in_group.is_empty() {
+            if let Some((_, text)) = previous.iter().find(|(g, _)| g == group) {
+                out.push_str(text.trim_end());
+                if !text.contains(EARLIER_RUN) {
+                    let _ = write!(out, "\n{EARLIER_RUN}");
+                }
+                let _ = writeln!(out, "\n");
+            }
             continue;
         }
         let _ = writeln!(out, "## {group}\n");
@@ -97,6 +121,25 @@ pub fn render(rows: &[Row], when: &str, command: &str, kept: Option<&str>) -> St
     out
 }
 
+/// The generated part of an existing file, by group: `(group, its "## group" section
+/// up to the next one)`.
+pub fn previous_sections(existing: &str) -> Vec<(String, String)> {
+    let generated = existing
+        .split_once(KEEP_MARKER)
+        .map_or(existing, |(g, _)| g);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in generated.lines() {
+        if let Some(group) = line.strip_prefix("## ") {
+            out.push((group.trim().to_string(), String::new()));
+        }
+        if let Some((_, text)) = out.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    out
+}
+
 /// The hand-written part of an existing file: what follows [`KEEP_MARKER`].
 pub fn kept_part(existing: &str) -> Option<&str> {
     existing
@@ -129,7 +172,7 @@ mod tests {
             row("CPU training", "spiral", 1500.0, Some(500.0)),
             row("web bundle", "first render", 1.5, None),
         ];
-        let md = render(&rows, "today", "cargo xtask bench", None);
+        let md = render(&rows, "today", "cargo xtask bench", None, &[]);
         let cpu = md.find("## CPU training").expect("cpu group");
         let sched = md.find("## schedules").expect("schedules group");
         assert!(cpu < sched, "{md}");
@@ -147,7 +190,13 @@ mod tests {
 
     #[test]
     fn the_hand_written_part_survives_a_new_run() {
-        let first = render(&[row("CPU training", "a", 1.0, Some(1.0))], "d1", "c", None);
+        let first = render(
+            &[row("CPU training", "a", 1.0, Some(1.0))],
+            "d1",
+            "c",
+            None,
+            &[],
+        );
         let edited = format!("{first}## Analysis\n\nprofile notes\n");
         let kept = kept_part(&edited).expect("marker present");
         assert_eq!(kept, "## Analysis\n\nprofile notes\n");
@@ -156,6 +205,7 @@ mod tests {
             "d2",
             "c",
             Some(kept),
+            &previous_sections(&edited),
         );
         assert!(
             second.ends_with("## Analysis\n\nprofile notes\n"),
@@ -163,5 +213,44 @@ mod tests {
         );
         assert!(second.contains("| b |") && !second.contains("| a |"));
         assert_eq!(kept_part("no marker"), None);
+    }
+
+    #[test]
+    fn a_partial_run_keeps_the_other_groups_tables_marked_as_earlier() {
+        let first = render(
+            &[
+                row("CPU training", "a", 1.0, Some(1.0)),
+                row("schedules", "s", 3.0, Some(1.0)),
+            ],
+            "d1",
+            "c",
+            None,
+            &[],
+        );
+        let previous = previous_sections(&first);
+        assert_eq!(previous.len(), 2);
+        let second = render(
+            &[row("schedules", "t", 2.0, Some(1.0))],
+            "d2",
+            "c",
+            kept_part(&first),
+            &previous,
+        );
+        assert!(second.contains("| a |"), "kept: {second}");
+        assert!(
+            second.contains("| t |") && !second.contains("| s |"),
+            "{second}"
+        );
+        assert_eq!(second.matches(EARLIER_RUN).count(), 1, "{second}");
+        // A third run keeps it once more without a second mark.
+        let third = render(
+            &[],
+            "d3",
+            "c",
+            kept_part(&second),
+            &previous_sections(&second),
+        );
+        assert_eq!(third.matches(EARLIER_RUN).count(), 2, "{third}");
+        assert_eq!(third.matches("## CPU training").count(), 1, "{third}");
     }
 }
