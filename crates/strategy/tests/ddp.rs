@@ -389,6 +389,16 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn collect_env_reports_the_strategy_and_every_device() {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = build(&config("mlp", SGD, 8, 1, ""), &CPU2, dir.path());
+    assert_eq!((r.rank(), r.world_size(), r.distributed()), (0, 2, true));
+    let one = build(
+        &config("mlp", SGD, 8, 1, ""),
+        &[DeviceChoice::Cpu],
+        &dir.path().join("one"),
+    );
+    assert_eq!(
+        (one.rank(), one.world_size(), one.distributed()),
+        (0, 1, false)
+    );
     let (_, runtime) = pollster::block_on(r.strategy.collect_env());
     assert_eq!(runtime["strategy"], "DDPStrategy");
     assert_eq!(runtime["world_size"], 2);

@@ -340,6 +340,18 @@ impl Runner {
         self.strategy.world_size()
     }
 
+    /// This process's rank, MMEngine's `runner.rank`: 0, since one process drives every
+    /// rank here (the other ranks are its threads, or workers it drives), and the loop,
+    /// the hooks, the logs and the checkpoints are rank 0's.
+    pub fn rank(&self) -> usize {
+        0
+    }
+
+    /// MMEngine's `runner.distributed`: more than one rank trains.
+    pub fn distributed(&self) -> bool {
+        self.world_size() > 1
+    }
+
     /// Every rank's samples in `epoch`, rank 0's first: together they are the epoch's
     /// shuffled order, padded to a multiple of the world size (`DefaultSampler`).
     pub fn rank_orders(&self, epoch: u64) -> Vec<Vec<usize>> {
