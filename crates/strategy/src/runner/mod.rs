@@ -46,7 +46,7 @@ use crate::model::{ModelFactory, model_registry};
 use crate::plan::RunPlan;
 use crate::strategy::{
     DDPStrategy, DispatchKwargs, EnvKwargs, LogKwargs, ModelSource, OptimSource, Prepared,
-    RunStrategy, SingleDeviceStrategy, Strategy, StrategyOptions,
+    RunStrategy, SingleDeviceStrategy, StrategyOptions,
 };
 
 /// How to run a config: device(s), work dir, extra log sinks and hooks, registries.

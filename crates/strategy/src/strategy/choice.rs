@@ -8,16 +8,12 @@ use std::ops::{Deref, DerefMut};
 use serde_json::Value;
 
 use super::{
-    CompileCfg, DDPStrategy, DispatchKwargs, ModelSource, OptimSource, OptimStateDict, Prepared,
+    CompileCfg, DDPStrategy, DispatchKwargs, ModelSource, OptimSource, Prepared,
     SingleDeviceStrategy, Strategy,
 };
-use crate::base::log::RunLog;
 use crate::config::ParamSchedulerConfig;
 use crate::env::EnvReport;
 use crate::error::Error as RunError;
-use crate::model::{DynModel, NamedTensor, StateDictReport};
-use crate::optim::wrapper_dict::OptimWrapperDict;
-use crate::scheduler::ParamScheduler;
 
 /// `SingleDeviceStrategy` or `DDPStrategy`.
 pub enum RunStrategy {
@@ -73,17 +69,11 @@ impl DerefMut for RunStrategy {
     }
 }
 
-macro_rules! each {
-    ($self:expr, $s:ident => $e:expr) => {
-        match $self {
-            RunStrategy::Single($s) => $e,
-            RunStrategy::Ddp($s) => $e,
-        }
-    };
-}
-
-impl Strategy for RunStrategy {
-    fn prepare(
+impl RunStrategy {
+    /// [`Strategy::prepare`] of the strategy in use (DDP's also builds the replicas).
+    /// Every other `Strategy` method is rank 0's single-device one, through `Deref`,
+    /// which is what `DDPStrategy` does too.
+    pub fn prepare(
         &mut self,
         model: ModelSource,
         optim_wrapper: OptimSource,
@@ -91,75 +81,30 @@ impl Strategy for RunStrategy {
         compile: &CompileCfg,
         dispatch_kwargs: Option<DispatchKwargs>,
     ) -> Result<Prepared, RunError> {
-        each!(self, s => s.prepare(model, optim_wrapper, param_scheduler, compile, dispatch_kwargs))
+        match self {
+            Self::Single(s) => s.prepare(
+                model,
+                optim_wrapper,
+                param_scheduler,
+                compile,
+                dispatch_kwargs,
+            ),
+            Self::Ddp(s) => s.prepare(
+                model,
+                optim_wrapper,
+                param_scheduler,
+                compile,
+                dispatch_kwargs,
+            ),
+        }
     }
 
-    fn build_model(&mut self, model: ModelSource) -> Result<Box<dyn DynModel>, RunError> {
-        each!(self, s => s.build_model(model))
-    }
-
-    fn build_optim_wrapper(
-        &mut self,
-        optim_wrapper: OptimSource,
-        model: &dyn DynModel,
-    ) -> Result<OptimWrapperDict, RunError> {
-        each!(self, s => s.build_optim_wrapper(optim_wrapper, model))
-    }
-
-    fn build_param_scheduler(
-        &self,
-        scheduler: &ParamSchedulerConfig,
-        optim_wrapper: &mut OptimWrapperDict,
-    ) -> Result<Vec<Vec<ParamScheduler>>, RunError> {
-        each!(self, s => s.build_param_scheduler(scheduler, optim_wrapper))
-    }
-
-    fn compile_model(&mut self, compile: &CompileCfg) {
-        each!(self, s => s.compile_model(compile))
-    }
-
-    async fn collect_env(&self) -> (EnvReport, Value) {
-        each!(self, s => s.collect_env().await)
-    }
-
-    fn build_logger(&self, log_kwargs: &super::LogKwargs) -> Result<RunLog, RunError> {
-        each!(self, s => s.build_logger(log_kwargs))
-    }
-
-    async fn model_state_dict(&self, model: &dyn DynModel) -> Result<Vec<NamedTensor>, RunError> {
-        each!(self, s => s.model_state_dict(model).await)
-    }
-
-    async fn optim_state_dict(&self, optim: &OptimWrapperDict) -> Result<OptimStateDict, RunError> {
-        each!(self, s => s.optim_state_dict(optim).await)
-    }
-
-    fn scheduler_state_dict(&self, prepared: &Prepared) -> Value {
-        each!(self, s => s.scheduler_state_dict(prepared))
-    }
-
-    fn load_model_state_dict(
-        &self,
-        model: &mut dyn DynModel,
-        state: &[NamedTensor],
-        strict: bool,
-    ) -> Result<StateDictReport, RunError> {
-        each!(self, s => s.load_model_state_dict(model, state, strict))
-    }
-
-    fn load_optim_state_dict(
-        &self,
-        optim: &mut OptimWrapperDict,
-        state: &OptimStateDict,
-    ) -> Result<(), RunError> {
-        each!(self, s => s.load_optim_state_dict(optim, state))
-    }
-
-    fn load_scheduler_state_dict(
-        &self,
-        prepared: &mut Prepared,
-        state: &Value,
-    ) -> Result<(), RunError> {
-        each!(self, s => s.load_scheduler_state_dict(prepared, state))
+    /// [`Strategy::collect_env`] of the strategy in use (DDP's names the world size
+    /// and every device).
+    pub async fn collect_env(&self) -> (EnvReport, Value) {
+        match self {
+            Self::Single(s) => s.collect_env().await,
+            Self::Ddp(s) => s.collect_env().await,
+        }
     }
 }
