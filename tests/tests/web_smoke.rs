@@ -8,6 +8,10 @@ use std::time::Duration;
 use fantoccini::Locator;
 use playground_strategy::env::EnvReport;
 use playground_tests::browser::Browser;
+use playground_tests::page::{
+    attr, click, editor_text, number, set_editor, wait_for_at_least, wait_for_number,
+    wait_for_number_within,
+};
 use playground_tests::static_server::StaticServer;
 
 fn output_dir() -> PathBuf {
@@ -97,7 +101,11 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .find_all(Locator::Css("[data-testid=preset-select] option"))
         .await
         .expect("preset options");
-    assert_eq!(options.len(), 3, "spiral, digits and GAN presets");
+    assert_eq!(
+        options.len(),
+        6,
+        "spiral, fruit.csv, housing.csv, features, digits and GAN presets"
+    );
 
     browser
         .screenshot(&output_dir().join("web_smoke_environment.png"))
@@ -301,7 +309,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
             .await
             .expect("loss chart");
         let iter = attr(&chart, "data-iter").await;
-        let loss = attr(&chart, "data-last-loss").await;
+        let loss = attr(&chart, "data-last").await;
         if iter == "75" {
             break (iter, loss);
         }
@@ -317,7 +325,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         "last loss {loss} at {iter}"
     );
     let cells = c
-        .find_all(Locator::Css("[data-testid=decision-boundary] rect"))
+        .find_all(Locator::Css("[data-testid=decision-boundary] rect.cell"))
         .await
         .expect("boundary cells");
     assert_eq!(cells.len(), 32 * 32);
@@ -337,7 +345,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .find(Locator::Css("[data-testid=lr-chart]"))
         .await
         .expect("lr chart");
-    let lr: f64 = attr(&lr, "data-last-lr")
+    let lr: f64 = attr(&lr, "data-last")
         .await
         .parse()
         .expect("the lr applied");
@@ -491,7 +499,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     c.set_window_size(390, 844).await.expect("resized");
     let widths: Vec<f64> = serde_json::from_value(
         c.execute(
-            "return [...document.querySelectorAll('main > .side')]\
+            "return [...document.querySelectorAll('.columns > .panel')]\
              .map(e => e.getBoundingClientRect().left);",
             vec![],
         )
@@ -500,8 +508,8 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     )
     .expect("numbers");
     assert!(
-        widths.len() == 2 && (widths[0] - widths[1]).abs() < 1.0,
-        "one column: {widths:?}"
+        widths.len() == 3 && widths.iter().all(|w| (w - widths[0]).abs() < 1.0),
+        "data, network and output in one column: {widths:?}"
     );
     let overflow: f64 = serde_json::from_value(
         c.execute(
@@ -531,19 +539,6 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .await
         .expect("screenshot");
     browser.close().await.expect("browser closes");
-}
-
-/// The config editor's text once the app has mounted.
-async fn editor_text(c: &fantoccini::Client) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(120))
-        .for_element(Locator::Css("[data-testid=config-editor]"))
-        .await
-        .expect("config editor")
-        .prop("value")
-        .await
-        .expect("editor value")
-        .unwrap_or_default()
 }
 
 /// Trains `config` natively on the CPU backend for `iters` iterations and writes a
@@ -579,43 +574,6 @@ fn native_checkpoint(config: &str, iters: i64) -> PathBuf {
     path
 }
 
-/// Waits up to `secs` seconds until the attribute `name` of the element at `css` holds
-/// `want` (within 1e-12).
-async fn wait_for_number_within(
-    c: &fantoccini::Client,
-    css: &str,
-    name: &str,
-    want: f64,
-    secs: u64,
-) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let got = match c.find(Locator::Css(css)).await {
-            Ok(el) => el.attr(name).await.ok().flatten(),
-            Err(_) => None,
-        };
-        if got
-            .as_deref()
-            .and_then(|g| g.parse::<f64>().ok())
-            .is_some_and(|g| (g - want).abs() < 1e-12)
-        {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{css} {name} is {got:?}, expected {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-async fn attr(el: &fantoccini::elements::Element, name: &str) -> String {
-    el.attr(name)
-        .await
-        .expect("attribute read")
-        .unwrap_or_default()
-}
-
 /// Presses Tab up to `presses` times from the top of the page; the `data-testid` (or
 /// tag) of each element that takes the focus.
 async fn tab_through(c: &fantoccini::Client, presses: usize) -> Vec<String> {
@@ -643,68 +601,4 @@ async fn tab_through(c: &fantoccini::Client, presses: usize) -> Vec<String> {
         reached.push(id.as_str().unwrap_or_default().to_string());
     }
     reached
-}
-
-/// Clicks the element with `data-testid` `testid`.
-async fn click(c: &fantoccini::Client, testid: &str) {
-    c.find(Locator::Css(&format!("[data-testid={testid}]")))
-        .await
-        .unwrap_or_else(|e| panic!("{testid}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {testid}: {e}"));
-}
-
-/// The attribute `name` of the element at `css`, as a number (NaN when absent).
-async fn number(c: &fantoccini::Client, css: &str, name: &str) -> f64 {
-    match c.find(Locator::Css(css)).await {
-        Ok(el) => attr(&el, name).await.parse().unwrap_or(f64::NAN),
-        Err(_) => f64::NAN,
-    }
-}
-
-/// What the training panel says (status and error), for failure messages.
-async fn train_panel_text(c: &fantoccini::Client) -> String {
-    let mut out = String::new();
-    for id in ["train-status", "train-error"] {
-        if let Ok(el) = c.find(Locator::Css(&format!("[data-testid={id}]"))).await {
-            out += &format!("{id}: {}\n", el.text().await.unwrap_or_default());
-        }
-    }
-    out
-}
-
-/// Waits (up to 5 minutes) until the attribute `name` of `css` is at least `least`.
-async fn wait_for_at_least(c: &fantoccini::Client, css: &str, name: &str, least: f64) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let got = number(c, css, name).await;
-        if got >= least {
-            return;
-        }
-        if std::time::Instant::now() > deadline {
-            panic!(
-                "{css} {name} is {got}, expected at least {least}\n{}",
-                train_panel_text(c).await
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Replaces the editor's text the way typing does (an `input` event).
-async fn set_editor(c: &fantoccini::Client, text: &str) {
-    c.execute(
-        "const t = document.querySelector('[data-testid=config-editor]');\
-         t.value = arguments[0]; t.dispatchEvent(new Event('input', { bubbles: true }));",
-        vec![serde_json::json!(text)],
-    )
-    .await
-    .expect("the editor takes the text");
-}
-
-/// Waits (up to 30 s) until the attribute `name` of the element at `css` holds `want`
-/// (within 1e-12).
-async fn wait_for_number(c: &fantoccini::Client, css: &str, name: &str, want: f64) {
-    wait_for_number_within(c, css, name, want, 30).await;
 }

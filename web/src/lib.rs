@@ -4,9 +4,13 @@
 
 pub mod app;
 pub mod components;
+pub mod config_edit;
+pub mod data_files;
+pub mod download;
 pub mod file_input;
 pub mod persist;
 pub mod presets;
+pub mod run_state;
 pub mod worker;
 
 /// The module's entry point: the training loop in a worker, the app on a page.

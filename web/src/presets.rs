@@ -8,6 +8,9 @@ pub struct Preset {
     pub label: &'static str,
     /// The config text (TOML, MMEngine key names).
     pub text: &'static str,
+    /// The tables it reads, by the path it gives them (relative to the config file,
+    /// as the CLI reads them).
+    pub files: &'static [(&'static str, &'static str)],
 }
 
 /// Every preset, the default first.
@@ -16,15 +19,42 @@ pub const PRESETS: &[Preset] = &[
         file: "spiral_mlp.toml",
         label: "Spiral · MLP",
         text: include_str!("../../public/configs/spiral_mlp.toml"),
+        files: &[],
+    },
+    Preset {
+        file: "csv_example.toml",
+        label: "Your table: fruit.csv · 3 classes",
+        text: include_str!("../../public/configs/csv_example.toml"),
+        files: &[(
+            "../data/csv/fruit.csv",
+            include_str!("../../public/data/csv/fruit.csv"),
+        )],
+    },
+    Preset {
+        file: "csv_regression.toml",
+        label: "Regression: housing.csv",
+        text: include_str!("../../public/configs/csv_regression.toml"),
+        files: &[(
+            "../data/csv/housing.csv",
+            include_str!("../../public/data/csv/housing.csv"),
+        )],
+    },
+    Preset {
+        file: "features_linear.toml",
+        label: "Circle · linear model on x1², x2²",
+        text: include_str!("../../public/configs/features_linear.toml"),
+        files: &[],
     },
     Preset {
         file: "digits_cnn.toml",
         label: "Digits 8×8 · CNN",
         text: include_str!("../../public/configs/digits_cnn.toml"),
+        files: &[],
     },
     Preset {
         file: "gan_2d.toml",
         label: "2-D GAN · two optimizers",
         text: include_str!("../../public/configs/gan_2d.toml"),
+        files: &[],
     },
 ];

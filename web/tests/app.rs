@@ -76,7 +76,9 @@ async fn cpu_session_trains_saves_and_resumes_exactly() {
     let b = first
         .boundary
         .expect("a 2-D classifier has a decision boundary");
-    assert_eq!(b.probs.len(), b.grid * b.grid);
+    assert_eq!(b.classes.len(), b.grid * b.grid);
+    assert_eq!(b.confidence.len(), b.grid * b.grid);
+    assert_eq!(b.class_names, ["0", "1"]);
     assert!(!b.points.is_empty() && !b.val_points.is_empty());
 
     let p = train(&mut s, 400).await;
@@ -298,8 +300,8 @@ async fn editor_marks_the_line_of_a_config_error() {
     use playground_web::components::schedule_panel::curves_of;
     let text = RwSignal::new(SPIRAL.to_string());
     let host = mount(move || {
-        let result = Memo::new(move |_| text.with(|t| curves_of(t)));
-        view! { <ConfigPanel text=text result=result /> }.into_any()
+        let result = Memo::new(move |_| text.with(|t| curves_of(t, &Vec::new())));
+        view! { <ConfigPanel text=text result=result files=RwSignal::new(Vec::new()) /> }.into_any()
     });
     tick().await;
     assert!(find(&host, "editor-error").is_none(), "the preset is valid");
@@ -338,8 +340,8 @@ async fn editor_shows_what_training_would_refuse_before_train() {
     use playground_web::components::schedule_panel::curves_of;
     let text = RwSignal::new(SPIRAL.to_string());
     let host = mount(move || {
-        let result = Memo::new(move |_| text.with(|t| curves_of(t)));
-        view! { <ConfigPanel text=text result=result /> }.into_any()
+        let result = Memo::new(move |_| text.with(|t| curves_of(t, &Vec::new())));
+        view! { <ConfigPanel text=text result=result files=RwSignal::new(Vec::new()) /> }.into_any()
     });
     tick().await;
     assert!(find(&host, "editor-error").is_none(), "the preset is valid");

@@ -224,7 +224,17 @@ fn classifier(name: &str, rounds: usize) -> Result<(f64, f64)> {
     let mut rng = StdRng::seed_from_u64(0);
     match cfg.model.context("the preset has a model")? {
         ModelSpec::Mlp(cfg) => {
-            let model = playground_strategy::model::mlp::Mlp::new(&cfg, &device, &mut rng);
+            let sizes = cfg
+                .sizes(&playground_strategy::base::KeyPath::root().key("model"))
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let model = playground_strategy::model::mlp::Mlp::new(
+                &sizes,
+                cfg.activation,
+                cfg.dropout,
+                playground_strategy::model::mlp::LossCfg::CrossEntropyLoss,
+                &device,
+                &mut rng,
+            );
             bare_classifier(name, rounds, model, loader, device, spec, max_norm)
         }
         ModelSpec::DigitsCnn(cfg) => {
@@ -311,9 +321,62 @@ fn gan(rounds: usize) -> Result<(f64, f64)> {
     })
 }
 
-/// The three presets, the strategy against the bare loop.
+/// Grid sides of the web app's views (`web/src/worker/session.rs`).
+const BOUNDARY_GRID: usize = 32;
+const NEURON_GRID: usize = 12;
+
+/// Training the spiral preset with the web app's views (decision regions and every
+/// unit's map, read back) after every block of 50 iterations, as the worker computes
+/// them after a chunk, against the same training without them.
+fn views(rounds: usize) -> Result<(f64, f64)> {
+    let mut with = cpu_runner(config("spiral_mlp.toml")?)?;
+    let mut without = cpu_runner(config("spiral_mlp.toml")?)?;
+    interleaved(
+        rounds,
+        || -> Result<f64> {
+            let t = Instant::now();
+            for _ in 0..BLOCK {
+                pollster::block_on(with.train_iter()).context("training")?;
+            }
+            let regions = pollster::block_on(with.decision_boundary(BOUNDARY_GRID));
+            let units = pollster::block_on(with.neuron_views(NEURON_GRID));
+            anyhow::ensure!(
+                regions.is_some() && units.is_some(),
+                "the views are computed"
+            );
+            Ok(t.elapsed().as_secs_f64() / BLOCK as f64)
+        },
+        || -> Result<f64> {
+            let t = Instant::now();
+            for _ in 0..BLOCK {
+                pollster::block_on(without.train_iter()).context("training")?;
+            }
+            Ok(t.elapsed().as_secs_f64() / BLOCK as f64)
+        },
+    )
+}
+
+/// The three presets, the strategy against the bare loop; the web app's views against
+/// training without them.
 pub fn run(rounds: usize, machine: &str) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
+    eprintln!("bench: [strategy overhead] the web app's views");
+    let (ours, plain) = views(rounds)?;
+    rows.push(Row {
+        group: "strategy overhead".into(),
+        workload: format!(
+            "`spiral_mlp` preset: training with the web app's live views after every {BLOCK} iterations (decision regions {BOUNDARY_GRID}², every unit's map {NEURON_GRID}², read back)"
+        ),
+        ours: ours * 1e6,
+        peer: "the same training without the views (target: at most 10 % slower)".into(),
+        peer_value: Some(plain * 1e6),
+        unit: "µs/iter".into(),
+        higher_is_better: false,
+        machine: format!("{machine}; CPU backend"),
+        note: format!(
+            "median of {rounds} interleaved blocks; the worker's chunk is {BLOCK} iterations or 150 ms, whichever ends first, so a slower backend spreads the same views over fewer, longer iterations"
+        ),
+    });
     for preset in ["spiral_mlp", "digits_cnn", "gan_2d"] {
         eprintln!("bench: [strategy overhead] {preset}");
         let (ours, bare) = match preset {

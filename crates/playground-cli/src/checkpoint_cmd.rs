@@ -103,6 +103,26 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
                     );
                 }
             }
+            if let Ok(meta) = ck.typed_meta()
+                && let Some(d) = meta.dataset
+            {
+                println!(
+                    "  dataset: {} of {} from [{}]{}{}",
+                    d.task.name(),
+                    d.target_name.as_deref().unwrap_or("the label"),
+                    d.input_names().join(", "),
+                    if d.class_names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", classes [{}]", d.class_names.join(", "))
+                    },
+                    if d.normalization.is_some() {
+                        ", standardised with the train split's statistics"
+                    } else {
+                        ""
+                    }
+                );
+            }
             println!(
                 "  {} parameters in {} tensors:",
                 s["parameters"],
@@ -244,18 +264,18 @@ pub fn test(args: &TestArgs) -> Result<()> {
             },
         )
         .await?;
-        runner.strategy.load_checkpoint(
-            runner.prepared.model.as_mut(),
-            ck,
-            true,
-            &playground_strategy::checkpoint::default_revise_keys(),
-            None,
-        )?;
-        runner.test().await
+        runner.load_weights(ck, true)?;
+        let metrics = runner.test().await?;
+        let matrix = runner.confusion_matrix("test").await?;
+        Ok::<_, playground_strategy::error::Error>((metrics, matrix))
     })
     .map_err(|e| cli_error(e, &args.config))?;
+    let (metrics, matrix) = metrics;
     for (k, v) in &metrics {
         println!("{k}: {v:.4}");
+    }
+    if let Some(m) = matrix {
+        println!("{m}");
     }
     Ok(())
 }

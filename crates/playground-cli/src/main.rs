@@ -9,12 +9,15 @@
 //! - `test`: a checkpoint's weights on the test (or validation) set;
 //! - `inspect`: what a checkpoint holds; `convert`: a checkpoint's weights as plain
 //!   safetensors for PyTorch;
+//! - `compare`: runs side by side from their work dirs (config differences, final
+//!   loss and metrics, `--out curves.svg`);
 //! - `worker`: serves this machine's device to trainers elsewhere
 //!   (`train --devices ws://HOST:PORT,...`).
 //!
 //! Exit codes: 0 success, 2 a bad config or bad arguments, 1 anything else.
 
 mod checkpoint_cmd;
+mod compare_cmd;
 mod plot;
 mod schedule_cmd;
 mod train_cmd;
@@ -57,6 +60,9 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Evaluate a checkpoint's weights on the config's test set (or validation set).
     Test(checkpoint_cmd::TestArgs),
+    /// Compare runs from their work dirs: each config's difference from the first,
+    /// final loss and metrics, iterations, backend, wall time; `--out` overlays curves.
+    Compare(compare_cmd::CompareArgs),
     /// Show a checkpoint: meta, tensor names/shapes/dtypes, optimizer and schedulers.
     Inspect(checkpoint_cmd::InspectArgs),
     /// Write a checkpoint's weights as plain safetensors (PyTorch names and layout).
@@ -96,6 +102,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Schedule(args) => schedule_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Test(args) => checkpoint_cmd::test(&args).map(|()| ExitCode::SUCCESS),
+        Command::Compare(args) => compare_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Inspect(args) => checkpoint_cmd::inspect(&args).map(|()| ExitCode::SUCCESS),
         Command::Convert(args) => checkpoint_cmd::convert(&args).map(|()| ExitCode::SUCCESS),
         Command::Worker(args) => worker_cmd::run(&args).map(|()| ExitCode::SUCCESS),

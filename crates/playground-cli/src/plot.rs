@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 const SIZE: (u32, u32) = (960, 540);
-const COLORS: [RGBColor; 4] = [
+pub(crate) const COLORS: [RGBColor; 4] = [
     RGBColor(29, 111, 216),
     RGBColor(217, 95, 2),
     RGBColor(27, 158, 119),
@@ -52,7 +52,7 @@ pub fn png(curves: &Curves, title: &str) -> Result<Vec<u8>> {
     Ok(png)
 }
 
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static REGISTERED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     REGISTERED
         .get_or_init(|| load_font().map_err(|e| e.to_string()))

@@ -75,6 +75,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A checkpoint's model was trained on data with other inputs, classes or task.
+    #[error("the checkpoint does not fit this data: {0}")]
+    DataMismatch(String),
     /// The API was used out of order (MMEngine's AttributeError/RuntimeError cases).
     #[error("{0}")]
     Usage(String),

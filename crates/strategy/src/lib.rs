@@ -15,11 +15,13 @@
 //!   the runner and the schedule preview ([`plan::simulate`]).
 //! - [`optim`]: optimizers as PyTorch computes them, MMEngine's `OptimWrapper` and
 //!   `OptimWrapperDict` (with a tensor backend; the configs without).
-//! - [`data`]: datasets (TensorFlow Playground's 2-D sets, the UCI digits), their
-//!   sizes, and seeded dataloaders.
+//! - [`data`]: datasets (TensorFlow Playground's 2-D sets with their feature inputs,
+//!   the UCI digits, your own CSV tables), their sizes, and seeded dataloaders.
 //! - [`model`]: the model contract (`train_step`/`val_step`/`test_step`), the model
 //!   registry, and the built-in `MLP`, `DigitsCNN` and `GAN2d`.
-//! - [`metric`]: evaluators (`Accuracy`, `SampleDistance`).
+//! - [`metric`]: evaluators (`Accuracy`, `SampleDistance`, `RegressionMetric`) and the
+//!   confusion matrix.
+//! - [`runs`]: runs side by side (summaries from `scalars.json`, config differences).
 //! - [`hooks`]: hook settings (`default_hooks`, `custom_hooks`), typed.
 //! - [`strategy`]: the `Strategy` trait and `SingleDeviceStrategy` (the seed's API).
 //! - [`runner`]: the epoch- and iteration-based loops, validation and test, hooks,
@@ -58,6 +60,7 @@ pub mod optim;
 pub mod plan;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod runner;
+pub mod runs;
 pub mod scheduler;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod strategy;

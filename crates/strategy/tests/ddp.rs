@@ -360,6 +360,7 @@ fn rank_zero_alone_writes() {
         three,
         [
             "<time>/<time>.log",
+            "<time>/vis_data/config.json",
             "<time>/vis_data/scalars.json",
             "iter_20.safetensors",
             "iter_40.safetensors",

@@ -7,12 +7,14 @@
 //! - `bench`: every benchmark against its peer (PyTorch + MMEngine, TensorFlow.js, a
 //!   file copy, a bare burn loop), written to `BENCHMARKS.md`.
 //! - `setup`: only install what the other tasks need.
+//! - `gen-data`: write the example tables in `public/data/csv/` (seeded).
 //!
 //! Every task first installs what is missing, idempotently and without downloading
 //! anything from outside the package registries (crates.io, Debian, PyPI, npm).
 
 mod bench;
 mod context;
+mod gen_data;
 mod serve;
 mod test;
 mod tools;
@@ -55,6 +57,8 @@ enum Task {
     },
     /// Install the toolchain pieces and system packages the other tasks use.
     Setup,
+    /// Write the example CSV tables in public/data/csv (from a fixed seed).
+    GenData,
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Task::Test { only } => test::run(&ctx, &only),
         Task::Bench { only, rounds } => bench::run(&ctx, &only, rounds),
         Task::Setup => tools::ensure_all(&ctx),
+        Task::GenData => gen_data::run(&ctx.root),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -96,7 +96,14 @@ fn web(ctx: &Context) -> Result<()> {
     let dist = crate::serve::build_web_release(ctx)?;
     exec(
         ctx.command("cargo")
-            .args(["test", "--locked", "--test", "web_smoke"])
+            .args([
+                "test",
+                "--locked",
+                "--test",
+                "web_smoke",
+                "--test",
+                "web_data",
+            ])
             .args(["--", "--ignored", "--nocapture"])
             .env("PLAYGROUND_WEB_DIST", &dist)
             .env("PLAYGROUND_TEST_OUTPUT", &ctx.output_dir),

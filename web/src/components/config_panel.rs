@@ -29,6 +29,8 @@ pub fn ConfigPanel(
     text: RwSignal<String>,
     /// The text parsed and simulated: its error is marked in the editor.
     result: Memo<Result<Curves, ConfigError>>,
+    /// The page's data files (a share link carries the small ones).
+    files: RwSignal<crate::data_files::Files>,
 ) -> impl IntoView {
     let error = Memo::new(move |_| result.with(|r| r.as_ref().err().cloned()));
     let line = Memo::new(move |_| error.get().and_then(|e| text.with(|t| error_line(t, &e))));
@@ -102,7 +104,7 @@ pub fn ConfigPanel(
                     class="share"
                     data-testid="share-button"
                     title="Put the config into the page's address to share it"
-                    on:click=move |_| shared.set(crate::persist::share(&text.get_untracked()).unwrap_or_default())
+                    on:click=move |_| shared.set(crate::persist::share(&text.get_untracked(), &files.get_untracked()).unwrap_or_default())
                 >
                     "Share link"
                 </button>

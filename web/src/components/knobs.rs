@@ -8,8 +8,6 @@ use playground_strategy::model::spec::Activation;
 use playground_strategy::optim::config::optimizer_registry;
 use toml_edit::{DocumentMut, Item, value};
 
-use super::schedulers::SchedulerList;
-
 /// Where each knob lives in an MMEngine config.
 const LR: &[&str] = &["optim_wrapper", "optimizer", "lr"];
 const OPTIMIZER: &[&str] = &["optim_wrapper", "optimizer", "type"];
@@ -190,20 +188,32 @@ pub fn Knobs(
             <label class="knob">
                 {label}
                 <select data-testid=testid on:change=on_change>
-                    {options.into_iter().map(|o| {
-                        let shown = o.clone();
-                        view! { <option value=o.clone() selected=move || doc().map(|d| show(get(&d, path))) == Some(o.clone())>{shown}</option> }
-                    }).collect_view()}
+                    {move || {
+                        // A value the list does not offer (a CSVDataset from the Data
+                        // panel) is shown as it is, not as the first choice.
+                        let mut all = options.clone();
+                        if let Some(current) = doc().map(|d| show(get(&d, path)))
+                            && !current.is_empty()
+                            && !all.contains(&current)
+                        {
+                            all.insert(0, current);
+                        }
+                        all.into_iter().map(|o| {
+                            let shown = o.clone();
+                            view! { <option value=o.clone() selected=move || doc().map(|d| show(get(&d, path))) == Some(o.clone())>{shown}</option> }
+                        }).collect_view()
+                    }}
                 </select>
             </label>
         }
     };
     // The choices come from the strategy crate's registries (the form never lists a
-    // type the config would refuse). FakeData is for benchmarks, not this form.
+    // type the config would refuse). FakeData is for benchmarks, and a table comes in
+    // through the Data panel's upload (it needs a file), not this form.
     let datasets: Vec<String> = dataset_spec_registry()
         .names()
         .into_iter()
-        .filter(|n| *n != "FakeData")
+        .filter(|n| *n != "FakeData" && *n != "CSVDataset")
         .map(str::to_string)
         .collect();
     let activations: Vec<String> = Activation::ALL
@@ -231,7 +241,6 @@ pub fn Knobs(
                 {field("batch size", BATCH, "int", "knob-batch")}
                 {field("epochs", EPOCHS, "int", "knob-epochs")}
             </div>
-            <SchedulerList text=text />
         </section>
     }
 }

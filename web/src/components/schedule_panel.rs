@@ -5,35 +5,23 @@ use leptos::prelude::*;
 use playground_strategy::config::{ConfigError, ExperimentConfig, Registries};
 use playground_strategy::plan::{Curves, simulate};
 
+use super::plot::{Frame, axes, pointer_x, right_axis};
+
 const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 220.0;
-const PAD: f64 = 8.0;
-/// Points drawn per curve: enough for a 640-pixel-wide chart.
-const MAX_POINTS: usize = 640;
-
+const HEIGHT: f64 = 240.0;
 /// Parses and simulates `text` (the web app's one call into the schedulers).
-pub fn curves_of(text: &str) -> Result<Curves, ConfigError> {
-    let cfg = ExperimentConfig::from_text(text, &Registries::default())?;
-    simulate(&cfg, None)
-}
-
-/// An SVG `points` list for `values` scaled to `[0, top]`.
-fn polyline(values: &[f64], top: f64) -> String {
-    let n = values.len();
-    if n == 0 || top <= 0.0 {
-        return String::new();
-    }
-    let step = n.div_ceil(MAX_POINTS).max(1);
-    let x = |i: usize| PAD + (WIDTH - 2.0 * PAD) * i as f64 / (n.max(2) - 1) as f64;
-    let y = |v: f64| HEIGHT - PAD - (HEIGHT - 2.0 * PAD) * (v / top);
-    let mut points: Vec<String> = (0..n)
-        .step_by(step)
-        .map(|i| format!("{:.1},{:.1}", x(i), y(values[i])))
-        .collect();
-    if (n - 1) % step != 0 {
-        points.push(format!("{:.1},{:.1}", x(n - 1), y(values[n - 1])));
-    }
-    points.join(" ")
+pub fn curves_of(text: &str, files: &crate::data_files::Files) -> Result<Curves, ConfigError> {
+    let mut cfg = ExperimentConfig::from_text_checked(text, &Registries::default())?;
+    // The tables the config reads (a CSV's rows give the epoch length), as training
+    // reads them.
+    cfg.read_data_files(&|name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone().into_bytes())
+            .ok_or_else(|| format!("no file named `{name}` here: upload it in the Data panel"))
+    });
+    simulate(&cfg.strict()?, None)
 }
 
 /// The preview panel.
@@ -77,6 +65,23 @@ fn Chart(curves: Curves) -> impl IntoView {
         .flat_map(|m| m.iter().copied())
         .fold(0.0f64, f64::max)
         * 1.05;
+    let n = curves.iterations.max(1);
+    let lr_top = if lr_top > 0.0 { lr_top } else { 1.0 };
+    let mut f = Frame::new(WIDTH, HEIGHT, (0.0, (n.max(2) - 1) as f64), (0.0, lr_top));
+    f.left = 58.0;
+    if m_top > 0.0 {
+        f.right = 44.0;
+    }
+    // Momentum is drawn on its own scale (the right axis), mapped onto the lr range.
+    let on_lr_scale = move |v: f64| if m_top > 0.0 { v / m_top * lr_top } else { v };
+    let line = move |values: &[f64], scale: bool| {
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, if scale { on_lr_scale(*v) } else { *v }))
+            .collect();
+        f.polyline(&points)
+    };
     let first_lr = curves
         .series
         .first()
@@ -96,11 +101,12 @@ fn Chart(curves: Curves) -> impl IntoView {
         .enumerate()
         .map(|(k, s)| {
             let color = colors[k % colors.len()];
-            let momentum = s.momentum.as_ref().map(
-                |m| view! { <polyline class="momentum" points=polyline(m, m_top) stroke=color /> },
-            );
+            let momentum = s
+                .momentum
+                .as_ref()
+                .map(|m| view! { <polyline class="momentum" points=line(m, true) stroke=color /> });
             view! {
-                <polyline class="lr" points=polyline(&s.lr, lr_top) stroke=color />
+                <polyline class="lr" points=line(&s.lr, false) stroke=color />
                 {momentum}
             }
         })
@@ -115,8 +121,8 @@ fn Chart(curves: Curves) -> impl IntoView {
         })
         .collect_view();
     // Phase boundaries: where each scheduler's window starts and ends (warm-up, main).
-    let n = curves.iterations.max(1);
-    let x_of = move |i: usize| PAD + (WIDTH - 2.0 * PAD) * i as f64 / (n.max(2) - 1) as f64;
+    let x_of = move |i: usize| f.px(i as f64);
+    let (y_top, y_bottom) = (f.py(f.y.1), f.py(f.y.0));
     let phases = curves
         .series
         .first()
@@ -130,15 +136,15 @@ fn Chart(curves: Curves) -> impl IntoView {
             view! {
                 <g class="phase">
                     <title>{format!("{} ({}): iterations {}–{}", p.scheduler, p.param_name, p.start, p.end)}</title>
-                    <line x1=format!("{x0:.1}") x2=format!("{x0:.1}") y1="0" y2=HEIGHT.to_string() />
-                    <line x1=format!("{x1:.1}") x2=format!("{x1:.1}") y1="0" y2=HEIGHT.to_string() />
+                    <line x1=format!("{x0:.1}") x2=format!("{x0:.1}") y1=format!("{y_top:.1}") y2=format!("{y_bottom:.1}") />
+                    <line x1=format!("{x1:.1}") x2=format!("{x1:.1}") y1=format!("{y_top:.1}") y2=format!("{y_bottom:.1}") />
                     <text x=format!("{:.1}", x0 + 3.0) y=(14 + 13 * k).to_string()>{p.scheduler.clone()}</text>
                     // Milestones (MultiStep) and decays (Step): where the value jumps.
                     {p.marks.iter().map(|m| {
                         let x = x_of((*m).min(n - 1));
                         view! {
                             <line class="mark" x1=format!("{x:.1}") x2=format!("{x:.1}")
-                                y1=(HEIGHT - 16.0).to_string() y2=HEIGHT.to_string()>
+                                y1=format!("{:.1}", y_bottom - 16.0) y2=format!("{y_bottom:.1}")>
                                 <title>{format!("{} milestone: iteration {m}", p.scheduler)}</title>
                             </line>
                         }
@@ -174,17 +180,9 @@ fn Chart(curves: Curves) -> impl IntoView {
         })
     };
     let on_move = move |ev: leptos::ev::PointerEvent| {
-        use wasm_bindgen::JsCast;
-        let width = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .map_or(0, |e| e.client_width());
-        if width > 0 {
-            let frac =
-                ((f64::from(ev.offset_x()) / f64::from(width)) * WIDTH - PAD) / (WIDTH - 2.0 * PAD);
-            hover.set(Some(
-                ((frac.clamp(0.0, 1.0)) * (n - 1) as f64).round() as usize
-            ));
+        if let Some(vx) = pointer_x(&ev, WIDTH) {
+            let i = f.x_at(vx).round().clamp(0.0, (n.max(1) - 1) as f64);
+            hover.set(Some(i as usize));
         }
     };
     view! {
@@ -200,12 +198,13 @@ fn Chart(curves: Curves) -> impl IntoView {
             role="img"
             aria-label="Learning rate and momentum over the run"
         >
-            <rect x="0" y="0" width=WIDTH.to_string() height=HEIGHT.to_string() class="frame" />
+            {axes(f, "iteration", "learning rate")}
+            {(m_top > 0.0).then(|| right_axis(f, m_top, "momentum (dashed)"))}
             {phases}
             {lines}
             {move || hover.get().map(|i| {
                 let x = x_of(i);
-                view! { <line class="cursor" x1=format!("{x:.1}") x2=format!("{x:.1}") y1="0" y2=HEIGHT.to_string() /> }
+                view! { <line class="cursor" x1=format!("{x:.1}") x2=format!("{x:.1}") y1=format!("{y_top:.1}") y2=format!("{y_bottom:.1}") /> }
             })}
         </svg>
         <p class="muted hover" data-testid="schedule-hover">{readout}</p>

@@ -11,6 +11,12 @@ use wasm_bindgen::{JsCast, JsValue};
 /// may have to build the runner; a runner that exists keeps its config until `Reset`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
+    /// The page's data files (an uploaded CSV, drawn points, a preset's table) by the
+    /// name a config's `path` gives; the next runner built reads them.
+    Files {
+        /// `(name, text)` of every file.
+        files: Vec<(String, String)>,
+    },
     /// Train until paused or finished.
     Train {
         /// The config to build from when there is no runner yet.
@@ -99,8 +105,11 @@ pub struct Progress {
     pub epoch: i64,
     /// `train/loss` points `(iter, value)`.
     pub losses: Vec<(i64, f64)>,
-    /// `val/accuracy/top1` points (percent).
-    pub accuracy: Vec<(i64, f64)>,
+    /// The main validation metric's points (`accuracy/top1` in percent,
+    /// `regression/r2`, `chamfer`).
+    pub metric: Vec<(i64, f64)>,
+    /// Its name (empty before the first validation).
+    pub metric_name: String,
     /// The lr applied, one series per `train/…lr` key (one per optimizer).
     pub lrs: Vec<(String, Vec<(i64, f64)>)>,
     /// Whether the run has reached its last iteration.
@@ -111,11 +120,21 @@ pub struct Progress {
     pub device: String,
     /// Iterations per second over the last chunk.
     pub speed: f64,
-    /// The decision boundary, for 2-D two-class datasets.
+    /// The decision regions, for 2-D classification data.
     pub boundary: Option<Boundary>,
+    /// Every input and hidden unit over the plane, for an MLP on 2-D data.
+    pub neurons: Option<NeuronViews>,
+    /// The classifier's confusion matrix on the validation set (after a validation).
+    pub confusion: Option<ConfusionMatrix>,
+    /// A regression's predictions against the truth (after a validation).
+    pub scatter: Option<RegressionScatter>,
+    /// Seconds spent training so far.
+    pub train_seconds: f64,
 }
 
-/// The decision boundary, as the strategy crate computes it.
+pub use playground_strategy::metric::ConfusionMatrix;
+pub use playground_strategy::runner::inside::{NeuronViews, RegressionScatter};
+/// The decision regions, as the strategy crate computes them.
 pub use playground_strategy::runner::views::DecisionBoundary as Boundary;
 
 /// A message that could not be read.

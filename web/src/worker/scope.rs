@@ -192,6 +192,7 @@ impl Worker {
 
     async fn handle(&mut self, request: Request, bytes: Option<Vec<u8>>) {
         match request {
+            Request::Files { files } => self.session.set_files(files),
             // The budget is set first, so the report of a fresh build says "running".
             Request::Train { config, backend } => {
                 self.budget = usize::MAX;

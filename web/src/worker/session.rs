@@ -8,10 +8,13 @@ use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::{Runner, RunnerOptions};
 use playground_strategy::strategy::Strategy;
 
-use super::protocol::Progress;
+use super::protocol::{ConfusionMatrix, Progress, RegressionScatter};
 
 /// Decision-boundary grid resolution (cells per side).
 pub const GRID: usize = 32;
+/// Neuron-map resolution (cells per side): small, so the views cost little while
+/// training (see BENCHMARKS.md).
+pub const NEURON_GRID: usize = 12;
 /// A chunk ends after this much time (or [`CHUNK_MAX`] iterations), so the worker
 /// reads its messages (pause, checkpoint) and the page's charts move a few times a second.
 const CHUNK_MILLIS: f64 = 150.0;
@@ -22,10 +25,25 @@ const CHUNK_MAX: usize = 50;
 pub struct Session {
     runner: Option<Runner>,
     device: DeviceChoice,
+    files: Vec<(String, String)>,
     sent_losses: usize,
-    sent_accuracy: usize,
+    sent_metric: usize,
     sent_lrs: usize,
     speed: f64,
+    train_seconds: f64,
+    /// The confusion matrix and scatter of the last validation seen, and how many
+    /// validations that was.
+    evaluated: (usize, Option<ConfusionMatrix>, Option<RegressionScatter>),
+}
+
+/// The validation metric the charts follow, in order of preference.
+fn main_metric(r: &Runner) -> Option<String> {
+    let keys: Vec<&str> = r.hub.keys().collect();
+    ["val/accuracy/top1", "val/regression/r2", "val/chamfer"]
+        .into_iter()
+        .find(|k| keys.contains(k))
+        .or_else(|| keys.into_iter().find(|k| k.starts_with("val/")))
+        .map(str::to_string)
 }
 
 impl Session {
@@ -34,11 +52,20 @@ impl Session {
         Self {
             runner: None,
             device,
+            files: Vec::new(),
             sent_losses: 0,
-            sent_accuracy: 0,
+            sent_metric: 0,
             sent_lrs: 0,
             speed: 0.0,
+            train_seconds: 0.0,
+            evaluated: (0, None, None),
         }
+    }
+
+    /// The data files the next runner reads (a runner keeps its data until
+    /// [`Self::reset`]).
+    pub fn set_files(&mut self, files: Vec<(String, String)>) {
+        self.files = files;
     }
 
     /// Where the next runner is built (a runner keeps its device until [`Self::reset`]).
@@ -62,7 +89,20 @@ impl Session {
         if self.runner.is_some() {
             return Ok(());
         }
-        let cfg = ExperimentConfig::from_text(config, &Registries::default())
+        let mut cfg = ExperimentConfig::from_text_checked(config, &Registries::default())
+            .map_err(|e| format!("{}: {}", e.path, e.message))?;
+        let files = &self.files;
+        cfg.read_data_files(&|name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, text)| text.clone().into_bytes())
+                .ok_or_else(|| {
+                    format!("no file named `{name}` here: upload it in the Data panel (its name is the path)")
+                })
+        });
+        let cfg = cfg
+            .strict()
             .map_err(|e| format!("{}: {}", e.path, e.message))?;
         let runner = Runner::from_config(
             cfg,
@@ -76,8 +116,10 @@ impl Session {
         .map_err(|e| e.to_string())?;
         self.runner = Some(runner);
         self.sent_losses = 0;
-        self.sent_accuracy = 0;
+        self.sent_metric = 0;
         self.sent_lrs = 0;
+        self.train_seconds = 0.0;
+        self.evaluated = (0, None, None);
         Ok(())
     }
 
@@ -117,6 +159,7 @@ impl Session {
         // The losses of a WebGPU run are read back here, once a chunk.
         let flushed = r.flush().await.map_err(|e| e.to_string());
         let secs = started.elapsed().as_secs_f64();
+        self.train_seconds += secs;
         if done > 0 && secs > 0.0 {
             self.speed = done as f64 / secs;
         }
@@ -134,11 +177,18 @@ impl Session {
         };
         if full {
             self.sent_losses = 0;
-            self.sent_accuracy = 0;
+            self.sent_metric = 0;
             self.sent_lrs = 0;
         }
         let losses = r.hub.history("train/loss");
-        let accuracy = r.hub.history("val/accuracy/top1");
+        let metric_key = main_metric(r);
+        let metric = metric_key.as_deref().map_or(&[][..], |k| r.hub.history(k));
+        // The matrix and the scatter follow the validations (not every chunk).
+        if metric.len() != self.evaluated.0 || (full && metric.is_empty() && self.evaluated.0 > 0) {
+            let confusion = r.confusion_matrix("val").await.ok().flatten();
+            let scatter = r.regression_scatter().await;
+            self.evaluated = (metric.len(), confusion, scatter);
+        }
         let series = r.lr_series();
         let lr_len = series.first().map_or(0, |(_, h)| h.len());
         let lrs = series
@@ -154,16 +204,23 @@ impl Session {
             max_iters: r.hub.max_iters,
             epoch: r.hub.epoch,
             losses: losses[self.sent_losses.min(losses.len())..].to_vec(),
-            accuracy: accuracy[self.sent_accuracy.min(accuracy.len())..].to_vec(),
+            metric: metric[self.sent_metric.min(metric.len())..].to_vec(),
+            metric_name: metric_key
+                .as_deref()
+                .map_or(String::new(), |k| k.trim_start_matches("val/").to_string()),
             lrs,
             finished: r.is_finished(),
             running: running && !r.is_finished(),
             device: r.strategy.device.description.clone(),
             speed: self.speed,
             boundary: r.decision_boundary(GRID).await,
+            neurons: r.neuron_views(NEURON_GRID).await,
+            confusion: self.evaluated.1.clone(),
+            scatter: self.evaluated.2.clone(),
+            train_seconds: self.train_seconds,
         };
         self.sent_losses = losses.len();
-        self.sent_accuracy = accuracy.len();
+        self.sent_metric = metric.len();
         self.sent_lrs = lr_len;
         progress
     }

@@ -43,6 +43,10 @@ pub struct CheckpointMeta {
     /// The whole config of the run.
     #[serde(default)]
     pub cfg: Option<Value>,
+    /// What the training data meant: task, feature and class names, and the train
+    /// split's standardisation, which evaluation and prediction reuse.
+    #[serde(default)]
+    pub dataset: Option<crate::data::DataSchema>,
     /// Anything else (`imported_from`, `skipped`, `param_order`, a caller's keys).
     #[serde(flatten)]
     pub other: Map<String, Value>,

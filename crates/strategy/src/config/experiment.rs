@@ -165,6 +165,8 @@ impl ExperimentConfig {
         let mut tree = load_tree(path, &|p| std::fs::read_to_string(p))?;
         apply_cfg_options(&mut tree, cfg_options).map_err(|e| e.in_file(path))?;
         let mut cfg = Self::check_tree(tree, registries).map_err(|e| e.in_file(path))?;
+        #[cfg(not(target_family = "wasm"))]
+        cfg.read_data_files_from(path.parent().unwrap_or(Path::new(".")));
         cfg.problems = cfg.problems.into_iter().map(|e| e.in_file(path)).collect();
         Ok(cfg)
     }

@@ -4,7 +4,8 @@
 //!   replaces instead of merging), `--cfg-options key.path=value`.
 //! - [`experiment`]: tree → [`ExperimentConfig`], every section parsed once into
 //!   typed structs ([`keys`] says what happens to each top-level key; [`train`],
-//!   [`dataloader`], [`distributed`] and [`runtime`] hold the sections; models, datasets, metrics,
+//!   [`dataloader`], [`distributed`] and [`runtime`] hold the sections; [`data_files`] reads
+//!   the files datasets name (a CSV); models, datasets, metrics,
 //!   hooks, optimizers and schedulers are typed by their own modules' specs).
 //! - Every error is a [`ConfigError`]: the file, the key path
 //!   (`param_scheduler[1].T_max`) and what was expected, with the closest known name
@@ -12,6 +13,7 @@
 //!   points to (the web editor marks it). Keys accepted although they cannot change
 //!   the result are [`ConfigNote`]s, which the run logs.
 
+pub mod data_files;
 pub mod dataloader;
 pub mod distributed;
 pub mod experiment;

@@ -53,6 +53,7 @@ pub fn parse_digits(text: &str) -> Result<Samples, String> {
         sample_shape: vec![1, 8, 8],
         labels,
         num_classes: 10,
+        ..Samples::default()
     })
 }
 

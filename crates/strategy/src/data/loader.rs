@@ -6,16 +6,23 @@ use std::sync::Arc;
 
 use super::sampler::DefaultSampler;
 use super::samples::Samples;
+use super::schema::{DataSchema, Task};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// One batch on the device: inputs `[batch, features...]` flattened to 2-D
-/// (models reshape), and the class of each sample.
+/// (models reshape), and the class (or target value) of each sample.
 #[derive(Debug, Clone)]
 pub struct Batch {
-    /// `[batch, sample_size]`.
+    /// `[batch, input_size]`: the raw features through the schema's inputs and
+    /// standardisation.
     pub inputs: Tensor<2>,
-    /// `[batch]` class indices.
+    /// `[batch]` class indices (zeros for regression).
     pub targets: Tensor<1, Int>,
+    /// `[batch, 1]` regression targets, standardised as the schema says; `None` for a
+    /// classifier.
+    pub values: Option<Tensor<2>>,
+    /// What the data means (a metric reports a regression in the target's units).
+    pub schema: Option<Arc<DataSchema>>,
     /// Samples in the batch.
     pub len: usize,
 }
@@ -73,16 +80,35 @@ impl DataLoader {
         let start = (index * self.batch_size).min(order.len());
         let end = (start + self.batch_size).min(order.len());
         let picked = &order[start..end];
-        let k = self.samples.sample_size();
-        let mut features = Vec::with_capacity(picked.len() * k);
+        let s = &self.samples;
+        let k = s.sample_size();
+        let width = s.input_size();
+        let mut features = Vec::with_capacity(picked.len() * width);
         for &i in picked {
-            features.extend_from_slice(&self.samples.features[i * k..(i + 1) * k]);
+            let raw = &s.features[i * k..(i + 1) * k];
+            match &s.schema {
+                Some(schema) => schema.encode_into(raw, &mut features),
+                None => features.extend_from_slice(raw),
+            }
         }
-        let labels: Vec<i64> = picked.iter().map(|&i| self.samples.labels[i]).collect();
+        let n = picked.len();
+        let (labels, values) = match s.task() {
+            Task::Classification => (picked.iter().map(|&i| s.labels[i]).collect(), None),
+            Task::Regression => {
+                let encode = |v: f32| s.schema.as_ref().map_or(v, |sc| sc.encode_target(v));
+                let v: Vec<f32> = picked.iter().map(|&i| encode(s.values[i])).collect();
+                (
+                    vec![0i64; n],
+                    Some(Tensor::from_data(TensorData::new(v, [n, 1]), device)),
+                )
+            }
+        };
         Batch {
-            inputs: Tensor::from_data(TensorData::new(features, [picked.len(), k]), device),
-            targets: Tensor::from_data(TensorData::new(labels, [picked.len()]), device),
-            len: picked.len(),
+            inputs: Tensor::from_data(TensorData::new(features, [n, width]), device),
+            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
+            values,
+            schema: s.schema.clone(),
+            len: n,
         }
     }
 }
@@ -98,6 +124,7 @@ mod tests {
                 sample_shape: vec![2],
                 labels: (0..n as i64).collect(),
                 num_classes: n,
+                ..Samples::default()
             }),
             batch_size,
             drop_last,

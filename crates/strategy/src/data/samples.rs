@@ -1,33 +1,66 @@
 //! Datasets in host memory, built from a `train_dataloader.dataset` table: every sample's
-//! features (flattened, row-major) and its class label.
+//! raw features (flattened, row-major), its class label or target value, and what the
+//! columns mean ([`DataSchema`]).
+
+use std::sync::Arc;
 
 use serde_json::Value;
+
+use super::schema::{DataSchema, Task};
 
 use super::spec::dataset_spec_registry;
 use crate::base::registry::Registry;
 
 /// Samples and labels, in host memory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Samples {
-    /// Every sample's features, flattened, one after another.
+    /// Every sample's raw features (before the schema's inputs and standardisation),
+    /// flattened, one after another.
     pub features: Vec<f32>,
-    /// The shape of one sample (`[2]` for points, `[1, 8, 8]` for digits).
+    /// The shape of one raw sample (`[2]` for points, `[1, 8, 8]` for digits).
     pub sample_shape: Vec<usize>,
-    /// The class of every sample.
+    /// The class of every sample (classification; empty for regression).
     pub labels: Vec<i64>,
-    /// How many classes there are.
+    /// How many classes there are (0 for regression).
     pub num_classes: usize,
+    /// The target of every sample, raw (regression; empty for classification).
+    pub values: Vec<f32>,
+    /// What the columns mean and how a raw sample becomes the model's input; `None`:
+    /// the raw features are the input, labels are classes.
+    pub schema: Option<Arc<DataSchema>>,
 }
 
 impl Samples {
     /// Number of samples.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.labels.len().max(self.values.len())
+    }
+
+    /// Classes or values.
+    pub fn task(&self) -> Task {
+        self.schema
+            .as_ref()
+            .map_or(Task::Classification, |s| s.task)
+    }
+
+    /// Inputs the model sees per sample (after the schema's feature inputs).
+    pub fn input_size(&self) -> usize {
+        self.schema
+            .as_ref()
+            .map_or_else(|| self.sample_size(), |s| s.input_len())
+    }
+
+    /// Class names by index (`"0"`, `"1"`, … when the data does not name them).
+    pub fn class_names(&self) -> Vec<String> {
+        match &self.schema {
+            Some(s) if !s.class_names.is_empty() => s.class_names.clone(),
+            _ => (0..self.num_classes).map(|c| c.to_string()).collect(),
+        }
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.len() == 0
     }
 
     /// Features per sample.
@@ -42,11 +75,24 @@ impl Samples {
         for &i in indices {
             features.extend_from_slice(&self.features[i * k..(i + 1) * k]);
         }
+        let pick = |v: &[f32]| {
+            if v.is_empty() {
+                Vec::new()
+            } else {
+                indices.iter().map(|&i| v[i]).collect()
+            }
+        };
         Samples {
             features,
             sample_shape: self.sample_shape.clone(),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            labels: if self.labels.is_empty() {
+                Vec::new()
+            } else {
+                indices.iter().map(|&i| self.labels[i]).collect()
+            },
             num_classes: self.num_classes,
+            values: pick(&self.values),
+            schema: self.schema.clone(),
         }
     }
 }
@@ -89,6 +135,7 @@ pub(crate) fn fake_data(
         sample_shape,
         labels,
         num_classes,
+        ..Samples::default()
     }
 }
 

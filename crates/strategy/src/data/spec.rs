@@ -2,11 +2,16 @@
 //! their sizes (`len(dataset)`, so `len(train_dataloader)` follows from the config)
 //! and how each is built into [`Samples`].
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::csv_dataset::CsvCfg;
+use super::csv_table::CsvData;
 use super::digits::{DIGITS_CSV, parse_digits};
 use super::samples::{Samples, fake_data, split_indices};
+use super::schema::{DataSchema, FeatureInput};
 use super::toy2d::Toy2d;
 use crate::base::registry::{Registry, declared_type};
 use crate::base::{ConfigError, KeyPath, from_table};
@@ -52,6 +57,14 @@ pub struct Toy2dCfg {
     /// Share held out for `val`.
     #[serde(default = "val_ratio")]
     pub val_ratio: f64,
+    /// TensorFlow Playground's inputs (`"x1"`, `"x2"`, `"x1*x2"`, `"x1^2"`, `"x2^2"`,
+    /// `"sin(x1)"`, `"sin(x2)"`), computed from each point; the point itself when
+    /// omitted.
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
+    /// `features`, parsed.
+    #[serde(skip)]
+    pub inputs: Vec<FeatureInput>,
 }
 
 /// `Digits`: the UCI 8×8 digits shipped in `public/data/digits`.
@@ -119,6 +132,9 @@ pub enum DatasetSpec {
     Digits(DigitsCfg),
     /// Noise with random labels.
     FakeData(FakeDataCfg),
+    /// A CSV file, and its rows once read
+    /// ([`crate::config::ExperimentConfig::read_data_files`]).
+    Csv(CsvCfg, Option<Arc<CsvData>>),
     /// A type registered by a user of the crate: its table, for its own builder.
     External {
         /// The `type`.
@@ -151,6 +167,7 @@ impl DatasetSpec {
             Self::Toy2d(_, c) => &c.type_name,
             Self::Digits(c) => &c.type_name,
             Self::FakeData(c) => &c.type_name,
+            Self::Csv(c, _) => &c.type_name,
             Self::External { type_name, .. } => type_name,
         }
     }
@@ -162,6 +179,7 @@ impl DatasetSpec {
             Self::Toy2d(_, c) => Some(held_out(c.num_samples?, c.val_ratio, c.split)),
             Self::Digits(c) => Some(held_out(DIGITS_SAMPLES, c.val_ratio, c.split)),
             Self::FakeData(c) => Some(held_out(c.num_samples?, c.val_ratio, c.split)),
+            Self::Csv(c, data) => Some(c.len(data.as_ref()?)),
             Self::External { .. } => None,
         }
     }
@@ -186,6 +204,12 @@ impl DatasetSpec {
                     sample_shape: vec![2],
                     labels: points.labels.iter().map(|&l| i64::from(l)).collect(),
                     num_classes: 2,
+                    values: Vec::new(),
+                    schema: Some(Arc::new(DataSchema {
+                        feature_names: vec!["x1".into(), "x2".into()],
+                        inputs: c.inputs.clone(),
+                        ..DataSchema::default()
+                    })),
                 };
                 take(all, c.val_ratio, c.split, c.seed)
             }
@@ -203,6 +227,15 @@ impl DatasetSpec {
                 );
                 take(all, c.val_ratio, c.split, c.seed)
             }
+            Self::Csv(c, data) => match data {
+                Some(data) => c.build(data),
+                None => {
+                    return Err(path.key("path").error(format!(
+                        "the file `{}` was not read: load the config from a file (its path is relative to the config), or upload the file in the web app",
+                        c.path
+                    )));
+                }
+            },
             Self::External { table, .. } => external.build(&Value::Object(table.clone()), path)?,
         })
     }
@@ -242,7 +275,27 @@ fn check_ratio(r: f64, path: &KeyPath) -> Result<(), ConfigError> {
 /// Keys of the built-in dataset types, and the sample count a form gives a type that
 /// needs one: what the web form keeps, drops and adds when the dataset type changes.
 pub fn dataset_keys(type_name: &str) -> Option<(&'static [&'static str], Option<u64>)> {
-    const TOY: &[&str] = &["type", "num_samples", "noise", "seed", "split", "val_ratio"];
+    const TOY: &[&str] = &[
+        "type",
+        "num_samples",
+        "noise",
+        "seed",
+        "split",
+        "val_ratio",
+        "features",
+    ];
+    const CSV: &[&str] = &[
+        "type",
+        "path",
+        "label_column",
+        "feature_columns",
+        "task",
+        "normalize",
+        "delimiter",
+        "seed",
+        "split",
+        "val_ratio",
+    ];
     const DIGITS: &[&str] = &["type", "seed", "split", "val_ratio"];
     const FAKE: &[&str] = &[
         "type",
@@ -257,21 +310,26 @@ pub fn dataset_keys(type_name: &str) -> Option<(&'static [&'static str], Option<
         "Circle" | "Xor" | "Gauss" | "Spiral" => Some((TOY, Some(500))),
         "Digits" => Some((DIGITS, None)),
         "FakeData" => Some((FAKE, Some(1000))),
+        "CSVDataset" => Some((CSV, None)),
         _ => None,
     }
 }
 
 /// The built-in dataset types: `Circle`, `Xor`, `Gauss`, `Spiral` (TensorFlow
-/// Playground's 2-D sets: `num_samples`, `noise`, `seed`, `split`, `val_ratio`),
-/// `Digits` (`split`, `val_ratio`, `seed` of the split) and `FakeData`
-/// (`num_samples`, `sample_shape`, `num_classes`, `seed`, `split`, `val_ratio`).
+/// Playground's 2-D sets: `num_samples`, `noise`, `seed`, `split`, `val_ratio`,
+/// `features`), `Digits` (`split`, `val_ratio`, `seed` of the split), `FakeData`
+/// (`num_samples`, `sample_shape`, `num_classes`, `seed`, `split`, `val_ratio`) and
+/// `CSVDataset` (see [`super::csv_dataset`]).
 /// Add your own with `registry.register("MyData", DatasetSpec::external)`.
 pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
     let mut registry = Registry::new("dataset");
     for set in [Toy2d::Circle, Toy2d::Xor, Toy2d::Gauss, Toy2d::Spiral] {
         registry.register(set.name(), move |dict, path| {
-            let c: Toy2dCfg = from_table(dict, path)?;
+            let mut c: Toy2dCfg = from_table(dict, path)?;
             check_samples(c.num_samples, set.name(), path)?;
+            if let Some(names) = &c.features {
+                c.inputs = FeatureInput::parse_list(names, &path.key("features"))?;
+            }
             if !(0.0..=1.0).contains(&c.noise) {
                 return Err(path
                     .key("noise")
@@ -281,6 +339,11 @@ pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
             Ok(DatasetSpec::Toy2d(set, c))
         });
     }
+    registry.register("CSVDataset", |dict, path| {
+        let c: CsvCfg = from_table(dict, path)?;
+        c.check(path)?;
+        Ok(DatasetSpec::Csv(c, None))
+    });
     registry.register("Digits", |dict, path| {
         let c: DigitsCfg = from_table(dict, path)?;
         check_ratio(c.val_ratio, path)?;
@@ -348,6 +411,13 @@ mod tests {
                     "sample_shape" => json!([2]),
                     "num_classes" => json!(3),
                     "seed" => json!(1),
+                    "features" => json!(["x1^2", "x2^2"]),
+                    "path" => json!("t.csv"),
+                    "label_column" => json!("y"),
+                    "feature_columns" => json!(["a", "b"]),
+                    "task" => json!("regression"),
+                    "normalize" => json!(false),
+                    "delimiter" => json!(";"),
                     _ => json!(0.25),
                 };
                 table.insert(k.to_string(), v);

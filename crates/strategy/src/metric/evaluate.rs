@@ -128,6 +128,9 @@ pub fn metric_factory(
         MetricSpec::SampleDistance => {
             Arc::new(|| Box::new(SampleDistance::default()) as Box<dyn Metric>)
         }
+        MetricSpec::Regression => {
+            Arc::new(|| Box::new(super::regression::RegressionMetric::default()) as Box<dyn Metric>)
+        }
         MetricSpec::External { table, .. } => {
             external.build(&serde_json::Value::Object(table.clone()), path)?
         }
@@ -158,6 +161,8 @@ mod tests {
         Batch {
             inputs: Tensor::zeros([n, 2], device),
             targets: Tensor::from_data(TensorData::new(targets, [n]), device),
+            values: None,
+            schema: None,
             len: n,
         }
     }

@@ -6,11 +6,17 @@
 //! - `SampleDistance`: for generative models, the symmetric Chamfer distance between
 //!   generated and real points (`chamfer`, lower is better): the mean distance from
 //!   each fake to its nearest real point plus from each real point to its nearest fake.
+//! - `RegressionMetric` ([`regression`]): MAE and RMSE in the target's own units, and R².
+//! - [`confusion`]: the confusion matrix of a classifier (the CLI's `test`, the web app).
 
+pub mod confusion;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 mod evaluate;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod regression;
 pub mod spec;
 
+pub use confusion::ConfusionMatrix;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub use evaluate::*;
 pub use spec::{MetricSpec, metric_spec_registry, parse_evaluator};

@@ -22,6 +22,7 @@ fn top1() -> OneOrMany<usize> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A metric with no key but its `type`.
 struct SampleDistanceCfg {
     #[serde(rename = "type")]
     _type: String,
@@ -37,6 +38,9 @@ pub enum MetricSpec {
     },
     /// `SampleDistance`: symmetric Chamfer distance of generated to real points.
     SampleDistance,
+    /// `RegressionMetric`: `regression/mae`, `regression/rmse` (in the target's units)
+    /// and `regression/r2` of a one-output model.
+    Regression,
     /// A type registered by a user of the crate: its table, for its own builder.
     External {
         /// The `type`.
@@ -57,7 +61,30 @@ impl MetricSpec {
     }
 }
 
-/// The built-in metric types: `Accuracy` (`topk`) and `SampleDistance`.
+impl MetricSpec {
+    /// The task a metric measures, when it measures one: `Accuracy` needs classes,
+    /// `RegressionMetric` values.
+    pub fn task(&self) -> Option<crate::data::Task> {
+        match self {
+            Self::Accuracy { .. } => Some(crate::data::Task::Classification),
+            Self::Regression => Some(crate::data::Task::Regression),
+            Self::SampleDistance | Self::External { .. } => None,
+        }
+    }
+
+    /// The config `type`.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Self::Accuracy { .. } => "Accuracy",
+            Self::SampleDistance => "SampleDistance",
+            Self::Regression => "RegressionMetric",
+            Self::External { type_name, .. } => type_name,
+        }
+    }
+}
+
+/// The built-in metric types: `Accuracy` (`topk`), `SampleDistance` and
+/// `RegressionMetric`.
 pub fn metric_spec_registry() -> Registry<MetricSpec> {
     let mut registry = Registry::new("metric");
     registry.register("Accuracy", |dict, path| {
@@ -71,6 +98,10 @@ pub fn metric_spec_registry() -> Registry<MetricSpec> {
     registry.register("SampleDistance", |dict, path| {
         let _: SampleDistanceCfg = from_table(dict, path)?;
         Ok(MetricSpec::SampleDistance)
+    });
+    registry.register("RegressionMetric", |dict, path| {
+        let _: SampleDistanceCfg = from_table(dict, path)?;
+        Ok(MetricSpec::Regression)
     });
     registry
 }

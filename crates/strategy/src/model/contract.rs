@@ -60,6 +60,18 @@ pub trait Model: Module + std::fmt::Display + 'static {
         None
     }
 
+    /// Every hidden layer's activations for inputs `[n, features]`, `[n, width]` per
+    /// layer (the web app's neuron grid); `None` for a model without such layers.
+    fn hidden_activations(&self, _inputs: Tensor<2>) -> Option<Vec<Tensor<2>>> {
+        None
+    }
+
+    /// The weight matrices between consecutive layers, `[in, out]` each, input to
+    /// output; `None` unless the model is a stack of dense layers.
+    fn dense_weights(&self) -> Option<Vec<Tensor<2>>> {
+        None
+    }
+
     /// The optimizer wrappers for this model. The default builds one wrapper over
     /// every parameter and refuses several optimizers: a model with named parts
     /// (a GAN) overrides it, as MMEngine's multi-optimizer constructors do.
@@ -101,6 +113,10 @@ pub trait DynModel: Send {
     fn test_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2>;
     /// See [`Model::predict`]; runs in validation mode.
     fn predict(&self, inputs: Tensor<2>) -> Option<Tensor<2>>;
+    /// See [`Model::hidden_activations`]; runs in validation mode.
+    fn hidden_activations(&self, inputs: Tensor<2>) -> Option<Vec<Tensor<2>>>;
+    /// See [`Model::dense_weights`].
+    fn dense_weights(&self) -> Option<Vec<Tensor<2>>>;
     /// See [`Model::build_optim_wrapper`].
     fn build_optim_wrapper(
         &self,
@@ -167,6 +183,14 @@ impl<M: Model> DynModel for ModelCell<M> {
 
     fn predict(&self, inputs: Tensor<2>) -> Option<Tensor<2>> {
         self.get().valid().predict(inputs)
+    }
+
+    fn hidden_activations(&self, inputs: Tensor<2>) -> Option<Vec<Tensor<2>>> {
+        self.get().valid().hidden_activations(inputs)
+    }
+
+    fn dense_weights(&self) -> Option<Vec<Tensor<2>>> {
+        self.get().valid().dense_weights()
     }
 
     fn build_optim_wrapper(
@@ -244,7 +268,7 @@ pub fn model_factory(
     path: &KeyPath,
 ) -> Result<ModelFactory, ConfigError> {
     Ok(match spec {
-        ModelSpec::Mlp(c) => factory(mlp::builder(c.clone())),
+        ModelSpec::Mlp(c) => factory(mlp::builder(c.sizes(path)?, c.clone())),
         ModelSpec::DigitsCnn(c) => factory(cnn::builder(c.clone())),
         ModelSpec::Gan2d(c) => factory(gan::builder(c.clone())),
         ModelSpec::External { table, .. } => registry.build(&Value::Object(table.clone()), path)?,

@@ -12,7 +12,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 use rand::rngs::StdRng;
 
-use super::mlp::{Mlp, MlpCfg};
+use super::mlp::{LossCfg, Mlp};
 pub use super::spec::Gan2dCfg;
 use super::{LossTensors, Model, StepContext};
 use crate::base::{ConfigError, KeyPath};
@@ -55,15 +55,14 @@ impl Gan2d {
     /// Builds both networks with seeded PyTorch-default initialisation.
     pub fn new(cfg: &Gan2dCfg, device: &Device, rng: &mut StdRng) -> Self {
         let net = |i, o, rng: &mut StdRng| {
+            let mut sizes = vec![i];
+            sizes.extend(&cfg.hidden_sizes);
+            sizes.push(o);
             Mlp::new(
-                &MlpCfg {
-                    type_name: "MLP".into(),
-                    in_features: i,
-                    hidden_sizes: cfg.hidden_sizes.clone(),
-                    num_classes: o,
-                    activation: cfg.activation,
-                    dropout: 0.0,
-                },
+                &sizes,
+                cfg.activation,
+                0.0,
+                LossCfg::CrossEntropyLoss,
                 device,
                 rng,
             )

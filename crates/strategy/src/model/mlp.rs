@@ -1,13 +1,14 @@
-//! `MLP`: a multilayer perceptron classifier, TensorFlow Playground's network.
+//! `MLP`: a multilayer perceptron, TensorFlow Playground's network: a classifier
+//! (cross-entropy) or a regressor (one output, mean squared error).
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::nn::loss::CrossEntropyLoss;
+use burn::nn::loss::{CrossEntropyLoss, MseLoss, Reduction};
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
 
 use super::activation::Activation;
-pub use super::spec::MlpCfg;
+pub use super::spec::{LossCfg, MlpCfg};
 use super::{LossTensors, Model, StepContext, init};
 use crate::data::loader::Batch;
 use crate::optim::wrapper_dict::OptimWrapperDict;
@@ -22,23 +23,45 @@ pub struct Mlp {
     pub activation: Activation,
     /// Dropout probability.
     pub dropout: f64,
+    /// What it trains with.
+    #[module(skip)]
+    pub loss: LossCfg,
 }
 
 impl Mlp {
-    /// Builds the layers with seeded PyTorch-default initialisation.
-    pub fn new(cfg: &MlpCfg, device: &Device, rng: &mut StdRng) -> Self {
-        let mut sizes = vec![cfg.in_features];
-        sizes.extend(&cfg.hidden_sizes);
-        sizes.push(cfg.num_classes);
+    /// Builds the layers of `sizes` (input, hidden…, output) with seeded
+    /// PyTorch-default initialisation.
+    pub fn new(
+        sizes: &[usize],
+        activation: Activation,
+        dropout: f64,
+        loss: LossCfg,
+        device: &Device,
+        rng: &mut StdRng,
+    ) -> Self {
         let layers = sizes
             .windows(2)
             .map(|w| init::linear(w[0], w[1], rng, device))
             .collect();
         Self {
             layers,
-            activation: cfg.activation,
-            dropout: cfg.dropout,
+            activation,
+            dropout,
+            loss,
         }
+    }
+
+    /// Every hidden layer's activations for `x` `[n, in_features]`: `[n, width]` per
+    /// layer, input to output (the web app's neuron views).
+    pub fn hidden_activations(&self, x: Tensor<2>) -> Vec<Tensor<2>> {
+        let last = self.layers.len() - 1;
+        let mut h = x;
+        let mut out = Vec::with_capacity(last);
+        for layer in &self.layers[..last] {
+            h = self.activation.apply(layer.forward(h));
+            out.push(h.clone());
+        }
+        out
     }
 
     /// Class scores `[n, classes]` for `x` `[n, in_features]`; dropout only with `rng`.
@@ -84,8 +107,16 @@ impl Model for Mlp {
         optim: &mut OptimWrapperDict,
         ctx: &mut StepContext,
     ) -> (Self, LossTensors) {
-        let logits = self.forward(batch.inputs.clone(), Some(&mut ctx.rng));
-        classifier_step(self, logits, batch, optim)
+        let outputs = self.forward(batch.inputs.clone(), Some(&mut ctx.rng));
+        match (self.loss, &batch.values) {
+            (LossCfg::MseLoss, Some(values)) => {
+                let loss = MseLoss::new().forward(outputs, values.clone(), Reduction::Mean);
+                let logged = loss.clone().detach();
+                let model = optim.update_params(loss, self);
+                (model, vec![("loss".to_string(), logged)])
+            }
+            _ => classifier_step(self, outputs, batch, optim),
+        }
     }
 
     fn val_step(&self, batch: &Batch, _ctx: &mut StepContext) -> Tensor<2> {
@@ -95,9 +126,24 @@ impl Model for Mlp {
     fn predict(&self, inputs: Tensor<2>) -> Option<Tensor<2>> {
         Some(self.forward(inputs, None))
     }
+
+    fn hidden_activations(&self, inputs: Tensor<2>) -> Option<Vec<Tensor<2>>> {
+        Some(Mlp::hidden_activations(self, inputs))
+    }
+
+    fn dense_weights(&self) -> Option<Vec<Tensor<2>>> {
+        Some(self.layers.iter().map(|l| l.weight.val()).collect())
+    }
 }
 
-/// The builder of a checked `MlpCfg` (see [`super::spec`]).
-pub fn builder(cfg: MlpCfg) -> impl Fn(&Device, &mut StdRng) -> Mlp + Send + Sync + use<> {
-    move |device: &Device, rng: &mut StdRng| Mlp::new(&cfg, device, rng)
+/// The builder of a checked `MlpCfg` whose layer `sizes` are known (see
+/// [`MlpCfg::sizes`]).
+pub fn builder(
+    sizes: Vec<usize>,
+    cfg: MlpCfg,
+) -> impl Fn(&Device, &mut StdRng) -> Mlp + Send + Sync + use<> {
+    let loss = cfg.loss.unwrap_or(LossCfg::CrossEntropyLoss);
+    move |device: &Device, rng: &mut StdRng| {
+        Mlp::new(&sizes, cfg.activation, cfg.dropout, loss, device, rng)
+    }
 }

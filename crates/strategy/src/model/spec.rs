@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::base::registry::{Registry, declared_type};
 use crate::base::{ConfigError, KeyPath, from_table};
+use crate::data::Task;
 
 /// `activation = "relu" | "tanh" | "sigmoid" | "gelu" | "linear"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -57,19 +58,69 @@ pub struct MlpCfg {
     /// `"MLP"`.
     #[serde(rename = "type")]
     pub type_name: String,
-    /// Input features (2 for the 2-D sets, 64 for digits).
-    pub in_features: usize,
+    /// Input features (2 for the 2-D sets, 64 for digits); taken from the training
+    /// data when omitted.
+    #[serde(default)]
+    pub in_features: Option<usize>,
     /// Width of each hidden layer (may be empty: logistic regression).
     #[serde(default)]
     pub hidden_sizes: Vec<usize>,
-    /// Output classes.
-    pub num_classes: usize,
+    /// Outputs: the classes (1 for a regression); taken from the training data when
+    /// omitted.
+    #[serde(default)]
+    pub num_classes: Option<usize>,
+    /// `{type = "CrossEntropyLoss"}` or `{type = "MSELoss"}`; from the data's task
+    /// when omitted.
+    #[serde(default)]
+    pub loss: Option<LossCfg>,
     /// Hidden activation.
     #[serde(default)]
     pub activation: Activation,
     /// Dropout probability after each hidden activation (training only).
     #[serde(default)]
     pub dropout: f64,
+}
+
+/// A model's loss (`loss = {type = "MSELoss"}`), MMEngine's head-loss form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum LossCfg {
+    /// Cross-entropy of the class scores (classification).
+    CrossEntropyLoss,
+    /// Mean squared error of one output (regression).
+    #[serde(rename = "MSELoss")]
+    MseLoss,
+}
+
+impl LossCfg {
+    /// The loss a task trains with.
+    pub fn for_task(task: Task) -> Self {
+        match task {
+            Task::Classification => Self::CrossEntropyLoss,
+            Task::Regression => Self::MseLoss,
+        }
+    }
+
+    /// The task the loss trains.
+    pub fn task(self) -> Task {
+        match self {
+            Self::CrossEntropyLoss => Task::Classification,
+            Self::MseLoss => Task::Regression,
+        }
+    }
+}
+
+/// What a model's sizes must fit: the training data's inputs, classes and task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataShape {
+    /// Model inputs per sample (after feature inputs).
+    pub inputs: usize,
+    /// Classes (0 for regression).
+    pub num_classes: usize,
+    /// Classes or a value.
+    pub task: Task,
+    /// What the data is, for messages (`"CSVDataset iris.csv"`).
+    pub source: String,
 }
 
 /// The `DigitsCNN` config table.
@@ -196,15 +247,111 @@ impl MlpCfg {
     /// Parses and checks an `MLP` table.
     pub fn parse(dict: &Map<String, Value>, path: &KeyPath) -> Result<Self, ConfigError> {
         let cfg: Self = from_table(dict, path)?;
-        if cfg.in_features == 0 {
+        if cfg.in_features == Some(0) {
             return Err(path
                 .key("in_features")
                 .error("expected a positive number of features, got 0"));
         }
-        check_classes(cfg.num_classes, &path.key("num_classes"))?;
+        match (cfg.num_classes, cfg.loss) {
+            (Some(n), Some(LossCfg::MseLoss)) if n != 1 => {
+                return Err(path.key("num_classes").error(format!(
+                    "an MSELoss model has one output, got num_classes = {n}"
+                )));
+            }
+            (Some(n), Some(LossCfg::MseLoss)) if n == 1 => {}
+            (Some(n), _) => check_classes(n, &path.key("num_classes"))?,
+            (None, _) => {}
+        }
         check_widths(&cfg.hidden_sizes, &path.key("hidden_sizes"))?;
         check_dropout(cfg.dropout, &path.key("dropout"))?;
         Ok(cfg)
+    }
+}
+
+impl MlpCfg {
+    /// Fills the omitted sizes and the loss from the training data; a size given
+    /// that does not fit is an error naming both numbers.
+    pub fn fit(&mut self, data: &DataShape, path: &KeyPath) -> Result<(), ConfigError> {
+        let loss = *self.loss.get_or_insert(LossCfg::for_task(data.task));
+        if loss.task() != data.task {
+            return Err(path.key("loss").error(format!(
+                "{loss:?} trains {}, but {} is {}",
+                loss.task().name(),
+                data.source,
+                data.task.name()
+            )));
+        }
+        match self.in_features {
+            Some(n) if n != data.inputs => {
+                return Err(path.key("in_features").error(format!(
+                    "the model takes {n} input features, but {} gives {} per sample: set in_features = {} or omit it",
+                    data.source, data.inputs, data.inputs
+                )));
+            }
+            _ => self.in_features = Some(data.inputs),
+        }
+        let outputs = match data.task {
+            Task::Classification => data.num_classes,
+            Task::Regression => 1,
+        };
+        match self.num_classes {
+            Some(n) if n != outputs => Err(path.key("num_classes").error(format!(
+                "the model has {n} outputs, but {} has {} {}: set num_classes = {outputs} or omit it",
+                data.source,
+                outputs,
+                if data.task == Task::Regression { "target" } else { "classes" }
+            ))),
+            _ => {
+                self.num_classes = Some(outputs);
+                Ok(())
+            }
+        }
+    }
+
+    /// Layer sizes, input to output, once the sizes are known (given or fitted).
+    pub fn sizes(&self, path: &KeyPath) -> Result<Vec<usize>, ConfigError> {
+        let (Some(i), Some(o)) = (self.in_features, self.num_classes) else {
+            return Err(path.error(
+                "in_features and num_classes are taken from the training data when omitted; without a training dataset give both",
+            ));
+        };
+        let mut sizes = vec![i];
+        sizes.extend(&self.hidden_sizes);
+        sizes.push(o);
+        Ok(sizes)
+    }
+}
+
+impl ModelSpec {
+    /// Fits a built-in model to the training data: the MLP's omitted sizes and loss
+    /// are filled in; a size that does not fit (an MLP's, or a DigitsCNN with fewer
+    /// outputs than the data has classes) is an error naming both numbers.
+    pub fn fit(&mut self, data: &DataShape, path: &KeyPath) -> Result<(), ConfigError> {
+        match self {
+            Self::Mlp(c) => c.fit(data, path),
+            Self::DigitsCnn(c) => {
+                if data.task != Task::Classification {
+                    return Err(path.error(format!(
+                        "DigitsCNN classifies, but {} is a regression",
+                        data.source
+                    )));
+                }
+                if data.inputs != 64 {
+                    return Err(path.error(format!(
+                        "DigitsCNN takes 8×8 images (64 inputs), but {} gives {} per sample",
+                        data.source, data.inputs
+                    )));
+                }
+                if c.num_classes < data.num_classes {
+                    return Err(path.key("num_classes").error(format!(
+                        "the model has {} outputs, but {} has {} classes",
+                        c.num_classes, data.source, data.num_classes
+                    )));
+                }
+                Ok(())
+            }
+            Self::Gan2d(_) | Self::External { .. } => Ok(()),
+        }
     }
 }
 

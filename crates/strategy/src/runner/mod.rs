@@ -14,9 +14,11 @@
 
 pub use crate::hooks::checkpoint as checkpoint_hook;
 mod build;
+mod data;
 pub mod error;
 mod eval;
 pub mod hooks;
+pub mod inside;
 pub use crate::base::log;
 pub mod message_hub;
 mod persist;
@@ -39,7 +41,7 @@ use crate::base::registry::Registry;
 use crate::config::{ExperimentConfig, TrainCfg};
 use crate::config::{StrategyKind, resolve_strategy};
 use crate::data::loader::DataLoader;
-use crate::data::{Samples, dataset_registry};
+use crate::data::{DatasetSpec, Samples, Task, dataset_registry};
 use crate::device::DeviceChoice;
 use crate::metric::{MetricFactory, metric_registry};
 use crate::model::{ModelFactory, model_registry};
@@ -148,7 +150,7 @@ impl Runner {
             root.key("train_cfg")
                 .error("missing: training needs max_epochs or max_iters")
         })?;
-        let model_cfg = cfg.model.clone().ok_or_else(|| {
+        let mut model_cfg = cfg.model.clone().ok_or_else(|| {
             root.key("model")
                 .error("missing: a model table with a `type`")
         })?;
@@ -209,6 +211,14 @@ impl Runner {
         for note in &cfg.notes {
             strategy.logger.info(format!("config: {note} (accepted)"));
         }
+        #[cfg(not(target_family = "wasm"))]
+        if opts.write_files {
+            // MMEngine's LocalVisBackend keeps the config beside scalars.json; `compare`
+            // reads it back.
+            let path = strategy.log_dir.join("vis_data/config.json");
+            let text = serde_json::to_string_pretty(&cfg.raw).unwrap_or_default();
+            crate::checkpoint::files::write_atomic(&path, text.as_bytes())?;
+        }
         let seed = strategy.seed;
         let full_loader = build_loader(
             &train_loader_cfg,
@@ -217,6 +227,51 @@ impl Runner {
             true,
             seed,
         )?;
+        let samples = &full_loader.samples;
+        let dataset = train_loader_cfg.dataset.as_ref();
+        if let Some(DatasetSpec::Csv(c, Some(d))) = dataset {
+            let what = match samples.task() {
+                Task::Classification => format!(
+                    "{} classes [{}]",
+                    samples.num_classes,
+                    samples.class_names().join(", ")
+                ),
+                Task::Regression => format!("a value (`{}`)", d.target_name),
+            };
+            strategy.logger.info(format!(
+                "CSVDataset {}: {} rows, {} features [{}], {} of {what}{}; train split {} rows, standardised: {}",
+                c.path,
+                d.rows(),
+                d.feature_names.len(),
+                d.feature_names.join(", "),
+                samples.task().name(),
+                if d.task_inferred { " (task inferred from the labels)" } else { "" },
+                samples.len(),
+                c.normalize
+            ));
+        }
+        let before = model_cfg.clone();
+        model_cfg.fit(&data::data_shape(samples, dataset), &root.key("model"))?;
+        if model_cfg != before
+            && let crate::model::spec::ModelSpec::Mlp(m) = &model_cfg
+        {
+            strategy.logger.info(format!(
+                "model: in_features = {}, num_classes = {}, loss {:?} (from the training data)",
+                m.in_features.unwrap_or(0),
+                m.num_classes.unwrap_or(0),
+                m.loss
+                    .unwrap_or(crate::model::spec::LossCfg::CrossEntropyLoss)
+            ));
+        }
+        let task = samples.task();
+        for (key, metrics) in [
+            ("val_evaluator", cfg.val_evaluator.as_ref()),
+            ("test_evaluator", cfg.test_evaluator.as_ref()),
+        ] {
+            if let Some(m) = metrics {
+                data::check_metrics(task, m, key)?;
+            }
+        }
         let train_loader = full_loader.for_rank(0, world_size);
         let replica_data = (1..world_size)
             .map(|r| (full_loader.for_rank(r, world_size), Vec::new()))
@@ -284,7 +339,7 @@ impl Runner {
         hub.max_epochs = plan.max_epochs;
         hub.max_iters = plan.max_iters;
         hub.iters_per_epoch = train_loader.len() as i64;
-        Ok(Self {
+        let mut runner = Self {
             cfg,
             strategy,
             prepared,
@@ -307,7 +362,9 @@ impl Runner {
             checkpoints,
             saved: Vec::new(),
             write_files: opts.write_files,
-        })
+        };
+        runner.share_schema()?;
+        Ok(runner)
     }
 
     /// Whether the last iteration has run.

@@ -47,6 +47,11 @@ impl Runner {
         meta.insert("data_index".into(), serde_json::json!(data_index));
         meta.insert("world_size".into(), serde_json::json!(self.world_size()));
         meta.insert("cfg".into(), self.cfg.raw.clone());
+        if let Some(schema) = self.data_schema()
+            && let Ok(v) = serde_json::to_value(schema.as_ref())
+        {
+            meta.insert("dataset".into(), v);
+        }
         let hub = serde_json::json!({
             "runtime_info": {
                 "epoch": self.hub.epoch,
@@ -82,6 +87,7 @@ impl Runner {
         resume_optimizer: bool,
         resume_param_scheduler: bool,
     ) -> Result<(), RunError> {
+        self.adopt_checkpoint_data(&ck.typed_meta()?)?;
         let ck = self.strategy.resume(
             &mut self.prepared,
             ck,
@@ -257,14 +263,7 @@ impl Runner {
             } else {
                 read_checkpoint(&path)?
             };
-            self.strategy.load_checkpoint(
-                self.prepared.model.as_mut(),
-                ck,
-                false,
-                &crate::checkpoint::default_revise_keys(),
-                None,
-            )?;
-            self.prepared.broadcast();
+            self.load_weights(ck, false)?;
             self.strategy
                 .logger
                 .info(format!("Load checkpoint from {}", path.display()));

@@ -1,0 +1,262 @@
+//! Your own data in the built web app, in headless Chromium: upload a CSV with three
+//! classes, train, see three colours in the decision regions and a confusion matrix,
+//! one heatmap per hidden unit; two runs in the runs table with their config
+//! difference; draw points of two classes and train on them. Run by `cargo xtask
+//! test` (which builds the app with trunk and says where: `PLAYGROUND_WEB_DIST`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use playground_tests::browser::Browser;
+use playground_tests::page::{attr, click, editor_text, number, train_panel_text};
+use playground_tests::static_server::StaticServer;
+use serde_json::json;
+
+fn output_dir() -> PathBuf {
+    std::env::var_os("PLAYGROUND_TEST_OUTPUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Three blobs named by colour, 30 points each, listed class by class.
+fn three_blobs() -> String {
+    let mut t = String::from("x,y,colour\n");
+    for (name, (cx, cy)) in [
+        ("red", (-2.0, 0.0)),
+        ("green", (2.0, 0.0)),
+        ("blue", (0.0, 3.0)),
+    ] {
+        for i in 0..30 {
+            let a = f64::from(i) * 2.399;
+            let r = 0.8 * f64::from(i % 7) / 7.0;
+            t.push_str(&format!(
+                "{:.3},{:.3},{name}\n",
+                cx + r * a.cos(),
+                cy + r * a.sin()
+            ));
+        }
+    }
+    t
+}
+
+/// Sets an input's value as typing does, then fires `change`.
+async fn set_input(c: &Client, testid: &str, value: &str) {
+    c.execute(
+        "const i = document.querySelector(`[data-testid=${arguments[0]}]`);\
+         i.value = arguments[1]; i.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![json!(testid), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{testid}: {e}"));
+}
+
+/// The text of the element at `css` ("" when absent).
+async fn text_of(c: &Client, css: &str) -> String {
+    match c.find(Locator::Css(css)).await {
+        Ok(el) => el.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits up to `secs` until the status says the run finished.
+async fn wait_finished(c: &Client, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if text_of(c, "[data-testid=train-status]")
+            .await
+            .contains("finished")
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish in {secs} s\n{}",
+            train_panel_text(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits up to 60 s until `css` `name` is exactly `want`.
+async fn wait_attr(c: &Client, css: &str, name: &str, want: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = match c.find(Locator::Css(css)).await {
+            Ok(el) => attr(&el, name).await,
+            Err(_) => String::new(),
+        };
+        if got == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} {name} is {got:?}, expected {want:?}\n{}",
+            train_panel_text(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Distinct fill colours among the decision regions' cells.
+async fn region_colours(c: &Client) -> usize {
+    let v = c
+        .execute(
+            "return new Set([...document.querySelectorAll('[data-testid=decision-boundary] rect.cell')]\
+             .map(r => r.getAttribute('fill'))).size;",
+            vec![],
+        )
+        .await
+        .expect("cells read");
+    v.as_u64().unwrap_or(0) as usize
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the web app built by trunk: run through `cargo xtask test`"]
+async fn uploaded_and_drawn_data_train_with_regions_units_matrix_and_runs() {
+    let dist = std::env::var_os("PLAYGROUND_WEB_DIST")
+        .map(PathBuf::from)
+        .expect("PLAYGROUND_WEB_DIST names trunk's output folder (cargo xtask test sets it)");
+    let server = StaticServer::start(&dist).expect("static server");
+    let browser = Browser::start().await.expect("headless Chromium");
+    let c = &browser.client;
+    c.goto(&server.url).await.expect("page loads");
+    assert!(editor_text(c).await.contains("type = \"MLP\""));
+    // The first screen: the data are visible before Train.
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=data-preview] circle"))
+        .await
+        .expect("the spiral's points before Train");
+    browser
+        .screenshot(&output_dir().join("web_data_first_screen.png"))
+        .await
+        .expect("screenshot");
+
+    // Upload a table with three classes; the preview names them.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("colours.csv");
+    std::fs::write(&csv, three_blobs()).expect("csv");
+    c.execute(
+        "document.querySelectorAll('details').forEach(d => d.open = true);",
+        vec![],
+    )
+    .await
+    .expect("open the data tools");
+    c.find(Locator::Css("[data-testid=dataset-upload]"))
+        .await
+        .expect("upload input")
+        .send_keys(&csv.to_string_lossy())
+        .await
+        .expect("file chosen");
+    let classes = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[data-testid=upload-classes]"))
+        .await
+        .expect("class counts")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        classes.contains("red 30") && classes.contains("green 30") && classes.contains("blue 30"),
+        "{classes}"
+    );
+    click(c, "use-upload").await;
+    let text = editor_text(c).await;
+    assert!(
+        text.contains("CSVDataset") && text.contains("colours.csv"),
+        "{text}"
+    );
+    // A short run on the CPU backend, with 8 hidden units.
+    set_input(c, "knob-hidden", "8").await;
+    set_input(c, "knob-epochs", "20").await;
+    set_input(c, "backend-select", "cpu").await;
+    wait_attr(c, "[data-testid=data-preview]", "data-points", "72").await;
+    click(c, "train-button").await;
+    wait_finished(c, 300).await;
+    wait_attr(c, "[data-testid=decision-boundary]", "data-classes", "3").await;
+    assert!(region_colours(c).await >= 3, "three colours in the regions");
+    let rows = c
+        .find_all(Locator::Css("[data-testid=confusion-matrix] tbody tr"))
+        .await
+        .expect("matrix rows");
+    assert_eq!(rows.len(), 3, "one row per class");
+    let matrix = text_of(c, "[data-testid=confusion-matrix]").await;
+    for name in ["red", "green", "blue"] {
+        assert!(matrix.contains(name), "{matrix}");
+    }
+    let hidden = c
+        .find_all(Locator::Css(
+            "[data-testid=neuron-grid] canvas.unit:not(.input)",
+        ))
+        .await
+        .expect("unit maps");
+    assert_eq!(hidden.len(), 8, "one heatmap per hidden unit");
+    assert_eq!(
+        c.find_all(Locator::Css("[data-testid=neuron-grid] canvas.input"))
+            .await
+            .expect("input maps")
+            .len(),
+        2
+    );
+    browser
+        .screenshot(&output_dir().join("web_data_trained.png"))
+        .await
+        .expect("screenshot");
+
+    // A second run with another lr: both in the runs table, with their difference.
+    wait_attr(c, "[data-testid=runs-table]", "data-runs", "1").await;
+    click(c, "reset-button").await;
+    set_input(c, "knob-lr", "0.05").await;
+    click(c, "train-button").await;
+    wait_finished(c, 300).await;
+    wait_attr(c, "[data-testid=runs-table]", "data-runs", "2").await;
+    let diffs = c
+        .find_all(Locator::Css("[data-testid=run-diff]"))
+        .await
+        .expect("diff cells");
+    assert_eq!(diffs.len(), 2);
+    let second = diffs[1].text().await.expect("text");
+    assert!(
+        second.contains("optim_wrapper.optimizer.lr: 0.01 → 0.05"),
+        "{second}"
+    );
+    assert!(number(c, "[data-testid=runs-table]", "data-runs").await == 2.0);
+
+    // Draw twelve points of two classes (one removed with shift-click), train on them.
+    c.execute(
+        "const s = document.querySelector('[data-testid=draw-canvas]');\
+         const r = s.getBoundingClientRect();\
+         const at = (fx, fy, shift) => s.dispatchEvent(new MouseEvent('click',\
+           { clientX: r.left + fx * r.width, clientY: r.top + fy * r.height, shiftKey: shift, bubbles: true }));\
+         document.querySelector('[data-testid=draw-class-0]').click();\
+         for (let i = 0; i < 7; i++) at(0.25 + 0.02 * (i % 3), 0.2 + 0.08 * i, false);\
+         document.querySelector('[data-testid=draw-class-1]').click();\
+         for (let i = 0; i < 6; i++) at(0.75 + 0.02 * (i % 3), 0.2 + 0.08 * i, false);\
+         at(0.25 + 0.02 * (6 % 3), 0.2 + 0.08 * 6, true);",
+        vec![],
+    )
+    .await
+    .expect("points drawn");
+    wait_attr(c, "[data-testid=draw-canvas]", "data-points", "12").await;
+    click(c, "reset-button").await;
+    click(c, "use-drawn").await;
+    set_input(c, "knob-epochs", "100").await;
+    assert!(editor_text(c).await.contains("drawn.csv"));
+    wait_attr(c, "[data-testid=data-preview]", "data-points", "10").await;
+    click(c, "train-button").await;
+    wait_finished(c, 300).await;
+    wait_attr(c, "[data-testid=decision-boundary]", "data-classes", "2").await;
+    assert_eq!(region_colours(c).await, 2, "two drawn classes, two colours");
+    let loss = number(c, "[data-testid=loss-chart]", "data-last").await;
+    assert!(
+        loss.is_finite() && loss < 0.5,
+        "two separated clusters are learned: {loss}"
+    );
+    // Nothing the page drew or did logged an error (an empty chart once drew NaNs).
+    let console = browser.console().await.expect("console log");
+    let severe: Vec<_> = console.iter().filter(|(l, _)| l == "SEVERE").collect();
+    assert!(severe.is_empty(), "console errors: {severe:?}");
+    browser.close().await.expect("browser closes");
+}
