@@ -95,8 +95,14 @@ impl RunView {
 
     /// Takes in one progress report.
     pub fn absorb(&self, mut p: Progress) {
-        self.bound.set(p.boundary.take());
-        self.neurons.set(p.neurons.take());
+        // Views come at most five times a second while training: keep the last ones
+        // (a full report, after a build or reset, replaces them even when empty).
+        if p.full || p.boundary.is_some() {
+            self.bound.set(p.boundary.take());
+        }
+        if p.full || p.neurons.is_some() {
+            self.neurons.set(p.neurons.take());
+        }
         self.confusion.set(p.confusion.take());
         self.scatter.set(p.scatter.take());
         self.snap.update(|s| s.absorb(&p));

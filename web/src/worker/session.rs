@@ -15,6 +15,11 @@ pub const GRID: usize = 32;
 /// Neuron-map resolution (cells per side): small, so the views cost little while
 /// training (see BENCHMARKS.md).
 pub const NEURON_GRID: usize = 12;
+/// The views (regions, unit maps) are recomputed at most this often while training
+/// runs (and always when a run is built, paused or finished): five times a second is
+/// what a person sees, and it keeps their cost under 10 % of training (the "live
+/// views" row in BENCHMARKS.md measures this policy).
+pub const VIEWS_EVERY_MS: f64 = 200.0;
 /// A chunk ends after this much time (or [`CHUNK_MAX`] iterations), so the worker
 /// reads its messages (pause, checkpoint) and the page's charts move a few times a second.
 const CHUNK_MILLIS: f64 = 150.0;
@@ -31,6 +36,8 @@ pub struct Session {
     sent_lrs: usize,
     speed: f64,
     train_seconds: f64,
+    /// When the views were last computed.
+    views_at: Option<web_time::Instant>,
     /// The confusion matrix and scatter of the last validation seen, and how many
     /// validations that was.
     evaluated: (usize, Option<ConfusionMatrix>, Option<RegressionScatter>),
@@ -58,6 +65,7 @@ impl Session {
             sent_lrs: 0,
             speed: 0.0,
             train_seconds: 0.0,
+            views_at: None,
             evaluated: (0, None, None),
         }
     }
@@ -167,7 +175,10 @@ impl Session {
     }
 
     /// Where training stands: the history since the last call (all of it when `full`)
-    /// and the decision boundary.
+    /// and the views inside and around the network.
+    ///
+    /// The views (`boundary`, `neurons`) are `None` when not due (see
+    /// [`VIEWS_EVERY_MS`]): the page keeps the last ones.
     pub async fn progress(&mut self, full: bool, running: bool) -> Progress {
         let Some(r) = self.runner.as_ref() else {
             return Progress {
@@ -179,6 +190,15 @@ impl Session {
             self.sent_losses = 0;
             self.sent_metric = 0;
             self.sent_lrs = 0;
+        }
+        let views_due = full
+            || !running
+            || r.is_finished()
+            || self
+                .views_at
+                .is_none_or(|t| t.elapsed().as_secs_f64() * 1000.0 >= VIEWS_EVERY_MS);
+        if views_due {
+            self.views_at = Some(web_time::Instant::now());
         }
         let losses = r.hub.history("train/loss");
         let metric_key = main_metric(r);
@@ -213,8 +233,16 @@ impl Session {
             running: running && !r.is_finished(),
             device: r.strategy.device.description.clone(),
             speed: self.speed,
-            boundary: r.decision_boundary(GRID).await,
-            neurons: r.neuron_views(NEURON_GRID).await,
+            boundary: if views_due {
+                r.decision_boundary(GRID).await
+            } else {
+                None
+            },
+            neurons: if views_due {
+                r.neuron_views(NEURON_GRID).await
+            } else {
+                None
+            },
             confusion: self.evaluated.1.clone(),
             scatter: self.evaluated.2.clone(),
             train_seconds: self.train_seconds,
