@@ -3,7 +3,38 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
 use fantoccini::{Client, Locator};
+
+use crate::browser::Browser;
+use crate::static_server::StaticServer;
+
+/// Where screenshots go (`PLAYGROUND_TEST_OUTPUT`, else the temp folder).
+pub fn output_dir() -> PathBuf {
+    std::env::var_os("PLAYGROUND_TEST_OUTPUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// The built app (trunk's output folder, `PLAYGROUND_WEB_DIST`) served on 127.0.0.1 and
+/// opened in headless Chromium; keep both while the test runs.
+pub async fn open_app() -> (StaticServer, Browser) {
+    let dist = std::env::var_os("PLAYGROUND_WEB_DIST")
+        .map(PathBuf::from)
+        .expect("PLAYGROUND_WEB_DIST names trunk's output folder (cargo xtask test sets it)");
+    assert!(
+        dist.join("index.html").exists(),
+        "no index.html in {}",
+        dist.display()
+    );
+    let server = StaticServer::start(&dist).expect("static server");
+    let browser = Browser::start()
+        .await
+        .expect("headless Chromium through ChromeDriver");
+    browser.client.goto(&server.url).await.expect("page loads");
+    (server, browser)
+}
 
 /// The config editor's text once the app has mounted.
 pub async fn editor_text(c: &Client) -> String {

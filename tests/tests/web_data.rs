@@ -4,20 +4,13 @@
 //! difference; draw points of two classes and train on them. Run by `cargo xtask
 //! test` (which builds the app with trunk and says where: `PLAYGROUND_WEB_DIST`).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use playground_tests::browser::Browser;
-use playground_tests::page::{attr, click, editor_text, number, train_panel_text};
-use playground_tests::static_server::StaticServer;
+use playground_tests::page::{
+    attr, click, editor_text, number, open_app, output_dir, train_panel_text,
+};
 use serde_json::json;
-
-fn output_dir() -> PathBuf {
-    std::env::var_os("PLAYGROUND_TEST_OUTPUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-}
 
 /// Three blobs named by colour, 30 points each, listed class by class.
 fn three_blobs() -> String {
@@ -114,13 +107,8 @@ async fn region_colours(c: &Client) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the web app built by trunk: run through `cargo xtask test`"]
 async fn uploaded_and_drawn_data_train_with_regions_units_matrix_and_runs() {
-    let dist = std::env::var_os("PLAYGROUND_WEB_DIST")
-        .map(PathBuf::from)
-        .expect("PLAYGROUND_WEB_DIST names trunk's output folder (cargo xtask test sets it)");
-    let server = StaticServer::start(&dist).expect("static server");
-    let browser = Browser::start().await.expect("headless Chromium");
+    let (_server, browser) = open_app().await;
     let c = &browser.client;
-    c.goto(&server.url).await.expect("page loads");
     assert!(editor_text(c).await.contains("type = \"MLP\""));
     // The first screen: the data are visible before Train.
     c.wait()

@@ -102,6 +102,8 @@ fn web(ctx: &Context) -> Result<()> {
                 "--test",
                 "web_smoke",
                 "--test",
+                "web_train",
+                "--test",
                 "web_data",
             ])
             .args(["--", "--ignored", "--nocapture"])
