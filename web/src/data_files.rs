@@ -3,6 +3,8 @@
 //! worker with every build and kept across visits (localStorage, up to
 //! [`KEEP_LIMIT`] bytes in all; a share link carries them when they are small).
 
+use playground_strategy::config::ExperimentConfig;
+
 use crate::presets::PRESETS;
 
 /// localStorage key of the uploaded and drawn files.
@@ -77,4 +79,19 @@ pub fn save(files: &Files) -> Vec<String> {
         let _ = s.set_item(KEY, &json);
     }
     left_out
+}
+
+/// Reads the tables `cfg`'s datasets name from `files`, by the path the config gives,
+/// as the CLI reads them from disk: the page's preview and data panel and the worker
+/// all see the same rows. A name with no file becomes a problem naming it.
+pub fn read_into(cfg: &mut ExperimentConfig, files: &Files) {
+    cfg.read_data_files(&|name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.clone().into_bytes())
+            .ok_or_else(|| {
+                format!("no file named `{name}` here: upload it in the Data panel (its name is the path)")
+            })
+    });
 }

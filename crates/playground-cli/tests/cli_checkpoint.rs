@@ -2,19 +2,11 @@
 //! `--resume` continues, `test` evaluates, `convert` exports plain safetensors, and
 //! bad files are clear errors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
 
-use common::run_cli;
-
-fn preset(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/configs")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::{preset, run_cli};
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()

@@ -8,15 +8,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::run_cli;
-
-fn preset(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/configs")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::{preset, run_cli};
 
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

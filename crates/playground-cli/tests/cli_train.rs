@@ -1,19 +1,9 @@
 //! `playground-cli train`: the presets train to their accuracy through the real
 //! binary, the logs land in the work dir, and bad configs exit with code 2.
 
-use std::path::PathBuf;
-
 mod common;
 
-use common::run_cli;
-
-fn preset(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/configs")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::{preset, run_cli};
 
 fn final_accuracy(stdout: &str) -> f64 {
     let line = stdout

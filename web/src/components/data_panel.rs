@@ -25,13 +25,7 @@ const MIN_DRAWN: usize = 10;
 pub fn train_samples(text: &str, files: &Files) -> Result<(Samples, String), String> {
     let mut cfg = ExperimentConfig::from_text_checked(text, &Registries::default())
         .map_err(|e| e.to_string())?;
-    cfg.read_data_files(&|name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t.clone().into_bytes())
-            .ok_or_else(|| format!("no file named `{name}` here: upload it below"))
-    });
+    crate::data_files::read_into(&mut cfg, files);
     if let Some(e) = cfg.problems_under(&["train_dataloader"]).next() {
         return Err(e.to_string());
     }
@@ -255,7 +249,6 @@ fn Upload(text: RwSignal<String>, files: RwSignal<Files>) -> impl IntoView {
         pending.get().map(|p| {
             let opts = CsvOptions {
                 label_column: Some(label.get()),
-                delimiter: b',',
                 ..CsvOptions::default()
             };
             read_csv(p.text.as_bytes(), &p.name, &opts).map_err(|e| e.to_string())

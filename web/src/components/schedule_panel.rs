@@ -14,13 +14,7 @@ pub fn curves_of(text: &str, files: &crate::data_files::Files) -> Result<Curves,
     let mut cfg = ExperimentConfig::from_text_checked(text, &Registries::default())?;
     // The tables the config reads (a CSV's rows give the epoch length), as training
     // reads them.
-    cfg.read_data_files(&|name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t.clone().into_bytes())
-            .ok_or_else(|| format!("no file named `{name}` here: upload it in the Data panel"))
-    });
+    crate::data_files::read_into(&mut cfg, files);
     simulate(&cfg.strict()?, None)
 }
 

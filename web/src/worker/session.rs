@@ -99,16 +99,7 @@ impl Session {
         }
         let mut cfg = ExperimentConfig::from_text_checked(config, &Registries::default())
             .map_err(|e| format!("{}: {}", e.path, e.message))?;
-        let files = &self.files;
-        cfg.read_data_files(&|name: &str| {
-            files
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, text)| text.clone().into_bytes())
-                .ok_or_else(|| {
-                    format!("no file named `{name}` here: upload it in the Data panel (its name is the path)")
-                })
-        });
+        crate::data_files::read_into(&mut cfg, &self.files);
         let cfg = cfg
             .strict()
             .map_err(|e| format!("{}: {}", e.path, e.message))?;

@@ -238,15 +238,7 @@ mod tests {
     use crate::data::csv_table::read_csv;
 
     fn data(text: &str) -> CsvData {
-        read_csv(
-            text.as_bytes(),
-            "t.csv",
-            &CsvOptions {
-                delimiter: b',',
-                ..CsvOptions::default()
-            },
-        )
-        .expect("reads")
+        read_csv(text.as_bytes(), "t.csv", &CsvOptions::default()).expect("reads")
     }
 
     fn cfg(split: Split) -> CsvCfg {

@@ -46,8 +46,9 @@ fn place(row: Option<u64>, column: Option<&(usize, String)>) -> String {
     s
 }
 
-/// How to read the file: from the dataset config.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// How to read the file: from the dataset config (the default: comma-separated, the
+/// last column the label, every other column a feature, the task inferred).
+#[derive(Debug, Clone, PartialEq)]
 pub struct CsvOptions {
     /// The label column; the last one when `None`.
     pub label_column: Option<String>,
@@ -57,6 +58,17 @@ pub struct CsvOptions {
     pub task: Option<Task>,
     /// The field separator.
     pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            label_column: None,
+            feature_columns: None,
+            task: None,
+            delimiter: b',',
+        }
+    }
 }
 
 /// A CSV file's samples, all rows, raw (in the file's units).

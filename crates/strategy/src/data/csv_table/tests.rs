@@ -3,14 +3,7 @@
 use super::*;
 
 fn read(text: &str) -> Result<CsvData, CsvError> {
-    read_csv(
-        text.as_bytes(),
-        "t.csv",
-        &CsvOptions {
-            delimiter: b',',
-            ..CsvOptions::default()
-        },
-    )
+    read_csv(text.as_bytes(), "t.csv", &CsvOptions::default())
 }
 
 #[test]
@@ -81,7 +74,6 @@ fn errors_name_file_row_and_column() {
         "t.csv",
         &CsvOptions {
             label_column: Some("specie".into()),
-            delimiter: b',',
             ..CsvOptions::default()
         },
     )
@@ -94,7 +86,6 @@ fn errors_name_file_row_and_column() {
         "t.csv",
         &CsvOptions {
             task: Some(Task::Regression),
-            delimiter: b',',
             ..CsvOptions::default()
         },
     )
@@ -145,14 +136,7 @@ fn no_byte_string_panics() {
             }
         }
         // Either samples or an error that names the file: never a panic.
-        match read_csv(
-            &bytes,
-            "t.csv",
-            &CsvOptions {
-                delimiter: b',',
-                ..CsvOptions::default()
-            },
-        ) {
+        match read_csv(&bytes, "t.csv", &CsvOptions::default()) {
             Ok(d) => assert_eq!(d.features.len(), d.rows() * d.feature_names.len()),
             Err(e) => assert!(e.to_string().starts_with("t.csv"), "{e}"),
         }
