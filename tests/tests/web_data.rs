@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use playground_tests::page::{
-    attr, click, editor_text, number, open_app, output_dir, train_panel_text,
+    click, editor_text, number, open_app, output_dir, set_input, text_of, wait_attr, wait_finished,
 };
-use serde_json::json;
 
 /// Three blobs named by colour, 30 points each, listed class by class.
 fn three_blobs() -> String {
@@ -31,64 +30,6 @@ fn three_blobs() -> String {
         }
     }
     t
-}
-
-/// Sets an input's value as typing does, then fires `change`.
-async fn set_input(c: &Client, testid: &str, value: &str) {
-    c.execute(
-        "const i = document.querySelector(`[data-testid=${arguments[0]}]`);\
-         i.value = arguments[1]; i.dispatchEvent(new Event('change', { bubbles: true }));",
-        vec![json!(testid), json!(value)],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{testid}: {e}"));
-}
-
-/// The text of the element at `css` ("" when absent).
-async fn text_of(c: &Client, css: &str) -> String {
-    match c.find(Locator::Css(css)).await {
-        Ok(el) => el.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-/// Waits up to `secs` until the status says the run finished.
-async fn wait_finished(c: &Client, secs: u64) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if text_of(c, "[data-testid=train-status]")
-            .await
-            .contains("finished")
-        {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run did not finish in {secs} s\n{}",
-            train_panel_text(c).await
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// Waits up to 60 s until `css` `name` is exactly `want`.
-async fn wait_attr(c: &Client, css: &str, name: &str, want: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let got = match c.find(Locator::Css(css)).await {
-            Ok(el) => attr(&el, name).await,
-            Err(_) => String::new(),
-        };
-        if got == want {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{css} {name} is {got:?}, expected {want:?}\n{}",
-            train_panel_text(c).await
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// Distinct fill colours among the decision regions' cells.

@@ -83,8 +83,8 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         .expect("preset options");
     assert_eq!(
         options.len(),
-        6,
-        "spiral, fruit.csv, housing.csv, features, digits and GAN presets"
+        10,
+        "spiral, fruit.csv, housing.csv, features, digits, GAN, sorting, grokking and two text presets"
     );
 
     browser

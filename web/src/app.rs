@@ -36,6 +36,24 @@ pub fn App() -> impl IntoView {
     // The tables configs read: the presets', uploads and drawn points.
     let files = RwSignal::new(crate::data_files::initial(crate::persist::shared_files()));
     Effect::new(move |_| files.with(|f| crate::data_files::save(f)));
+    // A preset's big file (the shipped text) is fetched when the config names it.
+    let fetching = StoredValue::new(Vec::<&'static str>::new());
+    Effect::new(move |_| {
+        let t = text.get();
+        for (name, url) in files.with(|f| crate::data_files::missing_fetched(&t, f)) {
+            if fetching.with_value(|v| v.contains(&name)) {
+                continue;
+            }
+            fetching.update_value(|v| v.push(name));
+            leptos::task::spawn_local(async move {
+                match crate::data_files::fetch_text(url).await {
+                    Ok(body) => files.update(|f| crate::data_files::upsert(f, name.into(), body)),
+                    Err(e) => leptos::logging::warn!("{e}"),
+                }
+                fetching.update_value(|v| v.retain(|n| *n != name));
+            });
+        }
+    });
     // Parsed and simulated once per edit: the chart draws it, the editor marks its error.
     let result = Memo::new(move |_| {
         let t = text.get();

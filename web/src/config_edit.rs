@@ -59,6 +59,7 @@ pub fn use_table(text: &str, choice: &TableChoice) -> Result<String, String> {
     let metric = match choice.task {
         Task::Classification => "Accuracy",
         Task::Regression => "RegressionMetric",
+        Task::Sequence => "TokenAccuracy",
     };
     for key in ["val_evaluator", "test_evaluator"] {
         if key == "val_evaluator" || doc.get(key).is_some() {

@@ -22,9 +22,42 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 fn is_preset_file(name: &str) -> bool {
-    PRESETS
+    PRESETS.iter().any(|p| {
+        p.files.iter().any(|(n, _)| *n == name) || p.fetched.iter().any(|(n, _)| *n == name)
+    })
+}
+
+/// The presets' fetched files `config` names that `files` lacks: `(name, URL)`.
+pub fn missing_fetched(config: &str, files: &Files) -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = PRESETS
         .iter()
-        .any(|p| p.files.iter().any(|(n, _)| *n == name))
+        .flat_map(|p| p.fetched.iter().copied())
+        .filter(|(name, _)| config.contains(name) && !files.iter().any(|(n, _)| n == name))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The text at `url` (relative to the page), fetched.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let fail = |e: wasm_bindgen::JsValue| format!("fetching {url}: {e:?}");
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(fail)?;
+    if !response.ok() {
+        return Err(format!("fetching {url}: HTTP {}", response.status()));
+    }
+    JsFuture::from(response.text().map_err(fail)?)
+        .await
+        .map_err(fail)?
+        .as_string()
+        .ok_or_else(|| format!("fetching {url}: not text"))
 }
 
 /// The files at start: every preset's tables, then what a shared link or the last

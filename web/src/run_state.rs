@@ -7,7 +7,8 @@ use playground_strategy::runs::RunRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::worker::protocol::{
-    Boundary, ConfusionMatrix, NeuronViews, Progress, RegressionScatter,
+    AttentionMap, Boundary, ConfusionMatrix, NeuronViews, Progress, RegressionScatter,
+    SequenceSamples,
 };
 
 /// The worker's progress reports, accumulated.
@@ -79,6 +80,12 @@ pub struct RunView {
     pub confusion: RwSignal<Option<ConfusionMatrix>>,
     /// A regression's predicted against true values.
     pub scatter: RwSignal<Option<RegressionScatter>>,
+    /// A sequence model's answers after the last validation.
+    pub samples: RwSignal<Option<SequenceSamples>>,
+    /// The chosen attention head's weights.
+    pub attention: RwSignal<Option<AttentionMap>>,
+    /// The attention view's choice: `(sample, layer, head)`.
+    pub attention_choice: RwSignal<(usize, usize, usize)>,
 }
 
 impl RunView {
@@ -90,6 +97,9 @@ impl RunView {
             neurons: RwSignal::new(None),
             confusion: RwSignal::new(None),
             scatter: RwSignal::new(None),
+            samples: RwSignal::new(None),
+            attention: RwSignal::new(None),
+            attention_choice: RwSignal::new((0, 0, 0)),
         }
     }
 
@@ -103,8 +113,12 @@ impl RunView {
         if p.full || p.neurons.is_some() {
             self.neurons.set(p.neurons.take());
         }
+        if p.full || p.attention.is_some() {
+            self.attention.set(p.attention.take());
+        }
         self.confusion.set(p.confusion.take());
         self.scatter.set(p.scatter.take());
+        self.samples.set(p.samples.take());
         self.snap.update(|s| s.absorb(&p));
     }
 }

@@ -100,13 +100,93 @@ class DigitsCnn(nn.Module):
         return self.fc2(x)
 
 
-def build_model(cfg):
+class CausalSelfAttention(nn.Module):
+    """nanoGPT's attention: one fused query/key/value projection, a causal mask."""
+
+    def __init__(self, n_embd, n_head, bias):
+        super().__init__()
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+        self.n_head = n_head
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.c_attn(x).split(c, dim=2)
+        heads = lambda z: z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
+        q, k, v = heads(q), heads(k), heads(v)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        mask = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+        att = F.softmax(att.masked_fill(mask, float("-inf")), dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(b, t, c)
+        return self.c_proj(y)
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head, bias):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(n_embd, bias=bias)
+        self.attn = CausalSelfAttention(n_embd, n_head, bias)
+        self.ln_2 = nn.LayerNorm(n_embd, bias=bias)
+        self.mlp = nn.ModuleDict(
+            dict(
+                c_fc=nn.Linear(n_embd, 4 * n_embd, bias=bias),
+                c_proj=nn.Linear(4 * n_embd, n_embd, bias=bias),
+            )
+        )
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp.c_proj(F.gelu(self.mlp.c_fc(self.ln_2(x))))
+
+
+class TinyGpt(nn.Module):
+    """The strategy crate's TinyGPT (nanoGPT's layout and names; dropout 0)."""
+
+    def __init__(self, cfg, vocab, block):
+        super().__init__()
+        n_embd, n_head = cfg.get("n_embd", 64), cfg.get("n_head", 4)
+        bias = cfg.get("bias", True)
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(vocab, n_embd),
+                wpe=nn.Embedding(block, n_embd),
+                h=nn.ModuleList(Block(n_embd, n_head, bias) for _ in range(cfg.get("n_layer", 2))),
+                ln_f=nn.LayerNorm(n_embd, bias=bias),
+            )
+        )
+        self.lm_head = nn.Linear(n_embd, vocab, bias=False)
+        if cfg.get("tie_weights", True):
+            self.lm_head.weight = self.transformer.wte.weight
+
+    def forward(self, idx):
+        t = idx.shape[1]
+        pos = torch.arange(t, device=idx.device)
+        x = self.transformer.wte(idx) + self.transformer.wpe(pos)
+        for block in self.transformer.h:
+            x = block(x)
+        return self.lm_head(self.transformer.ln_f(x))
+
+
+def build_model(cfg, data):
     kind = cfg["type"]
     if kind == "MLP":
         return Mlp(cfg)
     if kind == "DigitsCNN":
         return DigitsCnn(cfg)
+    if kind == "TinyGPT":
+        return TinyGpt(cfg, data["vocab"], data["block"])
     raise ValueError(f"model.type: the peer has no {kind}")
+
+
+def sequence_shape(dataset):
+    """(training samples, block, vocabulary, masked prompt targets) of a sort or
+    reverse `SequenceTask`, as the strategy crate lays it out."""
+    if dataset.get("task") not in ("sort", "reverse"):
+        raise ValueError("train_dataloader.dataset.task: the peer has sort and reverse only")
+    n = dataset["num_samples"]
+    length, values = dataset.get("length", 6), dataset.get("vocab", 10)
+    n_train = n - math.floor(n * dataset.get("val_ratio", 0.2))
+    return n_train, 2 * length, values + 1, length
 
 
 def train_samples(dataset):
@@ -155,12 +235,21 @@ class Trainer:
         cfg = load_config(config, cfg_options)
         self.device = torch.device(device)
         loader = cfg["train_dataloader"]
-        n, k, classes = train_samples(loader["dataset"])
         self.batch = loader["batch_size"]
         self.drop_last = loader.get("drop_last", False)
-        self.x = torch.rand(n, k, device=self.device) * 2 - 1
-        self.y = torch.randint(0, classes, (n,), device=self.device)
-        self.model = build_model(cfg["model"]).to(self.device)
+        if loader["dataset"]["type"] == "SequenceTask":
+            # Token sequences: ids in, the next ids out, the prompt's targets masked.
+            n, block, vocab, prompt = sequence_shape(loader["dataset"])
+            self.x = torch.randint(0, vocab, (n, block), device=self.device)
+            self.y = torch.randint(0, vocab, (n, block), device=self.device)
+            self.y[:, :prompt] = -1
+            data = {"vocab": vocab, "block": block}
+        else:
+            n, k, classes = train_samples(loader["dataset"])
+            self.x = torch.rand(n, k, device=self.device) * 2 - 1
+            self.y = torch.randint(0, classes, (n,), device=self.device)
+            data = {}
+        self.model = build_model(cfg["model"], data).to(self.device)
         self.optim = build_optim_wrapper(self.model, cfg["optim_wrapper"])
         self.epoch_length = n // self.batch if self.drop_last else -(-n // self.batch)
         self.schedulers = build_schedulers(cfg, self.optim, self.epoch_length)
@@ -178,7 +267,9 @@ class Trainer:
                 self.order = torch.randperm(self.x.shape[0], device=self.device)
             idx = self.order[i * self.batch : (i + 1) * self.batch]
             logits = self.model(self.x[idx])
-            loss = F.cross_entropy(logits, self.y[idx])
+            loss = F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), self.y[idx].reshape(-1), ignore_index=-1
+            )
             self.optim.update_params(loss)
             loss_value = loss.item()
             for s in self.schedulers:

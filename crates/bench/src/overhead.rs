@@ -126,7 +126,7 @@ fn config(name: &str) -> Result<ExperimentConfig> {
             "train_cfg.val_interval=100000000".into(),
         ]
     } else {
-        crate::train::CFG_OPTIONS
+        crate::train::EPOCH_OPTIONS
             .iter()
             .map(|s| s.to_string())
             .collect()

@@ -14,7 +14,7 @@ use playground_strategy::runner::{Runner, RunnerOptions};
 
 use crate::rows::Row;
 use crate::stats::interleaved;
-use crate::train::{CFG_OPTIONS, workspace_root};
+use crate::train::{EPOCH_OPTIONS, workspace_root};
 
 /// The scaling workloads (the issue's): the digits CNN and the 784-256-10 MLP.
 const WORKLOADS: [(&str, &str, usize); 2] = [
@@ -32,7 +32,7 @@ const WORKLOADS: [(&str, &str, usize); 2] = [
 
 fn runner(config: &str, devices: &[DeviceChoice]) -> Result<Runner> {
     let path = workspace_root().join(config);
-    let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
+    let options: Vec<String> = EPOCH_OPTIONS.iter().map(|s| s.to_string()).collect();
     let cfg = ExperimentConfig::load(&path, &options, &Registries::default())
         .with_context(|| format!("loading {}", path.display()))?;
     pollster::block_on(Runner::from_config(

@@ -26,33 +26,57 @@ pub struct Workload {
     pub config: &'static str,
     /// Iterations per measured block (about a second of work on a 2-core machine).
     pub block: usize,
+    /// The overrides that make it run without validation or end.
+    pub options: &'static [&'static str],
+    /// Tokens one iteration trains on (a sequence model's rows count tokens per
+    /// second: iterations per second × this); `None`: iterations per second.
+    pub tokens_per_iter: Option<usize>,
 }
 
-/// The workloads of the issue: the spiral MLP (batch 16), a wider MLP (784-256-10,
-/// batch 64) and the digits CNN (batch 64).
-pub const WORKLOADS: [Workload; 3] = [
+/// The workloads: the spiral MLP (batch 16), a wider MLP (784-256-10, batch 64), the
+/// digits CNN (batch 64) and the tiny GPT of the sorting preset (tokens per second).
+pub const WORKLOADS: [Workload; 4] = [
     Workload {
         label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam, LinearLR + CosineAnnealingLR",
         config: "crates/bench/workloads/spiral_mlp.toml",
         block: 1000,
+        options: &EPOCH_OPTIONS,
+        tokens_per_iter: None,
     },
     Workload {
         label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum, LinearLR + CosineAnnealingLR",
         config: "crates/bench/workloads/wide_mlp.toml",
         block: 200,
+        options: &EPOCH_OPTIONS,
+        tokens_per_iter: None,
     },
     Workload {
         label: "digits CNN (conv 16, conv 32, fc 64), batch 64, AdamW, clip_grad, paramwise, LinearLR + MultiStepLR",
         config: "public/configs/digits_cnn.toml",
         block: 100,
+        options: &EPOCH_OPTIONS,
+        tokens_per_iter: None,
+    },
+    Workload {
+        label: "tiny GPT (2 layers, 4 heads, width 64, tied head) sorting 6 digits: 12 tokens, batch 64, AdamW, clip_grad, paramwise, LinearLR + CosineAnnealingLR",
+        config: "public/configs/sort_gpt.toml",
+        block: 20,
+        options: &ITER_OPTIONS,
+        tokens_per_iter: Some(64 * 12),
     },
 ];
 
 /// No validation and no end within the benchmark (the schedules keep their own
-/// `begin`/`end`, so they are the same as in the preset).
-pub const CFG_OPTIONS: [&str; 2] = [
+/// `begin`/`end`, so they are the same as in the preset): an epoch-based config.
+pub const EPOCH_OPTIONS: [&str; 2] = [
     "train_cfg.max_epochs=100000",
     "train_cfg.val_interval=100000",
+];
+
+/// The same for an iteration-based config.
+pub const ITER_OPTIONS: [&str; 2] = [
+    "train_cfg.max_iters=10000000",
+    "train_cfg.val_interval=10000000",
 ];
 
 /// The workspace root (the configs' paths are relative to it).
@@ -76,7 +100,6 @@ pub fn run(
         ref machine,
     } = *settings;
     let root = workspace_root();
-    let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
     let ready =
         pollster::block_on(init_device(device.clone())).context("initialising our device")?;
     let group = group.to_string();
@@ -98,6 +121,7 @@ pub fn run(
     for w in &WORKLOADS {
         let path = root.join(w.config);
         let block = ((w.block as f64 * scale).round() as usize).max(5);
+        let options: Vec<String> = w.options.iter().map(|s| s.to_string()).collect();
         eprintln!("bench: [{group}] {}", w.label);
         let cfg = ExperimentConfig::load(&path, &options, &Registries::default())
             .with_context(|| format!("loading {}", path.display()))?;
@@ -134,13 +158,17 @@ pub fn run(
                 Ok(block as f64 / s)
             },
         )?;
+        let (per_iter, unit) = match w.tokens_per_iter {
+            Some(t) => (t as f64, "tokens/s"),
+            None => (1.0, "it/s"),
+        };
         rows.push(Row {
             group: group.clone(),
             workload: w.label.to_string(),
-            ours,
+            ours: ours * per_iter,
             peer: peer_name.clone(),
-            peer_value: Some(theirs),
-            unit: "it/s".into(),
+            peer_value: Some(theirs * per_iter),
+            unit: unit.into(),
             higher_is_better: true,
             machine: machine.clone(),
             note: format!(
@@ -157,8 +185,8 @@ mod tests {
 
     #[test]
     fn every_workload_loads_with_the_bench_overrides() {
-        let options: Vec<String> = CFG_OPTIONS.iter().map(|s| s.to_string()).collect();
         for w in &WORKLOADS {
+            let options: Vec<String> = w.options.iter().map(|s| s.to_string()).collect();
             let path = workspace_root().join(w.config);
             let cfg = ExperimentConfig::load(&path, &options, &Registries::default())
                 .unwrap_or_else(|e| panic!("{}: {e:?}", w.config));

@@ -267,15 +267,47 @@ pub fn test(args: &TestArgs) -> Result<()> {
         runner.load_weights(ck, true)?;
         let metrics = runner.test().await?;
         let matrix = runner.confusion_matrix("test").await?;
-        Ok::<_, playground_strategy::error::Error>((metrics, matrix))
+        let answers = runner.sequence_samples(SAMPLES_SHOWN, 120).await?;
+        Ok::<_, playground_strategy::error::Error>((metrics, matrix, answers))
     })
     .map_err(|e| cli_error(e, &args.config))?;
-    let (metrics, matrix) = metrics;
+    let (metrics, matrix, answers) = metrics;
     for (k, v) in &metrics {
         println!("{k}: {v:.4}");
     }
     if let Some(m) = matrix {
         println!("{m}");
     }
+    if let Some(rows) = answers {
+        print_answers(&rows);
+    }
     Ok(())
+}
+
+/// Samples of a sequence model's answers `test` prints.
+const SAMPLES_SHOWN: usize = 8;
+
+/// A task's prompts with the model's answers (right ones marked), or text
+/// completions.
+fn print_answers(samples: &playground_strategy::runner::sequence::SequenceSamples) {
+    if samples.is_text() {
+        println!("completions:");
+    } else {
+        println!(
+            "samples ({} of {} answered right, greedy decoding):",
+            samples.correct(),
+            samples.rows.len()
+        );
+    }
+    for r in &samples.rows {
+        if !samples.is_text() {
+            let mark = if r.correct { "ok  " } else { "MISS" };
+            println!(
+                "  {mark} {} {}   (expected {})",
+                r.prompt, r.answer, r.expected
+            );
+        } else {
+            println!("  {:?} -> {:?}", r.prompt, r.answer);
+        }
+    }
 }

@@ -18,6 +18,7 @@
 
 mod checkpoint_cmd;
 mod compare_cmd;
+mod generate_cmd;
 mod plot;
 mod schedule_cmd;
 mod train_cmd;
@@ -60,6 +61,8 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Evaluate a checkpoint's weights on the config's test set (or validation set).
     Test(checkpoint_cmd::TestArgs),
+    /// Continue a prompt with a sequence model's checkpoint (temperature, top-k, seed).
+    Generate(generate_cmd::GenerateArgs),
     /// Compare runs from their work dirs: each config's difference from the first,
     /// final loss and metrics, iterations, backend, wall time; `--out` overlays curves.
     Compare(compare_cmd::CompareArgs),
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Schedule(args) => schedule_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Test(args) => checkpoint_cmd::test(&args).map(|()| ExitCode::SUCCESS),
+        Command::Generate(args) => generate_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Inspect(args) => checkpoint_cmd::inspect(&args).map(|()| ExitCode::SUCCESS),
         Command::Convert(args) => checkpoint_cmd::convert(&args).map(|()| ExitCode::SUCCESS),

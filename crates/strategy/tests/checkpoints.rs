@@ -9,30 +9,7 @@ use playground_strategy::checkpoint::files::{find_latest_checkpoint, read_checkp
 use playground_strategy::config::Resume;
 use playground_strategy::runner::Runner;
 
-use common::runs::{load, preset, runner};
-
-/// Everything the law compares: weights, optimizer state, and the losses logged
-/// from `from_iter` on (bits).
-fn fingerprint(r: &Runner, from_iter: i64) -> (Vec<(String, Vec<u32>)>, String, Vec<(i64, u64)>) {
-    pollster::block_on(async {
-        let w = r
-            .model_state_dict()
-            .await
-            .expect("weights")
-            .into_iter()
-            .map(|t| (t.name, t.values.iter().map(|v| v.to_bits()).collect()))
-            .collect();
-        let o = serde_json::to_string(&r.optim_state_dict().await.expect("optim")).expect("json");
-        let l = r
-            .hub
-            .history("train/loss")
-            .iter()
-            .filter(|(i, _)| *i > from_iter)
-            .map(|(i, v)| (*i, v.to_bits()))
-            .collect();
-        (w, o, l)
-    })
-}
+use common::runs::{fingerprint, law, load, preset, runner};
 
 /// The spiral preset trained for `epochs` epochs into `dir`, a checkpoint after each
 /// (`epoch_1.safetensors`, …), with `extra` options.
@@ -43,37 +20,6 @@ fn saved_every_epoch(dir: &std::path::Path, epochs: u32, extra: &[&str]) -> Runn
     let mut r = runner(load(&preset("spiral_mlp.toml"), &options), dir);
     pollster::block_on(r.train()).expect("trains");
     r
-}
-
-fn law(cfg_opts: &[&str], preset_name: &str, resume_file: &str, resume_iter: i64) {
-    let full_dir = tempfile::tempdir().expect("tempdir");
-    let mut full = runner(load(&preset(preset_name), cfg_opts), full_dir.path());
-    pollster::block_on(full.train()).expect("full run");
-
-    // The same config, stopped after the checkpoint: train_iter until it exists.
-    let part_dir = tempfile::tempdir().expect("tempdir");
-    let mut part = runner(load(&preset(preset_name), cfg_opts), part_dir.path());
-    while part.hub.iter < resume_iter {
-        pollster::block_on(part.train_iter()).expect("partial run");
-    }
-    let ck_path = part_dir.path().join(resume_file);
-    assert!(ck_path.is_file(), "{} was saved", ck_path.display());
-    drop(part);
-
-    let mut cfg = load(&preset(preset_name), cfg_opts);
-    cfg.resume = Resume::Latest;
-    let mut resumed = runner(cfg, part_dir.path());
-    let used = resumed.load_or_resume().expect("resumes");
-    assert_eq!(used.as_deref(), Some(ck_path.as_path()));
-    assert_eq!(resumed.hub.iter, resume_iter);
-    pollster::block_on(resumed.train()).expect("resumed run");
-
-    let (wf, of, lf) = fingerprint(&full, resume_iter);
-    let (wr, or, lr) = fingerprint(&resumed, resume_iter);
-    assert!(!lf.is_empty());
-    assert_eq!(lf, lr, "losses after the resume point");
-    assert_eq!(wf, wr, "final weights");
-    assert_eq!(of, or, "final optimizer state");
 }
 
 #[test]

@@ -110,3 +110,29 @@ fn auto_scale_lr_is_applied_the_same_way() {
         ],
     );
 }
+
+#[test]
+fn sequence_presets_apply_the_previewed_lr() {
+    // Warm-up and cosine phases within a shortened run.
+    check_preset(
+        "sort_gpt.toml",
+        &[
+            "train_dataloader.dataset.length=3",
+            "val_dataloader.dataset.length=3",
+            "train_dataloader.dataset.num_samples=2000",
+            "val_dataloader.dataset.num_samples=2000",
+            "train_cfg.max_iters=150",
+            "train_cfg.val_interval=150",
+            "param_scheduler.1.end=150",
+        ],
+    );
+    check_preset(
+        "text_gru.toml",
+        &[
+            "model.hidden_size=16",
+            "train_cfg.max_iters=40",
+            "train_cfg.val_interval=40",
+            "param_scheduler.0.end=40",
+        ],
+    );
+}

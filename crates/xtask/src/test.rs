@@ -105,6 +105,8 @@ fn web(ctx: &Context) -> Result<()> {
                 "web_train",
                 "--test",
                 "web_data",
+                "--test",
+                "web_sequence",
             ])
             .args(["--", "--ignored", "--nocapture"])
             .env("PLAYGROUND_WEB_DIST", &dist)

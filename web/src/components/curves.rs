@@ -126,7 +126,7 @@ pub fn MetricChart(
             {move || {
                 let s = snap.get();
                 let values = as_f64(&s.metric);
-                let (lo, hi) = if s.metric_name.starts_with("accuracy") || values.is_empty() {
+                let (lo, hi) = if s.metric_name.contains("accuracy") || values.is_empty() {
                     (0.0, 100.0)
                 } else {
                     let lo = values.iter().map(|p| p.1).fold(f64::MAX, f64::min);

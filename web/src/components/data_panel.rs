@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use playground_strategy::base::{KeyPath, Registry};
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::data::{CsvOptions, DatasetSpec, Samples, Task, preview_csv, read_csv};
+use playground_strategy::runner::sequence::join_tokens;
 
 use super::plot::{Frame, PALETTE, axes, legend, pointer_xy};
 use crate::config_edit::{TableChoice, points_csv, use_table};
@@ -72,6 +73,20 @@ fn summary(s: &Samples, what: &str) -> String {
                 per.join(", ")
             )
         }
+        Task::Sequence => {
+            let layout = s
+                .schema
+                .as_ref()
+                .and_then(|sc| sc.sequence.clone())
+                .unwrap_or_default();
+            format!(
+                "{what}: {} training sequences of {} tokens ({} scored each), vocabulary of {}",
+                s.len(),
+                layout.block_size,
+                layout.answer_len(),
+                s.num_classes
+            )
+        }
         Task::Regression => format!(
             "{what}: {} training samples of {shape}, predicting {}",
             s.len(),
@@ -118,7 +133,9 @@ fn plane_view(s: &Samples) -> impl IntoView + use<> {
         .step_by(step)
         .map(|i| {
             let color = match s.task() {
-                Task::Classification => PALETTE[s.labels[i] as usize % PALETTE.len()],
+                Task::Classification | Task::Sequence => {
+                    PALETTE[s.labels[i] as usize % PALETTE.len()]
+                }
                 Task::Regression => "#475569",
             };
             view! { <circle class="pt" cx=format!("{:.1}", f.px(xs[i])) cy=format!("{:.1}", f.py(ys[i])) r="2.6" fill=color /> }
@@ -132,6 +149,31 @@ fn plane_view(s: &Samples) -> impl IntoView + use<> {
         </svg>
         {legend(classes.into_iter().enumerate().map(|(i, n)| (n, PALETTE[i % PALETTE.len()])).collect())}
     }
+}
+
+/// The first sequences: the prompt, then the answer the model must write (text:
+/// the window as it is).
+fn sequence_view(s: &Samples) -> impl IntoView + use<> {
+    let layout = s
+        .schema
+        .as_ref()
+        .and_then(|sc| sc.sequence.clone())
+        .unwrap_or_default();
+    let vocab = s.vocab().to_vec();
+    let k = s.sample_size();
+    let rows = (0..s.len().min(6))
+        .map(|i| {
+            let ids: Vec<usize> = s.features[i * k..(i + 1) * k].iter().map(|&v| v as usize).collect();
+            let last = s.token_targets[(i + 1) * k - 1].max(0) as usize;
+            let cut = (layout.prompt_len + 1).min(ids.len());
+            let mut whole = ids.clone();
+            whole.push(last);
+            let prompt = join_tokens(&vocab, &whole[..cut], &layout);
+            let answer = join_tokens(&vocab, &whole[cut..], &layout);
+            view! { <li><span class="prompt">{prompt}</span>" "<span class="answer">{answer}</span></li> }
+        })
+        .collect_view();
+    view! { <ul class="completions samples" data-testid="sequence-preview">{rows}</ul> }
 }
 
 /// The first rows of a table dataset.
@@ -150,7 +192,9 @@ fn table_view(s: &Samples) -> impl IntoView + use<> {
     let rows = (0..s.len().min(8))
         .map(|i| {
             let label = match s.task() {
-                Task::Classification => classes.get(s.labels[i] as usize).cloned().unwrap_or_default(),
+                Task::Classification | Task::Sequence => {
+                    classes.get(s.labels[i] as usize).cloned().unwrap_or_default()
+                }
                 Task::Regression => format!("{}", s.values[i]),
             };
             view! {
@@ -190,7 +234,9 @@ pub fn DataPanel(
         Err(e) => view! { <p class="muted" data-testid="data-error">{e}</p> }.into_any(),
         Ok((s, what)) => {
             let text = summary(&s, &what);
-            let body = if s.sample_shape == [2] {
+            let body = if s.task() == Task::Sequence {
+                sequence_view(&s).into_any()
+            } else if s.sample_shape == [2] {
                 plane_view(&s).into_any()
             } else if s.schema.is_some() {
                 table_view(&s).into_any()
@@ -309,7 +355,7 @@ fn Upload(text: RwSignal<String>, files: RwSignal<Files>) -> impl IntoView {
                                         let counts = d.class_counts();
                                         format!("classification: {}", d.class_names.iter().zip(counts).map(|(n, c)| format!("{n} {c}")).collect::<Vec<_>>().join(", "))
                                     }
-                                    Task::Regression => format!("regression of {}", d.target_name),
+                                    Task::Regression | Task::Sequence => format!("regression of {}", d.target_name),
                                 };
                                 view! { <p class="muted" data-testid="upload-classes">{what}</p> }.into_any()
                             }

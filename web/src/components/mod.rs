@@ -11,4 +11,5 @@ pub mod plot;
 pub mod runs_panel;
 pub mod schedule_panel;
 pub mod schedulers;
+pub mod sequence_panel;
 pub mod train_panel;

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 
+use super::sequence_panel::AttentionPanel;
 use crate::run_state::RunView;
 use crate::worker::protocol::NeuronViews;
 
@@ -213,12 +214,13 @@ pub fn NetworkPanel(
         <section class="panel network" aria-labelledby="network-title">
             <h2 id="network-title">"Network"</h2>
             <p class="muted" data-testid="network-shape">
-                {move || widths().unwrap_or_else(|| "Each unit's value over the plane appears here once a 2-D dataset trains with an MLP.".into())}
+                {move || widths().unwrap_or_else(|| "Each unit's value over the plane appears here once a 2-D dataset trains with an MLP; a transformer's attention, once it trains.".into())}
             </p>
             <div class="neuron-scroll">
                 <div class="neuron-grid" data-testid="neuron-grid" node_ref=host
                     data-hidden-units=move || units.get().map_or(String::new(), |u| u.to_string())></div>
             </div>
+            <AttentionPanel view=view />
         </section>
     }
 }

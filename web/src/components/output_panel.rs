@@ -1,11 +1,13 @@
 //! The output: a classifier's decision regions in one colour per class (k classes)
 //! over its training and validation points, or a regression's predicted against true
-//! values; the loss and metric curves; the confusion matrix of the last validation.
+//! values; the loss and metric curves; a sequence model's answers; the confusion
+//! matrix of the last validation.
 
 use leptos::prelude::*;
 
 use super::curves::{LossChart, MetricChart};
 use super::plot::{Frame, PALETTE, axes, legend, pointer_xy};
+use super::sequence_panel::SamplesPanel;
 use crate::run_state::RunView;
 use crate::worker::protocol::{Boundary, ConfusionMatrix, RegressionScatter};
 
@@ -37,6 +39,7 @@ pub fn OutputPanel(
             {move || scatter.get().map(fit)}
             <LossChart view=view />
             <MetricChart view=view />
+            <SamplesPanel view=view />
             {move || confusion.get().map(matrix)}
         </section>
     }

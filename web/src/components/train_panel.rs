@@ -149,6 +149,18 @@ pub fn TrainPanel(
         Ok(c) => client.set_value(Some(c)),
         Err(e) => message.set(Some(e)),
     }
+    // The attention view's choice goes to the worker, which answers with the map.
+    Effect::new(move |_| {
+        let (sample, layer, head) = view.attention_choice.get();
+        send(
+            Request::View {
+                sample,
+                layer,
+                head,
+            },
+            None,
+        );
+    });
     // Before a request that may build a run: the data files (when they changed) and
     // the config the run is built from.
     let prepare = move || {

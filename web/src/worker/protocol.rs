@@ -47,6 +47,16 @@ pub enum Request {
         /// The backend to build on (`auto`, `cpu`, `wgpu`) when there is no runner yet.
         backend: String,
     },
+    /// Which attention head the attention view shows: head `head` of layer `layer`
+    /// on validation sample `sample` (answered by a progress report).
+    View {
+        /// The sample's index in the validation set.
+        sample: usize,
+        /// The layer.
+        layer: usize,
+        /// The head.
+        head: usize,
+    },
     /// Resume from the checkpoint whose bytes come with this message.
     Resume {
         /// The config to build from when there is no runner yet.
@@ -130,10 +140,16 @@ pub struct Progress {
     pub scatter: Option<RegressionScatter>,
     /// Seconds spent training so far.
     pub train_seconds: f64,
+    /// A sequence model's answers (a task's prompts, text completions) after the
+    /// last validation.
+    pub samples: Option<SequenceSamples>,
+    /// The chosen attention head on the chosen sample (a transformer).
+    pub attention: Option<AttentionMap>,
 }
 
 pub use playground_strategy::metric::ConfusionMatrix;
 pub use playground_strategy::runner::inside::{NeuronViews, RegressionScatter};
+pub use playground_strategy::runner::sequence::{AttentionMap, SequenceSamples};
 /// The decision regions, as the strategy crate computes them.
 pub use playground_strategy::runner::views::DecisionBoundary as Boundary;
 

@@ -206,6 +206,16 @@ impl Worker {
                 self.budget = iters;
                 self.build(&config, &backend).await;
             }
+            Request::View {
+                sample,
+                layer,
+                head,
+            } => {
+                self.session.set_attention(sample, layer, head);
+                if self.budget == 0 {
+                    self.progress(false).await;
+                }
+            }
             Request::Pause => {
                 self.budget = 0;
                 self.progress(false).await;

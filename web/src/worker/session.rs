@@ -8,7 +8,7 @@ use playground_strategy::device::DeviceChoice;
 use playground_strategy::runner::{Runner, RunnerOptions};
 use playground_strategy::strategy::Strategy;
 
-use super::protocol::{ConfusionMatrix, Progress, RegressionScatter};
+use super::protocol::{ConfusionMatrix, Progress, RegressionScatter, SequenceSamples};
 
 /// Decision-boundary grid resolution (cells per side).
 pub const GRID: usize = 32;
@@ -25,6 +25,11 @@ pub const VIEWS_EVERY_MS: f64 = 200.0;
 const CHUNK_MILLIS: f64 = 150.0;
 /// The most iterations in one chunk.
 const CHUNK_MAX: usize = 50;
+/// A sequence model's samples shown after each validation: a task's prompts answered
+/// greedily, or text completions of this many characters.
+pub const SAMPLES: usize = 6;
+/// Characters a text completion adds.
+pub const COMPLETION: usize = 60;
 
 /// A training session: at most one runner, and what the page has been sent of it.
 pub struct Session {
@@ -38,19 +43,39 @@ pub struct Session {
     train_seconds: f64,
     /// When the views were last computed.
     views_at: Option<web_time::Instant>,
-    /// The confusion matrix and scatter of the last validation seen, and how many
-    /// validations that was.
-    evaluated: (usize, Option<ConfusionMatrix>, Option<RegressionScatter>),
+    /// What the last validation seen gave the views (and how many validations that
+    /// was).
+    evaluated: Evaluated,
+    /// The attention view's `(sample, layer, head)`.
+    attention: (usize, usize, usize),
+}
+
+/// The views that follow the validations (not every chunk).
+#[derive(Default)]
+struct Evaluated {
+    /// How many validations there had been.
+    count: usize,
+    /// A classifier's confusion matrix.
+    confusion: Option<ConfusionMatrix>,
+    /// A regression's predictions against the truth.
+    scatter: Option<RegressionScatter>,
+    /// A sequence model's answers.
+    samples: Option<SequenceSamples>,
 }
 
 /// The validation metric the charts follow, in order of preference.
 fn main_metric(r: &Runner) -> Option<String> {
     let keys: Vec<&str> = r.hub.keys().collect();
-    ["val/accuracy/top1", "val/regression/r2", "val/chamfer"]
-        .into_iter()
-        .find(|k| keys.contains(k))
-        .or_else(|| keys.into_iter().find(|k| k.starts_with("val/")))
-        .map(str::to_string)
+    [
+        "val/accuracy/top1",
+        "val/token_accuracy/top1",
+        "val/regression/r2",
+        "val/chamfer",
+    ]
+    .into_iter()
+    .find(|k| keys.contains(k))
+    .or_else(|| keys.into_iter().find(|k| k.starts_with("val/")))
+    .map(str::to_string)
 }
 
 impl Session {
@@ -66,8 +91,15 @@ impl Session {
             speed: 0.0,
             train_seconds: 0.0,
             views_at: None,
-            evaluated: (0, None, None),
+            evaluated: Evaluated::default(),
+            attention: (0, 0, 0),
         }
+    }
+
+    /// Chooses what the attention view shows: head `head` of layer `layer` on
+    /// validation sample `sample` (clamped to what the model and data have).
+    pub fn set_attention(&mut self, sample: usize, layer: usize, head: usize) {
+        self.attention = (sample, layer, head);
     }
 
     /// The data files the next runner reads (a runner keeps its data until
@@ -118,7 +150,7 @@ impl Session {
         self.sent_metric = 0;
         self.sent_lrs = 0;
         self.train_seconds = 0.0;
-        self.evaluated = (0, None, None);
+        self.evaluated = Evaluated::default();
         Ok(())
     }
 
@@ -194,11 +226,16 @@ impl Session {
         let losses = r.hub.history("train/loss");
         let metric_key = main_metric(r);
         let metric = metric_key.as_deref().map_or(&[][..], |k| r.hub.history(k));
-        // The matrix and the scatter follow the validations (not every chunk).
-        if metric.len() != self.evaluated.0 || (full && metric.is_empty() && self.evaluated.0 > 0) {
-            let confusion = r.confusion_matrix("val").await.ok().flatten();
-            let scatter = r.regression_scatter().await;
-            self.evaluated = (metric.len(), confusion, scatter);
+        // The matrix, the scatter and the samples follow the validations.
+        if metric.len() != self.evaluated.count
+            || (full && metric.is_empty() && self.evaluated.count > 0)
+        {
+            self.evaluated = Evaluated {
+                count: metric.len(),
+                confusion: r.confusion_matrix("val").await.ok().flatten(),
+                scatter: r.regression_scatter().await,
+                samples: r.sequence_samples(SAMPLES, COMPLETION).await.ok().flatten(),
+            };
         }
         let series = r.lr_series();
         let lr_len = series.first().map_or(0, |(_, h)| h.len());
@@ -234,9 +271,16 @@ impl Session {
             } else {
                 None
             },
-            confusion: self.evaluated.1.clone(),
-            scatter: self.evaluated.2.clone(),
+            confusion: self.evaluated.confusion.clone(),
+            scatter: self.evaluated.scatter.clone(),
             train_seconds: self.train_seconds,
+            samples: self.evaluated.samples.clone(),
+            attention: if views_due {
+                let (sample, layer, head) = self.attention;
+                r.attention_map(sample, layer, head).await.ok().flatten()
+            } else {
+                None
+            },
         };
         self.sent_losses = losses.len();
         self.sent_metric = metric.len();

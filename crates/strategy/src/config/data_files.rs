@@ -1,4 +1,4 @@
-//! Reading the files a config's datasets name (`CSVDataset.path`) once, when the
+//! Reading the files a config's datasets name (`CSVDataset.path`, `TextDataset.path`) once, when the
 //! config is loaded, so the schedule preview knows the epoch length and training
 //! reads the same rows. Natively a path is relative to the config file; the web app
 //! hands in its uploaded files.
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::experiment::ExperimentConfig;
 use crate::base::{ConfigError, KeyPath};
-use crate::data::{CsvData, DatasetSpec, read_csv};
+use crate::data::{DatasetSpec, read_csv, read_text};
 
 /// How many bytes a file read for a dataset may have (the CSV limit).
 pub use crate::data::csv_table::MAX_CSV_BYTES;
@@ -18,7 +18,7 @@ pub use crate::data::csv_table::MAX_CSV_BYTES;
 pub type ReadFile<'a> = &'a dyn Fn(&str) -> Result<Vec<u8>, String>;
 
 impl ExperimentConfig {
-    /// Reads every `CSVDataset` file not read yet through `read`. A file that cannot
+    /// Reads every `CSVDataset` and `TextDataset` file not read yet through `read`. A file that cannot
     /// be read or parsed becomes a problem at `<loader>.dataset.path` (file, row and
     /// column in its message), and that dataset is dropped, as a lenient check does;
     /// a strict caller then fails with it ([`ExperimentConfig::strict`]).
@@ -33,29 +33,47 @@ impl ExperimentConfig {
             let Some(loader) = loader.as_mut() else {
                 continue;
             };
-            let Some(DatasetSpec::Csv(cfg, data)) = loader.dataset.as_mut() else {
-                continue;
-            };
-            if data.is_some() {
-                continue;
-            }
             let at = KeyPath::root().key(key).key("dataset");
-            let bytes = cache
-                .entry(cfg.path.clone())
-                .or_insert_with(|| read(&cfg.path));
-            let parsed: Result<CsvData, ConfigError> = match bytes {
-                Err(why) => Err(at.key("path").error(why.clone())),
-                Ok(bytes) => cfg.options(&at).and_then(|opts| {
-                    read_csv(bytes, &cfg.path, &opts)
-                        .map_err(|e| at.key("path").error(e.to_string()))
-                }),
-            };
-            match parsed {
-                Ok(d) => *data = Some(Arc::new(d)),
-                Err(e) => {
-                    problems.push(e);
-                    loader.dataset = None;
+            let outcome: Result<(), ConfigError> = match loader.dataset.as_mut() {
+                Some(DatasetSpec::Csv(cfg, data)) if data.is_none() => {
+                    let bytes = cache
+                        .entry(cfg.path.clone())
+                        .or_insert_with(|| read(&cfg.path));
+                    match bytes {
+                        Err(why) => Err(at.key("path").error(why.clone())),
+                        Ok(bytes) => cfg.options(&at).and_then(|opts| {
+                            read_csv(bytes, &cfg.path, &opts)
+                                .map_err(|e| at.key("path").error(e.to_string()))
+                        }),
+                    }
+                    .map(|d| *data = Some(Arc::new(d)))
                 }
+                Some(DatasetSpec::Text(cfg, data)) if data.is_none() => {
+                    let bytes = cache
+                        .entry(cfg.path.clone())
+                        .or_insert_with(|| read(&cfg.path));
+                    match bytes {
+                        Err(why) => Err(at.key("path").error(why.clone())),
+                        Ok(bytes) => read_text(bytes, &cfg.path)
+                            .map_err(|e| at.key("path").error(e.to_string())),
+                    }
+                    .and_then(|d| {
+                        if cfg.is_empty(&d) {
+                            Err(at.key("block_size").error(format!(
+                                "the {:?} part of `{}` has no window of {} + 1 characters",
+                                cfg.split, cfg.path, cfg.block_size
+                            )))
+                        } else {
+                            *data = Some(Arc::new(d));
+                            Ok(())
+                        }
+                    })
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = outcome {
+                problems.push(e);
+                loader.dataset = None;
             }
         }
         self.problems.extend(problems);
@@ -76,7 +94,7 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
         .len();
     if size > MAX_CSV_BYTES as u64 {
         return Err(format!(
-            "{}: {size} bytes is over the {} MiB a CSV dataset may have",
+            "{}: {size} bytes is over the {} MiB a dataset file may have",
             path.display(),
             MAX_CSV_BYTES >> 20
         ));

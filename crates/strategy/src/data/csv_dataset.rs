@@ -78,6 +78,11 @@ impl CsvCfg {
                 .error("expected the CSV file's path, got \"\""));
         }
         self.delimiter_byte(path)?;
+        if self.task == Some(Task::Sequence) {
+            return Err(path.key("task").error(
+                "a CSV table's task is \"classification\" or \"regression\"; token sequences come from SequenceTask or TextDataset",
+            ));
+        }
         if !(0.0..1.0).contains(&self.val_ratio) {
             return Err(path.key("val_ratio").error(format!(
                 "expected 0 <= val_ratio < 1, got {}",
@@ -118,6 +123,7 @@ impl CsvCfg {
             num_classes: data.class_names.len(),
             values: data.values.clone(),
             schema: None,
+            token_targets: Vec::new(),
         };
         let train_set = all.subset(&train);
         let normalization = self.normalize.then(|| {
@@ -150,6 +156,7 @@ impl CsvCfg {
             class_names: data.class_names.clone(),
             target_name: Some(data.target_name.clone()),
             normalization,
+            sequence: None,
         });
         let mut out = match self.split {
             Split::Train => train_set,

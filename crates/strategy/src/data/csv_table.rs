@@ -365,7 +365,8 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
                 }
             }
         }
-        Task::Classification => {
+        // `Sequence` is refused by `CsvCfg::check` before a table is read.
+        Task::Classification | Task::Sequence => {
             let mut index: HashMap<String, i64> = HashMap::new();
             for (row, l) in &label_text {
                 let name = class_name(l);

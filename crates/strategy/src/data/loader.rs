@@ -25,6 +25,32 @@ pub struct Batch {
     pub schema: Option<Arc<DataSchema>>,
     /// Samples in the batch.
     pub len: usize,
+    /// A token sequence batch's targets (`Task::Sequence`); `inputs` then holds the
+    /// input token ids `[batch, block]` (as floats: ids below 2^24 are exact).
+    pub sequence: Option<SequenceTargets>,
+}
+
+/// The next-token targets of a batch of token sequences, flattened `[batch × block]`
+/// position-major within each sample.
+#[derive(Debug, Clone)]
+pub struct SequenceTargets {
+    /// The next token at every position (0 where not scored).
+    pub targets: Tensor<1, Int>,
+    /// 1 where the target is scored (the answer), 0 elsewhere (the prompt).
+    pub mask: Tensor<1>,
+    /// The same on the host.
+    pub host_targets: Vec<i64>,
+    /// Scored targets in the batch.
+    pub scored: usize,
+    /// Input tokens per sample.
+    pub block: usize,
+}
+
+impl Batch {
+    /// The input token ids `[batch, block]` of a sequence batch.
+    pub fn token_ids(&self) -> Tensor<2, Int> {
+        self.inputs.clone().int()
+    }
 }
 
 /// A dataloader for one rank: the samples, the batch size, the sampler (shuffle, seed,
@@ -92,7 +118,26 @@ impl DataLoader {
             }
         }
         let n = picked.len();
+        let sequence = (!s.token_targets.is_empty()).then(|| {
+            let mut host = Vec::with_capacity(n * k);
+            for &i in picked {
+                host.extend_from_slice(&s.token_targets[i * k..(i + 1) * k]);
+            }
+            let ids: Vec<i64> = host.iter().map(|&t| t.max(0)).collect();
+            let mask: Vec<f32> = host
+                .iter()
+                .map(|&t| if t >= 0 { 1.0 } else { 0.0 })
+                .collect();
+            SequenceTargets {
+                targets: Tensor::from_data(TensorData::new(ids, [n * k]), device),
+                mask: Tensor::from_data(TensorData::new(mask, [n * k]), device),
+                scored: host.iter().filter(|&&t| t >= 0).count(),
+                host_targets: host,
+                block: k,
+            }
+        });
         let (labels, values) = match s.task() {
+            Task::Sequence => (vec![0i64; n], None),
             Task::Classification => (picked.iter().map(|&i| s.labels[i]).collect(), None),
             Task::Regression => {
                 let encode = |v: f32| s.schema.as_ref().map_or(v, |sc| sc.encode_target(v));
@@ -109,6 +154,7 @@ impl DataLoader {
             values,
             schema: s.schema.clone(),
             len: n,
+            sequence,
         }
     }
 }

@@ -7,6 +7,8 @@
 //!   shipped in `public/data/digits/`;
 //! - [`csv_table`]: reading a CSV file (errors name file, row and column);
 //!   [`csv_dataset`]: `CSVDataset`, its stratified split and standardisation;
+//! - [`sequence_task`]: `SequenceTask` (sort, reverse, addition, modular addition);
+//!   [`text_dataset`]: `TextDataset` (characters of a text file);
 //! - [`schema`]: what the columns mean ([`DataSchema`]: task, names, feature inputs,
 //!   standardisation), kept in checkpoints;
 //! - [`samples`]: the dataset registry and host-side [`Samples`];
@@ -22,14 +24,18 @@ pub mod loader;
 pub mod sampler;
 pub mod samples;
 pub mod schema;
+pub mod sequence_task;
 pub mod spec;
+pub mod text_dataset;
 pub mod toy2d;
 
 pub use csv_dataset::CsvCfg;
 pub use csv_preview::{CsvPreview, preview_csv};
 pub use csv_table::{CsvData, CsvError, CsvOptions, read_csv};
 pub use samples::{Samples, dataset_registry, split_indices};
-pub use schema::{DataSchema, FeatureInput, Normalization, Task};
+pub use schema::{DataSchema, FeatureInput, Normalization, SequenceLayout, Task};
+pub use sequence_task::SequenceTaskCfg;
 pub use spec::{
     DEFAULT_VAL_RATIO, DIGITS_SAMPLES, DatasetSpec, Split, dataset_keys, dataset_spec_registry,
 };
+pub use text_dataset::{TextCfg, TextData, TextError, read_text};

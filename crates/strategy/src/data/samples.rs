@@ -28,12 +28,20 @@ pub struct Samples {
     /// What the columns mean and how a raw sample becomes the model's input; `None`:
     /// the raw features are the input, labels are classes.
     pub schema: Option<Arc<DataSchema>>,
+    /// A token sequence's next token at every input position (`Task::Sequence`;
+    /// `sample_size()` per sample, -1 where the target is not scored: the prompt).
+    /// The inputs are the token ids in `features`.
+    pub token_targets: Vec<i64>,
 }
 
 impl Samples {
     /// Number of samples.
     pub fn len(&self) -> usize {
-        self.labels.len().max(self.values.len())
+        if self.token_targets.is_empty() {
+            self.labels.len().max(self.values.len())
+        } else {
+            self.token_targets.len() / self.sample_size().max(1)
+        }
     }
 
     /// Classes or values.
@@ -93,6 +101,23 @@ impl Samples {
             num_classes: self.num_classes,
             values: pick(&self.values),
             schema: self.schema.clone(),
+            token_targets: if self.token_targets.is_empty() {
+                Vec::new()
+            } else {
+                let mut t = Vec::with_capacity(indices.len() * k);
+                for &i in indices {
+                    t.extend_from_slice(&self.token_targets[i * k..(i + 1) * k]);
+                }
+                t
+            },
+        }
+    }
+
+    /// The vocabulary of a token sequence set (`Task::Sequence`), by id.
+    pub fn vocab(&self) -> &[String] {
+        match &self.schema {
+            Some(s) if s.sequence.is_some() => &s.class_names,
+            _ => &[],
         }
     }
 }
@@ -101,6 +126,11 @@ impl Samples {
 /// `floor(n × val_ratio)` samples for `val` and the rest for `train` (what
 /// [`DatasetSpec::len`] counts).
 pub fn split_indices(n: usize, val_ratio: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    split_count(n, (n as f64 * val_ratio).floor() as usize, seed)
+}
+
+/// As [`split_indices`], with exactly `n_val` (at most `n`) samples held out.
+pub fn split_count(n: usize, n_val: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
@@ -110,7 +140,7 @@ pub fn split_indices(n: usize, val_ratio: f64, seed: u64) -> (Vec<usize>, Vec<us
         let j = rng.random_range(0..=i);
         order.swap(i, j);
     }
-    let n_val = (n as f64 * val_ratio).floor() as usize;
+    let n_val = n_val.min(n);
     (order[n_val..].to_vec(), order[..n_val].to_vec())
 }
 

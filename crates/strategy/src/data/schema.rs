@@ -18,14 +18,18 @@ pub enum Task {
     Classification,
     /// One real value per sample (mean squared error, `RegressionMetric`).
     Regression,
+    /// The next token at every scored position of a token sequence (cross-entropy
+    /// over the vocabulary; `TokenAccuracy`, `ExactMatch`, `Perplexity`).
+    Sequence,
 }
 
 impl Task {
-    /// `"classification"` or `"regression"`.
+    /// `"classification"`, `"regression"` or `"sequence"`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Classification => "classification",
             Self::Regression => "regression",
+            Self::Sequence => "next-token prediction",
         }
     }
 }
@@ -179,12 +183,37 @@ pub struct DataSchema {
     /// The train split's standardisation, applied after the inputs.
     #[serde(default)]
     pub normalization: Option<Normalization>,
+    /// A token sequence's layout (`Task::Sequence`); the vocabulary is `class_names`.
+    #[serde(default)]
+    pub sequence: Option<SequenceLayout>,
+}
+
+/// How a token sequence sample is laid out: `block_size` input tokens, the first
+/// `prompt_len` targets not scored (the prompt), the rest scored (the answer).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SequenceLayout {
+    /// What the sequences are (`"sort"`, `"reverse"`, `"addition"`,
+    /// `"modular_addition"`, `"text"`).
+    pub kind: String,
+    /// Input tokens per sample.
+    pub block_size: usize,
+    /// Targets not scored at the start of a sample (0 for text: every target counts).
+    pub prompt_len: usize,
+}
+
+impl SequenceLayout {
+    /// Scored targets per sample.
+    pub fn answer_len(&self) -> usize {
+        self.block_size - self.prompt_len
+    }
 }
 
 impl DataSchema {
     /// Inputs the model sees per sample.
     pub fn input_len(&self) -> usize {
-        if self.inputs.is_empty() {
+        if let Some(seq) = &self.sequence {
+            seq.block_size
+        } else if self.inputs.is_empty() {
             self.feature_names.len()
         } else {
             self.inputs.len()
@@ -269,6 +298,14 @@ impl DataSchema {
                 "the checkpoint's model takes the inputs [{}], the data has [{}]",
                 self.input_names().join(", "),
                 other.input_names().join(", ")
+            ));
+        }
+        if let (Some(a), Some(b)) = (&self.sequence, &other.sequence)
+            && (a.kind != b.kind || a.block_size < b.block_size)
+        {
+            return Some(format!(
+                "the checkpoint's model learned `{}` sequences of {} tokens, the data is `{}` sequences of {}",
+                a.kind, a.block_size, b.kind, b.block_size
             ));
         }
         if self.class_names != other.class_names {

@@ -12,6 +12,8 @@ use super::csv_table::CsvData;
 use super::digits::{DIGITS_CSV, parse_digits};
 use super::samples::{Samples, fake_data, split_indices};
 use super::schema::{DataSchema, FeatureInput};
+use super::sequence_task::SequenceTaskCfg;
+use super::text_dataset::{TextCfg, TextData};
 use super::toy2d::Toy2d;
 use crate::base::registry::{Registry, declared_type};
 use crate::base::{ConfigError, KeyPath, from_table};
@@ -135,6 +137,10 @@ pub enum DatasetSpec {
     /// A CSV file, and its rows once read
     /// ([`crate::config::ExperimentConfig::read_data_files`]).
     Csv(CsvCfg, Option<Arc<CsvData>>),
+    /// An algorithmic token-sequence task (`SequenceTask`).
+    Sequence(SequenceTaskCfg),
+    /// Character-level text (`TextDataset`), and the file once read.
+    Text(TextCfg, Option<Arc<TextData>>),
     /// A type registered by a user of the crate: its table, for its own builder.
     External {
         /// The `type`.
@@ -168,6 +174,8 @@ impl DatasetSpec {
             Self::Digits(c) => &c.type_name,
             Self::FakeData(c) => &c.type_name,
             Self::Csv(c, _) => &c.type_name,
+            Self::Sequence(c) => &c.type_name,
+            Self::Text(c, _) => &c.type_name,
             Self::External { type_name, .. } => type_name,
         }
     }
@@ -180,6 +188,8 @@ impl DatasetSpec {
             Self::Digits(c) => Some(held_out(DIGITS_SAMPLES, c.val_ratio, c.split)),
             Self::FakeData(c) => Some(held_out(c.num_samples?, c.val_ratio, c.split)),
             Self::Csv(c, data) => Some(c.len(data.as_ref()?)),
+            Self::Sequence(c) => Some(c.len()),
+            Self::Text(c, data) => Some(c.len(data.as_ref()?)),
             Self::External { .. } => None,
         }
     }
@@ -210,6 +220,7 @@ impl DatasetSpec {
                         inputs: c.inputs.clone(),
                         ..DataSchema::default()
                     })),
+                    token_targets: Vec::new(),
                 };
                 take(all, c.val_ratio, c.split, c.seed)
             }
@@ -232,6 +243,16 @@ impl DatasetSpec {
                 None => {
                     return Err(path.key("path").error(format!(
                         "the file `{}` was not read: load the config from a file (its path is relative to the config), or upload the file in the web app",
+                        c.path
+                    )));
+                }
+            },
+            Self::Sequence(c) => c.build(),
+            Self::Text(c, data) => match data {
+                Some(data) => c.build(data),
+                None => {
+                    return Err(path.key("path").error(format!(
+                        "the file `{}` was not read: load the config from a file (its path is relative to the config), or give the file to the web app",
                         c.path
                     )));
                 }
@@ -306,8 +327,24 @@ pub fn dataset_keys(type_name: &str) -> Option<(&'static [&'static str], Option<
         "split",
         "val_ratio",
     ];
+    const SEQUENCE: &[&str] = &[
+        "type",
+        "task",
+        "length",
+        "vocab",
+        "digits",
+        "modulus",
+        "num_samples",
+        "train_fraction",
+        "val_ratio",
+        "seed",
+        "split",
+    ];
+    const TEXT: &[&str] = &["type", "path", "block_size", "stride", "val_ratio", "split"];
     match type_name {
         "Circle" | "Xor" | "Gauss" | "Spiral" => Some((TOY, Some(500))),
+        "SequenceTask" => Some((SEQUENCE, Some(2000))),
+        "TextDataset" => Some((TEXT, None)),
         "Digits" => Some((DIGITS, None)),
         "FakeData" => Some((FAKE, Some(1000))),
         "CSVDataset" => Some((CSV, None)),
@@ -344,6 +381,16 @@ pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
         c.check(path)?;
         Ok(DatasetSpec::Csv(c, None))
     });
+    registry.register("SequenceTask", |dict, path| {
+        let c: SequenceTaskCfg = from_table(dict, path)?;
+        c.check(path)?;
+        Ok(DatasetSpec::Sequence(c))
+    });
+    registry.register("TextDataset", |dict, path| {
+        let c: TextCfg = from_table(dict, path)?;
+        c.check(path)?;
+        Ok(DatasetSpec::Text(c, None))
+    });
     registry.register("Digits", |dict, path| {
         let c: DigitsCfg = from_table(dict, path)?;
         check_ratio(c.val_ratio, path)?;
@@ -371,71 +418,5 @@ pub fn dataset_spec_registry() -> Registry<DatasetSpec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn spec(v: Value) -> Result<DatasetSpec, ConfigError> {
-        dataset_spec_registry().build(&v, &KeyPath::root().key("train_dataloader").key("dataset"))
-    }
-
-    #[test]
-    fn splits_hold_out_a_fifth_by_default() {
-        let len = |v| spec(v).expect("parses").len();
-        assert_eq!(
-            len(json!({"type": "Spiral", "num_samples": 500, "split": "train"})),
-            Some(400)
-        );
-        assert_eq!(
-            len(json!({"type": "Spiral", "num_samples": 500, "split": "val"})),
-            Some(100)
-        );
-        assert_eq!(len(json!({"type": "Digits", "split": "train"})), Some(1438));
-        assert_eq!(
-            len(json!({"type": "Xor", "num_samples": 10, "val_ratio": 0.5})),
-            Some(5)
-        );
-    }
-
-    #[test]
-    fn every_registered_type_lists_the_keys_it_parses() {
-        for name in dataset_spec_registry().names() {
-            let (keys, samples) = dataset_keys(name).expect("a built-in type");
-            let mut table = serde_json::Map::new();
-            for k in keys {
-                let v = match *k {
-                    "type" => json!(name),
-                    "num_samples" => json!(samples.expect("needs samples")),
-                    "split" => json!("val"),
-                    "sample_shape" => json!([2]),
-                    "num_classes" => json!(3),
-                    "seed" => json!(1),
-                    "features" => json!(["x1^2", "x2^2"]),
-                    "path" => json!("t.csv"),
-                    "label_column" => json!("y"),
-                    "feature_columns" => json!(["a", "b"]),
-                    "task" => json!("regression"),
-                    "normalize" => json!(false),
-                    "delimiter" => json!(";"),
-                    _ => json!(0.25),
-                };
-                table.insert(k.to_string(), v);
-            }
-            spec(Value::Object(table)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        }
-    }
-
-    #[test]
-    fn bad_fields_are_named_with_a_suggestion() {
-        let err = spec(json!({"type": "Circle"})).unwrap_err();
-        assert_eq!(err.path, "train_dataloader.dataset.num_samples");
-        let err = spec(json!({"type": "Circle", "num_samples": 10, "split": "dev"})).unwrap_err();
-        assert_eq!(err.path, "train_dataloader.dataset.split");
-        let err = spec(json!({"type": "Circle", "num_samples": 10, "nosie": 0.3})).unwrap_err();
-        assert_eq!(err.path, "train_dataloader.dataset.nosie");
-        assert!(err.message.contains("Did you mean `noise`?"), "{err}");
-        let err = spec(json!({"type": "Circle", "num_samples": 10, "noise": 2})).unwrap_err();
-        assert_eq!(err.path, "train_dataloader.dataset.noise");
-    }
-}
+#[path = "spec_tests.rs"]
+mod tests;

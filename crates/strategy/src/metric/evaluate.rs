@@ -131,6 +131,15 @@ pub fn metric_factory(
         MetricSpec::Regression => {
             Arc::new(|| Box::new(super::regression::RegressionMetric::default()) as Box<dyn Metric>)
         }
+        MetricSpec::TokenAccuracy => {
+            Arc::new(|| Box::new(super::sequence::TokenAccuracy::default()) as Box<dyn Metric>)
+        }
+        MetricSpec::ExactMatch => {
+            Arc::new(|| Box::new(super::sequence::ExactMatch::default()) as Box<dyn Metric>)
+        }
+        MetricSpec::Perplexity => {
+            Arc::new(|| Box::new(super::sequence::Perplexity::default()) as Box<dyn Metric>)
+        }
         MetricSpec::External { table, .. } => {
             external.build(&serde_json::Value::Object(table.clone()), path)?
         }
@@ -164,6 +173,7 @@ mod tests {
             values: None,
             schema: None,
             len: n,
+            sequence: None,
         }
     }
 

@@ -7,6 +7,8 @@
 //!   generated and real points (`chamfer`, lower is better): the mean distance from
 //!   each fake to its nearest real point plus from each real point to its nearest fake.
 //! - `RegressionMetric` ([`regression`]): MAE and RMSE in the target's own units, and R².
+//! - `TokenAccuracy`, `ExactMatch`, `Perplexity` (`sequence`): next-token metrics
+//!   over the scored (answer) positions of token sequences.
 //! - [`confusion`]: the confusion matrix of a classifier (the CLI's `test`, the web app).
 
 pub mod confusion;
@@ -14,6 +16,8 @@ pub mod confusion;
 mod evaluate;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod regression;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod sequence;
 pub mod spec;
 
 pub use confusion::ConfusionMatrix;

@@ -98,6 +98,7 @@ mod tests {
                 &device,
             )),
             schema: Some(Arc::new(schema)),
+            sequence: None,
             len: 4,
         };
         let mut m = RegressionMetric::default();

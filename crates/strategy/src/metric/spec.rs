@@ -41,6 +41,17 @@ pub enum MetricSpec {
     /// `RegressionMetric`: `regression/mae`, `regression/rmse` (in the target's units)
     /// and `regression/r2` of a one-output model.
     Regression,
+    /// `TokenAccuracy`: the share of scored next tokens predicted right
+    /// (`token_accuracy/top1`, percent).
+    TokenAccuracy,
+    /// `ExactMatch`: the share of sequences whose whole answer is right
+    /// (`exact_match/accuracy`, percent). Every answer token is judged after the right
+    /// tokens before it, so a sequence counts exactly when greedy decoding writes the
+    /// whole answer.
+    ExactMatch,
+    /// `Perplexity`: the mean cross-entropy of the scored tokens (`perplexity/loss`,
+    /// nats) and its exponential (`perplexity/ppl`).
+    Perplexity,
     /// A type registered by a user of the crate: its table, for its own builder.
     External {
         /// The `type`.
@@ -68,6 +79,9 @@ impl MetricSpec {
         match self {
             Self::Accuracy { .. } => Some(crate::data::Task::Classification),
             Self::Regression => Some(crate::data::Task::Regression),
+            Self::TokenAccuracy | Self::ExactMatch | Self::Perplexity => {
+                Some(crate::data::Task::Sequence)
+            }
             Self::SampleDistance | Self::External { .. } => None,
         }
     }
@@ -78,13 +92,17 @@ impl MetricSpec {
             Self::Accuracy { .. } => "Accuracy",
             Self::SampleDistance => "SampleDistance",
             Self::Regression => "RegressionMetric",
+            Self::TokenAccuracy => "TokenAccuracy",
+            Self::ExactMatch => "ExactMatch",
+            Self::Perplexity => "Perplexity",
             Self::External { type_name, .. } => type_name,
         }
     }
 }
 
-/// The built-in metric types: `Accuracy` (`topk`), `SampleDistance` and
-/// `RegressionMetric`.
+/// The built-in metric types: `Accuracy` (`topk`), `SampleDistance`,
+/// `RegressionMetric`, and for token sequences `TokenAccuracy`, `ExactMatch` and
+/// `Perplexity`.
 pub fn metric_spec_registry() -> Registry<MetricSpec> {
     let mut registry = Registry::new("metric");
     registry.register("Accuracy", |dict, path| {
@@ -103,6 +121,16 @@ pub fn metric_spec_registry() -> Registry<MetricSpec> {
         let _: SampleDistanceCfg = from_table(dict, path)?;
         Ok(MetricSpec::Regression)
     });
+    for (name, spec) in [
+        ("TokenAccuracy", MetricSpec::TokenAccuracy),
+        ("ExactMatch", MetricSpec::ExactMatch),
+        ("Perplexity", MetricSpec::Perplexity),
+    ] {
+        registry.register(name, move |dict, path| {
+            let _: SampleDistanceCfg = from_table(dict, path)?;
+            Ok(spec.clone())
+        });
+    }
     registry
 }
 

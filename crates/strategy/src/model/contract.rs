@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use rand::rngs::StdRng;
 use serde_json::{Map, Value};
 
 pub use super::named::{NamedTensor, StateDictReport};
 
 use super::spec::ModelSpec;
-use super::{cnn, gan, mlp, named};
+use super::{cnn, gan, gpt, gru, mlp, named};
 use crate::base::registry::Registry;
 use crate::base::{ConfigError, KeyPath};
 use crate::data::loader::Batch;
@@ -72,6 +72,23 @@ pub trait Model: Module + std::fmt::Display + 'static {
         None
     }
 
+    /// Next-token scores `[b, t, vocab]` for token ids `[b, t]` (generation, the
+    /// samples view); `None` for a model that does not read token sequences.
+    fn token_logits(&self, _ids: Tensor<2, Int>) -> Option<Tensor<3>> {
+        None
+    }
+
+    /// Every layer's attention weights `[b, heads, t, t]` for token ids `[b, t]` (the
+    /// attention view); `None` for a model without attention.
+    fn attention_maps(&self, _ids: Tensor<2, Int>) -> Option<Vec<Tensor<4>>> {
+        None
+    }
+
+    /// The longest context the model reads (its learned positions); `None`: any.
+    fn context_len(&self) -> Option<usize> {
+        None
+    }
+
     /// The optimizer wrappers for this model. The default builds one wrapper over
     /// every parameter and refuses several optimizers: a model with named parts
     /// (a GAN) overrides it, as MMEngine's multi-optimizer constructors do.
@@ -117,6 +134,12 @@ pub trait DynModel: Send {
     fn hidden_activations(&self, inputs: Tensor<2>) -> Option<Vec<Tensor<2>>>;
     /// See [`Model::dense_weights`].
     fn dense_weights(&self) -> Option<Vec<Tensor<2>>>;
+    /// See [`Model::token_logits`]; runs in validation mode.
+    fn token_logits(&self, ids: Tensor<2, Int>) -> Option<Tensor<3>>;
+    /// See [`Model::attention_maps`]; runs in validation mode.
+    fn attention_maps(&self, ids: Tensor<2, Int>) -> Option<Vec<Tensor<4>>>;
+    /// See [`Model::context_len`].
+    fn context_len(&self) -> Option<usize>;
     /// See [`Model::build_optim_wrapper`].
     fn build_optim_wrapper(
         &self,
@@ -191,6 +214,18 @@ impl<M: Model> DynModel for ModelCell<M> {
 
     fn dense_weights(&self) -> Option<Vec<Tensor<2>>> {
         self.get().valid().dense_weights()
+    }
+
+    fn token_logits(&self, ids: Tensor<2, Int>) -> Option<Tensor<3>> {
+        self.get().valid().token_logits(ids)
+    }
+
+    fn attention_maps(&self, ids: Tensor<2, Int>) -> Option<Vec<Tensor<4>>> {
+        self.get().valid().attention_maps(ids)
+    }
+
+    fn context_len(&self) -> Option<usize> {
+        self.get().context_len()
     }
 
     fn build_optim_wrapper(
@@ -271,6 +306,11 @@ pub fn model_factory(
         ModelSpec::Mlp(c) => factory(mlp::builder(c.sizes(path)?, c.clone())),
         ModelSpec::DigitsCnn(c) => factory(cnn::builder(c.clone())),
         ModelSpec::Gan2d(c) => factory(gan::builder(c.clone())),
+        ModelSpec::TinyGpt(c) => {
+            let (vocab, block) = c.sizes(path)?;
+            factory(gpt::builder(vocab, block, c.clone()))
+        }
+        ModelSpec::CharGru(c) => factory(gru::builder(c.vocab(path)?, c.clone())),
         ModelSpec::External { table, .. } => registry.build(&Value::Object(table.clone()), path)?,
     })
 }

@@ -67,3 +67,54 @@ pub fn dropout<const D: usize>(x: Tensor<D>, p: f64, rng: &mut StdRng) -> Tensor
     let mask: Tensor<D> = Tensor::from_data(TensorData::new(mask, shape), &x.device());
     x * mask
 }
+
+/// A parameter of `shape`, normal with mean 0 and standard deviation `std` (the
+/// Box–Muller transform of the run's uniform stream), requiring gradients: GPT-2's
+/// initialisation.
+pub fn normal<const D: usize>(
+    shape: [usize; D],
+    std: f64,
+    rng: &mut StdRng,
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let n: usize = shape.iter().product();
+    let mut values: Vec<f32> = Vec::with_capacity(n + 1);
+    while values.len() < n {
+        let u1 = 1.0 - rng.random::<f64>();
+        let u2 = rng.random::<f64>();
+        let r = (-2.0 * u1.ln()).sqrt() * std;
+        let theta = std::f64::consts::TAU * u2;
+        values.push((r * theta.cos()) as f32);
+        values.push((r * theta.sin()) as f32);
+    }
+    values.truncate(n);
+    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device).require_grad())
+}
+
+/// A parameter of `shape` filled with `value`, requiring gradients.
+pub fn constant<const D: usize>(
+    shape: [usize; D],
+    value: f32,
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let n: usize = shape.iter().product();
+    Param::from_tensor(
+        Tensor::from_data(TensorData::new(vec![value; n], shape), device).require_grad(),
+    )
+}
+
+/// A fully connected layer `d_in → d_out`, weight normal(0, `std`), bias zero (or
+/// none): GPT-2's initialisation.
+pub fn normal_linear(
+    d_in: usize,
+    d_out: usize,
+    std: f64,
+    bias: bool,
+    rng: &mut StdRng,
+    device: &Device,
+) -> Linear {
+    let mut layer = LinearConfig::new(d_in, d_out).with_bias(bias).init(device);
+    layer.weight = normal([d_in, d_out], std, rng, device);
+    layer.bias = bias.then(|| constant([d_out], 0.0, device));
+    layer
+}

@@ -7,7 +7,9 @@
 //!   buildable from a config.
 //! - [`DynModel`]: the object-safe form the strategy and the loops hold.
 //! - Built in: [`mlp::Mlp`] (`MLP`), [`cnn::DigitsCnn`] (`DigitsCNN`),
-//!   [`gan::Gan2d`] (`GAN2d`, two optimizers).
+//!   [`gan::Gan2d`] (`GAN2d`, two optimizers), [`gpt::TinyGpt`] (`TinyGPT`) and
+//!   [`gru::CharGru`] (`CharGRU`) on token sequences ([`sequence`]: the masked
+//!   next-token loss, layer norm, attention maps, generation).
 
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod activation;
@@ -16,11 +18,18 @@ pub mod cnn;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod gan;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod gpt;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod gru;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod init;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod mlp;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 mod named;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod sequence;
+pub mod sequence_spec;
 pub mod spec;
 
 #[cfg(any(feature = "cpu", feature = "wgpu"))]

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::sequence_spec::{CharGruCfg, TinyGptCfg};
 use crate::base::registry::{Registry, declared_type};
 use crate::base::{ConfigError, KeyPath, from_table};
 use crate::data::Task;
@@ -96,7 +97,7 @@ impl LossCfg {
     /// The loss a task trains with.
     pub fn for_task(task: Task) -> Self {
         match task {
-            Task::Classification => Self::CrossEntropyLoss,
+            Task::Classification | Task::Sequence => Self::CrossEntropyLoss,
             Task::Regression => Self::MseLoss,
         }
     }
@@ -187,6 +188,10 @@ pub enum ModelSpec {
     DigitsCnn(DigitsCnnCfg),
     /// `GAN2d`.
     Gan2d(Gan2dCfg),
+    /// `TinyGPT`.
+    TinyGpt(TinyGptCfg),
+    /// `CharGRU`.
+    CharGru(CharGruCfg),
     /// A type registered by a user of the crate: its table, for its own builder.
     External {
         /// The `type`.
@@ -203,6 +208,8 @@ impl ModelSpec {
             Self::Mlp(c) => &c.type_name,
             Self::DigitsCnn(c) => &c.type_name,
             Self::Gan2d(c) => &c.type_name,
+            Self::TinyGpt(c) => &c.type_name,
+            Self::CharGru(c) => &c.type_name,
             Self::External { type_name, .. } => type_name,
         }
     }
@@ -236,7 +243,7 @@ pub fn check_dropout(p: f64, path: &KeyPath) -> Result<(), ConfigError> {
     }
 }
 
-fn check_classes(n: usize, path: &KeyPath) -> Result<(), ConfigError> {
+pub(crate) fn check_classes(n: usize, path: &KeyPath) -> Result<(), ConfigError> {
     if n < 2 {
         return Err(path.error(format!("expected at least 2 classes, got {n}")));
     }
@@ -293,6 +300,12 @@ impl MlpCfg {
         let outputs = match data.task {
             Task::Classification => data.num_classes,
             Task::Regression => 1,
+            Task::Sequence => {
+                return Err(path.error(format!(
+                    "an MLP does not read token sequences ({}): use TinyGPT or CharGRU",
+                    data.source
+                )));
+            }
         };
         match self.num_classes {
             Some(n) if n != outputs => Err(path.key("num_classes").error(format!(
@@ -350,6 +363,8 @@ impl ModelSpec {
                 }
                 Ok(())
             }
+            Self::TinyGpt(c) => c.fit(data, path),
+            Self::CharGru(c) => c.fit(data, path),
             Self::Gan2d(_) | Self::External { .. } => Ok(()),
         }
     }
@@ -388,7 +403,7 @@ impl Gan2dCfg {
     }
 }
 
-/// The built-in model types: `MLP`, `DigitsCNN`, `GAN2d`. Add your own with
+/// The built-in model types: `MLP`, `DigitsCNN`, `GAN2d`, `TinyGPT`, `CharGRU`. Add your own with
 /// `registry.register("MyNet", ModelSpec::external)` (and its builder in the runner's
 /// model registry).
 pub fn model_spec_registry() -> Registry<ModelSpec> {
@@ -398,6 +413,12 @@ pub fn model_spec_registry() -> Registry<ModelSpec> {
         DigitsCnnCfg::parse(d, p).map(ModelSpec::DigitsCnn)
     });
     registry.register("GAN2d", |d, p| Gan2dCfg::parse(d, p).map(ModelSpec::Gan2d));
+    registry.register("TinyGPT", |d, p| {
+        TinyGptCfg::parse(d, p).map(ModelSpec::TinyGpt)
+    });
+    registry.register("CharGRU", |d, p| {
+        CharGruCfg::parse(d, p).map(ModelSpec::CharGru)
+    });
     registry
 }
 

@@ -13,7 +13,7 @@ use crate::data::loader::DataLoader;
 use crate::data::{DataSchema, DatasetSpec, Samples, Task};
 use crate::metric::{ConfusionMatrix, MetricSpec};
 use crate::model::StepContext;
-use crate::model::spec::DataShape;
+use crate::model::spec::{DataShape, ModelSpec};
 
 /// What a model must fit, from the training samples.
 pub(super) fn data_shape(samples: &Samples, spec: Option<&DatasetSpec>) -> DataShape {
@@ -27,6 +27,26 @@ pub(super) fn data_shape(samples: &Samples, spec: Option<&DatasetSpec>) -> DataS
         num_classes: samples.num_classes,
         task: samples.task(),
         source,
+    }
+}
+
+/// The sizes a model took from the training data, for the log.
+pub(super) fn fitted_sizes(spec: &ModelSpec) -> String {
+    match spec {
+        ModelSpec::Mlp(m) => format!(
+            "in_features = {}, num_classes = {}, loss {:?}",
+            m.in_features.unwrap_or(0),
+            m.num_classes.unwrap_or(0),
+            m.loss
+                .unwrap_or(crate::model::spec::LossCfg::CrossEntropyLoss)
+        ),
+        ModelSpec::TinyGpt(g) => format!(
+            "vocab_size = {}, block_size = {}",
+            g.vocab_size.unwrap_or(0),
+            g.block_size.unwrap_or(0)
+        ),
+        ModelSpec::CharGru(g) => format!("vocab_size = {}", g.vocab_size.unwrap_or(0)),
+        other => other.type_name().to_string(),
     }
 }
 
@@ -44,6 +64,7 @@ pub(super) fn check_metrics(
             let instead = match task {
                 Task::Classification => "Accuracy",
                 Task::Regression => "RegressionMetric",
+                Task::Sequence => "TokenAccuracy",
             };
             return Err(KeyPath::root().key(key).index(i).error(format!(
                 "{} measures {}, but the data is {}: use {{type = \"{instead}\"}}",

@@ -22,6 +22,7 @@ pub mod inside;
 pub use crate::base::log;
 pub mod message_hub;
 mod persist;
+pub mod sequence;
 mod train_loop;
 pub mod views;
 
@@ -237,6 +238,7 @@ impl Runner {
                     samples.class_names().join(", ")
                 ),
                 Task::Regression => format!("a value (`{}`)", d.target_name),
+                Task::Sequence => String::new(),
             };
             strategy.logger.info(format!(
                 "CSVDataset {}: {} rows, {} features [{}], {} of {what}{}; train split {} rows, standardised: {}",
@@ -250,17 +252,23 @@ impl Runner {
                 c.normalize
             ));
         }
+        if let Some(layout) = samples.schema.as_ref().and_then(|s| s.sequence.as_ref()) {
+            strategy.logger.info(format!(
+                "{}: {} `{}` sequences of {} tokens ({} scored each), vocabulary of {}",
+                dataset.map_or("dataset", |d| d.type_name()),
+                samples.len(),
+                layout.kind,
+                layout.block_size,
+                layout.answer_len(),
+                samples.num_classes
+            ));
+        }
         let before = model_cfg.clone();
         model_cfg.fit(&data::data_shape(samples, dataset), &root.key("model"))?;
-        if model_cfg != before
-            && let crate::model::spec::ModelSpec::Mlp(m) = &model_cfg
-        {
+        if model_cfg != before {
             strategy.logger.info(format!(
-                "model: in_features = {}, num_classes = {}, loss {:?} (from the training data)",
-                m.in_features.unwrap_or(0),
-                m.num_classes.unwrap_or(0),
-                m.loss
-                    .unwrap_or(crate::model::spec::LossCfg::CrossEntropyLoss)
+                "model: {} (from the training data)",
+                data::fitted_sizes(&model_cfg)
             ));
         }
         let task = samples.task();
