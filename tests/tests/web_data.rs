@@ -152,6 +152,48 @@ async fn uploaded_and_drawn_data_train_with_regions_units_matrix_and_runs() {
         "{second}"
     );
     assert!(number(c, "[data-testid=runs-table]", "data-runs").await == 2.0);
+    // The first run's TensorBoard event file: its records and CRCs read back natively,
+    // with the run's losses and its config.
+    click(c, "run-tensorboard").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let events = loop {
+        let found = std::fs::read_dir(browser.downloads())
+            .expect("downloads")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("events.out.tfevents."))
+                    && !p.extension().is_some_and(|x| x == "crdownload")
+            });
+        if let Some(f) = found {
+            break f;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no event file downloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let bytes = std::fs::read(&events).expect("the event file");
+    let read = playground_strategy::vis::tensorboard::read_events(&bytes).expect("valid records");
+    let tags: Vec<String> = read
+        .iter()
+        .filter_map(|e| match &e.what {
+            Some(playground_strategy::vis::tensorboard::proto::What::Summary(s)) => {
+                s.value.first().map(|v| v.tag.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        tags.iter().filter(|t| *t == "loss").count() >= 5,
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&"config/text_summary".to_string()),
+        "{tags:?}"
+    );
 
     // Draw twelve points of two classes (one removed with shift-click), train on them.
     c.execute(

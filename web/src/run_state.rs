@@ -30,6 +30,8 @@ pub struct Snapshot {
     pub lrs: Vec<(String, Vec<(i64, f64)>)>,
     /// Whether the run has ended.
     pub finished: bool,
+    /// Why a hook ended it early (`EarlyStoppingHook`'s message).
+    pub stopped_early: Option<String>,
     /// The device.
     pub device: String,
     /// Iterations per second.
@@ -61,6 +63,7 @@ impl Snapshot {
             }
         }
         self.finished = p.finished;
+        self.stopped_early = p.stopped_early.clone();
         self.device = p.device.clone();
         self.speed = p.speed;
         self.train_seconds = p.train_seconds;

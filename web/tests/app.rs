@@ -24,6 +24,9 @@ async fn train(s: &mut Session, n: usize) -> Progress {
         let d = s.chunk(n - done).await.expect("a chunk trains");
         assert!(d > 0, "a chunk made no progress");
         done += d;
+        // Let the page answer the test runner between chunks, as the worker answers
+        // the page between them.
+        tick().await;
     }
     s.progress(false, false).await
 }
@@ -145,6 +148,61 @@ async fn cpu_session_trains_saves_and_resumes_exactly() {
 
     s.reset();
     assert!(!s.is_built());
+}
+
+/// `EarlyStoppingHook` ends a browser run as it ends a native one: the spiral,
+/// validated every epoch, stops once its accuracy passes 90 %, and the report says why.
+#[wasm_bindgen_test]
+async fn early_stopping_ends_a_browser_run_and_says_why() {
+    let config = format!(
+        "custom_hooks = [{{type = \"EarlyStoppingHook\", monitor = \"accuracy/top1\", stopping_threshold = 90.0, patience = 1000}}]\n{}",
+        SPIRAL.replace("val_interval = 10", "val_interval = 1")
+    );
+    let mut s = Session::new(DeviceChoice::Cpu);
+    s.ensure(&config).await.expect("the hook builds");
+    let mut p = s.progress(true, false).await;
+    while !p.finished {
+        s.chunk(500).await.expect("a chunk trains");
+        tick().await;
+        p = s.progress(false, false).await;
+    }
+    assert!(p.iter < 2500 && p.iter % 25 == 0, "stopped at {}", p.iter);
+    let why = p.stopped_early.expect("the reason");
+    assert!(
+        why.starts_with("Stopping threshold reached: `accuracy/top1` = "),
+        "{why}"
+    );
+    let last = s.progress(true, false).await.metric;
+    let (_, acc) = *last.last().expect("validations");
+    assert!(acc > 90.0, "the run learned before it stopped: {acc}");
+}
+
+/// `EMAHook` in the worker's session: the checkpoint carries the average as MMEngine
+/// lays it out, and a session resumed from it goes on exactly (average included).
+#[wasm_bindgen_test]
+async fn ema_checkpoints_resume_exactly_in_the_browser() {
+    use playground_strategy::checkpoint::Checkpoint;
+
+    let config = format!("custom_hooks = [{{type = \"EMAHook\", momentum = 0.05}}]\n{SPIRAL}");
+    let mut s = Session::new(DeviceChoice::Cpu);
+    s.ensure(&config).await.expect("the hook builds");
+    train(&mut s, 60).await;
+    let (name, bytes) = s.checkpoint().await.expect("saves");
+    let ck = Checkpoint::from_bytes(&bytes).expect("parses");
+    let ema = ck.ema_state_dict.as_ref().expect("ema_state_dict");
+    assert_eq!(ema.steps, 60);
+    assert_ne!(ema.module, ck.state_dict, "state_dict holds the average");
+    let mut t = Session::new(DeviceChoice::Cpu);
+    t.resume(&config, &name, &bytes).await.expect("resumes");
+    train(&mut s, 30).await;
+    train(&mut t, 30).await;
+    let a = Checkpoint::from_bytes(&s.checkpoint().await.expect("saves").1).expect("parses");
+    let b = Checkpoint::from_bytes(&t.checkpoint().await.expect("saves").1).expect("parses");
+    assert_eq!(a.state_dict, b.state_dict, "the average");
+    assert_eq!(
+        a.ema_state_dict, b.ema_state_dict,
+        "the raw weights and steps"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -68,12 +68,33 @@ fn summary(ck: &Checkpoint) -> Value {
     let mut meta = ck.meta.clone();
     meta.remove("cfg");
     meta.remove("param_order");
+    let ema = ck.ema_state_dict.as_ref().map(|e| {
+        json!({
+            "steps": e.steps,
+            "tensors": e.module.len(),
+            "note": "state_dict holds the averaged weights, ema_state_dict the raw ones (MMEngine's EMAHook layout)",
+        })
+    });
+    let best = ck
+        .message_hub
+        .as_ref()
+        .and_then(|h| h.get("runtime_info"))
+        .and_then(Value::as_object)
+        .map(|info| {
+            info.iter()
+                .filter(|(k, _)| k.starts_with("best_"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<serde_json::Map<_, _>>()
+        })
+        .filter(|m| !m.is_empty());
     json!({
         "meta": meta,
         "parameters": params,
         "tensors": tensors,
         "optimizer": optimizer,
         "param_schedulers": schedulers,
+        "ema_state_dict": ema,
+        "best": best,
         "has_config": ck.meta.contains_key("cfg"),
     })
 }
@@ -150,6 +171,16 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
                 None => println!("  optimizer: not saved"),
             }
             println!("  param_schedulers: {}", s["param_schedulers"]);
+            if let Some(e) = &ck.ema_state_dict {
+                println!(
+                    "  ema_state_dict: {} tensors, steps {} (state_dict holds the averaged weights)",
+                    e.module.len(),
+                    e.steps
+                );
+            }
+            if !s["best"].is_null() {
+                println!("  best: {}", s["best"]);
+            }
         }
     }
     Ok(())

@@ -25,7 +25,7 @@ pub struct CompareArgs {
 
 /// The run log dir of `path`: itself when it holds `vis_data/scalars.json`, else its
 /// latest timestamped subfolder that does.
-fn run_dir(path: &Path) -> Result<PathBuf> {
+pub(crate) fn run_dir(path: &Path) -> Result<PathBuf> {
     if path.join("vis_data/scalars.json").is_file() {
         return Ok(path.to_path_buf());
     }

@@ -11,6 +11,8 @@
 //!   safetensors for PyTorch;
 //! - `compare`: runs side by side from their work dirs (config differences, final
 //!   loss and metrics, `--out curves.svg`);
+//! - `curves`: chosen logged scalars (training and validation) against the
+//!   iteration, as an SVG;
 //! - `worker`: serves this machine's device to trainers elsewhere
 //!   (`train --devices ws://HOST:PORT,...`).
 //!
@@ -18,6 +20,7 @@
 
 mod checkpoint_cmd;
 mod compare_cmd;
+mod curves_cmd;
 mod generate_cmd;
 mod plot;
 mod schedule_cmd;
@@ -66,6 +69,9 @@ enum Command {
     /// Compare runs from their work dirs: each config's difference from the first,
     /// final loss and metrics, iterations, backend, wall time; `--out` overlays curves.
     Compare(compare_cmd::CompareArgs),
+    /// Draw chosen logged scalars of runs (`--key acc --key token_accuracy/top1`)
+    /// against the iteration, as an SVG.
+    Curves(curves_cmd::CurvesArgs),
     /// Show a checkpoint: meta, tensor names/shapes/dtypes, optimizer and schedulers.
     Inspect(checkpoint_cmd::InspectArgs),
     /// Write a checkpoint's weights as plain safetensors (PyTorch names and layout).
@@ -107,6 +113,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Test(args) => checkpoint_cmd::test(&args).map(|()| ExitCode::SUCCESS),
         Command::Generate(args) => generate_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare_cmd::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Curves(args) => curves_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Inspect(args) => checkpoint_cmd::inspect(&args).map(|()| ExitCode::SUCCESS),
         Command::Convert(args) => checkpoint_cmd::convert(&args).map(|()| ExitCode::SUCCESS),
         Command::Worker(args) => worker_cmd::run(&args).map(|()| ExitCode::SUCCESS),

@@ -185,6 +185,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                     runner.strategy.log_dir.clone(),
                     runner.last_val.clone(),
                     true,
+                    None,
                 ));
             }
         }
@@ -192,14 +193,24 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             runner.strategy.log_dir.clone(),
             runner.last_val.clone(),
             false,
+            runner
+                .stopped_early
+                .clone()
+                .map(|why| (runner.hub.iter, runner.hub.max_iters, why)),
         ))
     });
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let (log_dir, metrics, interrupted) = outcome.map_err(|e| cli_error(e, &args.config))?;
+    let (log_dir, metrics, interrupted, early) = outcome.map_err(|e| cli_error(e, &args.config))?;
     if interrupted {
         std::process::exit(130);
+    }
+    if let Some((iter, max_iters, why)) = early {
+        println!(
+            "stopped early at iteration {iter} of {max_iters} by EarlyStoppingHook: {}",
+            why.trim_end()
+        );
     }
     let summary: Vec<String> = metrics
         .iter()

@@ -200,3 +200,109 @@ print(json.dumps({
     assert_eq!(got["w01"].as_f64().expect("f64") as f32, w.values[1]);
     assert_eq!(got["w00"].as_f64().expect("f64") as f32, w.values[0]);
 }
+
+/// `TensorboardVisBackend`: the event file a real run writes is read by TensorBoard's
+/// own event reader (the `tensorboard` package, which checks every record's CRC),
+/// with every scalar the run logged at its step and the config as text. `cargo xtask
+/// test` runs this with `PLAYGROUND_PYTHON` pointing at its venv.
+#[test]
+#[ignore = "needs Python with tensorboard; run by `cargo xtask test`"]
+fn tensorboard_reads_the_event_file_of_a_run() {
+    let python =
+        std::env::var("PLAYGROUND_PYTHON").expect("PLAYGROUND_PYTHON (set by cargo xtask test)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_cli(&[
+        "train",
+        &s(&preset("spiral_mlp.toml")),
+        "--device",
+        "cpu",
+        "--work-dir",
+        &s(dir.path()),
+        "--cfg-options",
+        "train_cfg.max_epochs=20",
+        "visualizer={type='Visualizer',vis_backends=[{type='LocalVisBackend'},{type='TensorboardVisBackend'}]}",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log_dir = std::fs::read_dir(dir.path())
+        .expect("work dir")
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .expect("the run's log dir")
+        .path();
+    let vis = log_dir.join("vis_data");
+    let events: Vec<PathBuf> = std::fs::read_dir(&vis)
+        .expect("vis_data")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("events.out.tfevents."))
+        })
+        .collect();
+    assert_eq!(events.len(), 1, "one event file in {}", vis.display());
+    let script = r#"
+import json, sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+acc = EventAccumulator(sys.argv[1], size_guidance={"scalars": 0, "tensors": 0})
+acc.Reload()
+tags = acc.Tags()
+out = {t: [[e.step, e.value] for e in acc.Scalars(t)] for t in tags["scalars"]}
+text = [t for t in tags["tensors"]]
+print(json.dumps({"scalars": out, "tensors": text}))
+"#;
+    let run = Command::new(&python)
+        .args(["-c", script])
+        .arg(&events[0])
+        .output()
+        .expect("python starts");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    // Every scalar of scalars.json is there, at its step, with its value (f32).
+    let scalars = std::fs::read_to_string(vis.join("scalars.json")).expect("scalars.json");
+    let mut expected = 0;
+    for line in scalars.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("a record");
+        let step = record["step"].as_i64().expect("step");
+        for (tag, v) in record.as_object().expect("object") {
+            if tag == "step" {
+                continue;
+            }
+            let Some(x) = v.as_f64() else { continue };
+            expected += 1;
+            let points = read["scalars"][tag]
+                .as_array()
+                .unwrap_or_else(|| panic!("tag {tag}: {read}"));
+            assert!(
+                points.iter().any(|p| p[0].as_i64() == Some(step)
+                    && (p[1].as_f64().expect("value") - x).abs() <= 1e-6 * (1.0 + x.abs())),
+                "{tag} at {step} = {x}"
+            );
+        }
+    }
+    let total: usize = read["scalars"]
+        .as_object()
+        .expect("tags")
+        .values()
+        .map(|v| v.as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(total, expected, "nothing more, nothing less");
+    assert!(
+        read["scalars"]["loss"]
+            .as_array()
+            .is_some_and(|l| l.len() >= 20)
+    );
+    assert!(
+        read["scalars"]["accuracy/top1"]
+            .as_array()
+            .is_some_and(|l| l.len() == 2)
+    );
+    assert_eq!(read["tensors"], serde_json::json!(["config/text_summary"]));
+}

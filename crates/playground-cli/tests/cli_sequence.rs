@@ -57,6 +57,7 @@ fn sorting_learns_and_test_prints_the_models_answers() {
         "train_cfg.val_interval=300",
         "param_scheduler.1.end=300",
         "default_hooks.checkpoint.interval=300",
+        "default_hooks.logger.interval=10",
     ];
     let stdout = ok(&train(&preset("sort_gpt.toml"), dir.path(), &options));
     assert!(
@@ -65,6 +66,49 @@ fn sorting_learns_and_test_prints_the_models_answers() {
     );
     let exact = final_metric(&stdout, "exact_match/accuracy");
     assert!(exact > 25.0, "exact match {exact}\n{stdout}");
+
+    // The training step logs the batch's token accuracy as `acc` (the latest batch's,
+    // as MMEngine's LogProcessor shows a key outside `mean_pattern`), which rises from
+    // near chance; the `curves` command draws it with the validation's token accuracy.
+    let wd = dir.path().to_string_lossy().into_owned();
+    let accs: Vec<f64> = std::fs::read_dir(dir.path())
+        .expect("work dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("vis_data/scalars.json"))
+        .filter(|p| p.is_file())
+        .map(|p| std::fs::read_to_string(p).expect("scalars"))
+        .collect::<String>()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|r| r.get("acc").and_then(serde_json::Value::as_f64))
+        .collect();
+    assert!(accs.len() >= 5, "{accs:?}");
+    assert!(accs[accs.len() - 1] > accs[0] + 20.0, "{accs:?}");
+    let svg_path = dir.path().join("curves.svg");
+    let svg_arg = svg_path.to_string_lossy().into_owned();
+    ok(&run_cli(&[
+        "curves",
+        &wd,
+        "--key",
+        "acc",
+        "--key",
+        "token_accuracy/top1",
+        "--log-x",
+        "--out",
+        &svg_arg,
+    ]));
+    let svg = std::fs::read_to_string(&svg_path).expect("the SVG");
+    let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(labels.contains(&"acc") && labels.contains(&"token_accuracy/top1"));
+    let err = refused(
+        &run_cli(&["curves", &wd, "--key", "acc_top5", "--out", &svg_arg]),
+        2,
+    );
+    assert!(
+        err.contains("--key acc_top5") && err.contains("acc, "),
+        "{err}"
+    );
 
     let ck = dir.path().join("iter_300.safetensors");
     let ck = ck.to_string_lossy();

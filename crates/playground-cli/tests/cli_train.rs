@@ -93,6 +93,42 @@ fn the_digits_preset_trains_to_95_percent() {
     );
     let acc = final_accuracy(&stdout);
     assert!(acc >= 95.0, "accuracy {acc}\n{stdout}");
+    // The preset averages its weights (EMAHook) and keeps its best checkpoint
+    // (save_best = "auto"): the last two periodic files and one best file.
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("work dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".safetensors"))
+        .collect();
+    files.sort();
+    let best: Vec<&String> = files.iter().filter(|f| f.starts_with("best_")).collect();
+    assert_eq!(best.len(), 1, "{files:?}");
+    assert!(
+        best[0].starts_with("best_accuracy_top1_epoch_"),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"epoch_20.safetensors".to_string()),
+        "{files:?}"
+    );
+    assert_eq!(files.len(), 3, "{files:?}");
+    let out = run_cli(&[
+        "inspect",
+        &dir.path().join("epoch_20.safetensors").to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    // One average per iteration, from the first.
+    assert_eq!(
+        info["ema_state_dict"]["steps"].as_u64(),
+        info["meta"]["iter"].as_u64(),
+        "{info}"
+    );
+    let best_score = info["best"]["best_score"].as_f64().expect("best score");
+    assert!(best_score >= acc, "{info}");
 }
 
 #[test]

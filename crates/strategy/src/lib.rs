@@ -64,6 +64,7 @@ pub mod runs;
 pub mod scheduler;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod strategy;
+pub mod vis;
 
 pub use base::registry;
 pub use error::{Error, Result};

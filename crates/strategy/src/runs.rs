@@ -28,7 +28,7 @@ pub struct RunRecord {
 impl RunRecord {
     /// Reads `scalars.json` text (one JSON object a line): records with `iter` are
     /// training records (their `loss`), the others validations (every number but
-    /// `step`, `epoch` and `iter`). Lines that are not JSON objects are skipped, with
+    /// `step`, `epoch`, `iter` and the timing, `time` and `data_time`). Lines that are not JSON objects are skipped, with
     /// their count returned, so a run cut short still compares.
     pub fn read_scalars(&mut self, text: &str) -> usize {
         let mut skipped = 0;
@@ -45,7 +45,10 @@ impl RunRecord {
             } else if let Some(step) = int("step") {
                 let metrics = rec
                     .iter()
-                    .filter(|(k, _)| !["step", "epoch", "iter"].contains(&k.as_str()))
+                    // The validation's own timing is not a metric.
+                    .filter(|(k, _)| {
+                        !["step", "epoch", "iter", "time", "data_time"].contains(&k.as_str())
+                    })
                     .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
                     .collect();
                 self.val.push((step, metrics));
@@ -68,6 +71,68 @@ impl RunRecord {
     pub fn iterations(&self) -> i64 {
         self.loss.last().map_or(0, |p| p.0)
     }
+}
+
+/// One logged scalar of a run over training: `(iteration, value)` for every record of
+/// `scalars.json` text that holds `key`, in order.
+///
+/// Training records are placed at their `iter`. Validation records (those without
+/// `iter`) are placed at their `step`, which is an iteration in iteration-based runs;
+/// in epoch-based runs (training records carry `epoch`) it is an epoch, and the
+/// record is placed at the last iteration logged in that epoch, so both kinds share
+/// one axis. Lines that are not JSON objects are skipped, as in
+/// [`RunRecord::read_scalars`].
+pub fn scalar_series(text: &str, key: &str) -> Vec<(i64, f64)> {
+    let records: Vec<serde_json::Map<String, Value>> = text
+        .lines()
+        .filter_map(|l| match serde_json::from_str::<Value>(l) {
+            Ok(Value::Object(rec)) => Some(rec),
+            _ => None,
+        })
+        .collect();
+    let int = |rec: &serde_json::Map<String, Value>, k: &str| rec.get(k).and_then(Value::as_i64);
+    let mut epoch_end: BTreeMap<i64, i64> = BTreeMap::new();
+    for rec in &records {
+        if let (Some(iter), Some(epoch)) = (int(rec, "iter"), int(rec, "epoch")) {
+            let end = epoch_end.entry(epoch).or_insert(iter);
+            *end = (*end).max(iter);
+        }
+    }
+    records
+        .iter()
+        .filter_map(|rec| {
+            let value = rec.get(key)?.as_f64()?;
+            let x = match int(rec, "iter") {
+                Some(iter) => iter,
+                None => {
+                    let step = int(rec, "step")?;
+                    if epoch_end.is_empty() {
+                        step
+                    } else {
+                        *epoch_end.get(&step)?
+                    }
+                }
+            };
+            Some((x, value))
+        })
+        .collect()
+}
+
+/// Every scalar name in `scalars.json` text (not `iter`, `epoch` or `step`), sorted.
+pub fn scalar_keys(text: &str) -> Vec<String> {
+    let mut keys = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Ok(Value::Object(rec)) = serde_json::from_str::<Value>(line) {
+            keys.extend(
+                rec.iter()
+                    .filter(|(k, v)| {
+                        v.is_number() && !["iter", "epoch", "step"].contains(&k.as_str())
+                    })
+                    .map(|(k, _)| k.clone()),
+            );
+        }
+    }
+    keys.into_iter().collect()
 }
 
 /// One difference between two configs: the key path, and the value on each side
@@ -184,5 +249,30 @@ mod tests {
         assert_eq!(r.loss, vec![(10, 0.9), (20, 0.5)]);
         assert_eq!((r.final_loss(), r.iterations()), (Some(0.5), 20));
         assert_eq!(r.final_metrics().get("accuracy/top1"), Some(&91.5));
+    }
+
+    #[test]
+    fn series_share_the_iteration_axis() {
+        // Iteration-based: validation steps are iterations.
+        let iters = "{\"acc\": 50.0, \"loss\": 0.9, \"iter\": 100}\n\
+                     {\"token_accuracy/top1\": 10.0, \"step\": 100}\n\
+                     {\"acc\": 90.0, \"loss\": 0.2, \"iter\": 200}\nnot json\n";
+        assert_eq!(scalar_series(iters, "acc"), vec![(100, 50.0), (200, 90.0)]);
+        assert_eq!(
+            scalar_series(iters, "token_accuracy/top1"),
+            vec![(100, 10.0)]
+        );
+        assert!(scalar_series(iters, "nope").is_empty());
+        assert_eq!(scalar_keys(iters), ["acc", "loss", "token_accuracy/top1"]);
+        // Epoch-based: validation step 1 is epoch 1, which ended at iteration 20 here.
+        let epochs = "{\"loss\": 0.9, \"epoch\": 1, \"iter\": 10}\n\
+                      {\"loss\": 0.8, \"epoch\": 1, \"iter\": 20}\n\
+                      {\"accuracy/top1\": 91.5, \"step\": 1}\n\
+                      {\"loss\": 0.7, \"epoch\": 2, \"iter\": 30}\n\
+                      {\"accuracy/top1\": 93.0, \"step\": 2}\n";
+        assert_eq!(
+            scalar_series(epochs, "accuracy/top1"),
+            vec![(20, 91.5), (30, 93.0)]
+        );
     }
 }

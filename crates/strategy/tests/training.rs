@@ -98,7 +98,30 @@ fn logs_are_laid_out_as_mmengine_lays_them_out() {
     // LinearLR over iterations 0..50 (MMEngine divides by end - begin - 1 = 49):
     // 0.01 × (0.1 + 0.9 × 9/49) in the 10th iteration.
     assert!(log.contains("Epoch(train) [2][10/25]"), "{log}");
-    assert!(log.contains("Epoch(val) [2]  accuracy/top1: "), "{log}");
+    // The validation line: metrics, then the validation's data_time and time.
+    let val_line = log
+        .lines()
+        .find(|l| l.contains("Epoch(val) [2]["))
+        .unwrap_or_else(|| panic!("no second validation line in {log}"));
+    assert!(val_line.contains("]    accuracy/top1: "), "{val_line}");
+    let fields: Vec<&str> = val_line.split("  ").collect();
+    assert!(
+        fields[fields.len() - 2].starts_with("data_time: "),
+        "{val_line}"
+    );
+    assert!(fields[fields.len() - 1].starts_with("time: "), "{val_line}");
+    // The train line: lr, eta, time, data_time, then the loss (a mean of the last 10).
+    let train_line = log
+        .lines()
+        .find(|l| l.contains("Epoch(train) [2][20/25]"))
+        .expect("a train line");
+    let after_eta = &train_line[train_line.find("eta: ").expect("eta")..];
+    assert!(
+        after_eta.contains("  time: ")
+            && after_eta.contains("  data_time: ")
+            && after_eta.contains("  loss: "),
+        "{train_line}"
+    );
     let scalars = std::fs::read_to_string(dir.path().join(&ts).join("vis_data/scalars.json"))
         .expect("scalars");
     let records: Vec<serde_json::Value> = scalars
@@ -123,6 +146,18 @@ fn logs_are_laid_out_as_mmengine_lays_them_out() {
     assert!(train[0]["lr"].as_f64().expect("lr") > 0.0);
     assert_eq!(val.len(), 2);
     assert_eq!(val[1]["step"], 2);
+    assert!(val[1]["time"].as_f64().is_some() && val[1]["data_time"].as_f64().is_some());
+    // `loss` is the mean of the last 10 logged losses (MMEngine's window_size).
+    let losses = runner.hub.history("train/loss");
+    let at_45: Vec<f64> = losses
+        .iter()
+        .filter(|(i, _)| (36..=45).contains(i))
+        .map(|(_, v)| *v)
+        .collect();
+    assert_eq!(at_45.len(), 10);
+    let mean = at_45.iter().sum::<f64>() / 10.0;
+    let logged = train[3]["loss"].as_f64().expect("loss");
+    assert!((logged - mean).abs() < 1e-12, "{logged} vs {mean}");
 }
 
 #[test]

@@ -54,8 +54,19 @@ impl Context {
     }
 
     /// A command run from the repository root with the shared environment.
+    ///
+    /// The variables `cargo run` gave the xtask itself (`CARGO_MANIFEST_DIR`,
+    /// `CARGO_PKG_*`, …) are removed: `ring`'s build script reruns when
+    /// `CARGO_MANIFEST_DIR` changes, so builds started here and builds started by hand
+    /// in the same target directory used to rebuild about 20 crates, `ring` to `burn`,
+    /// for each other.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
+        for (key, _) in std::env::vars_os() {
+            if key.to_str().is_some_and(from_cargo_run) {
+                cmd.env_remove(key);
+            }
+        }
         cmd.current_dir(&self.root)
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env("XDG_RUNTIME_DIR", &self.runtime_dir)
@@ -104,4 +115,44 @@ pub fn describe(cmd: &Command) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether `key` is one of the variables `cargo run` sets for the program it runs
+/// (not the user's own `CARGO_HOME`, `CARGO_TARGET_DIR` and such).
+fn from_cargo_run(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || matches!(
+            key,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_cargo_run;
+
+    #[test]
+    fn only_what_cargo_run_sets_is_removed() {
+        for k in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION",
+            "CARGO_BIN_NAME",
+        ] {
+            assert!(from_cargo_run(k), "{k}");
+        }
+        for k in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO",
+            "PATH",
+            "RUSTUP_HOME",
+        ] {
+            assert!(!from_cargo_run(k), "{k}");
+        }
+    }
 }

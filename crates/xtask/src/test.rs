@@ -45,7 +45,9 @@ fn native(ctx: &Context) -> Result<()> {
         ctx.command("cargo")
             .args(["test", "--locked", "--no-fail-fast"]),
     )?;
-    eprintln!("xtask: [native] PyTorch interop: Python's safetensors + numpy read our files");
+    eprintln!(
+        "xtask: [native] Python reads our files: safetensors + numpy (checkpoints), tensorboard (event files)"
+    );
     let python = tools::ensure_python(ctx)?;
     exec(
         ctx.command("cargo")

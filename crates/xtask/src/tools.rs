@@ -44,7 +44,11 @@ const TRUNK: CargoTool = CargoTool {
 };
 
 /// The Python packages the interop tests read our files with (exact versions).
-const PYTHON_PACKAGES: &[(&str, &str)] = &[("safetensors", "0.8.0"), ("numpy", "2.4.6")];
+const PYTHON_PACKAGES: &[(&str, &str)] = &[
+    ("safetensors", "0.8.0"),
+    ("numpy", "2.4.6"),
+    ("tensorboard", "2.21.0"),
+];
 
 /// The benchmarks' Python peer: PyTorch eager with MMEngine's optimizer wrapper and
 /// schedulers (`mmengine-lite` is MMEngine without OpenCV; it forgets `packaging`).

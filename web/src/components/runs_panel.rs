@@ -13,6 +13,18 @@ use crate::run_state::{MAX_RUNS, SavedRun, save_runs};
 const W: f64 = 480.0;
 const H: f64 = 200.0;
 
+/// The run's scalars and config as a TensorBoard event file
+/// (`events.out.tfevents.<time>.browser`), as `TensorboardVisBackend` writes them.
+fn download_events(scalars: &str, config: &str, id: u64) {
+    let wall = js_sys::Date::now() / 1000.0;
+    let bytes = playground_strategy::vis::tensorboard::event_file(scalars, Some(config), wall);
+    let name =
+        playground_strategy::vis::tensorboard::file_name(wall as u64, &format!("browser.run{id}"));
+    if let Err(e) = crate::download::bytes(&bytes, &name) {
+        leptos::logging::warn!("download of {name} failed: {e}");
+    }
+}
+
 fn download_text(text: &str, name: &str) {
     if let Err(e) = crate::download::bytes(text.as_bytes(), name) {
         leptos::logging::warn!("download of {name} failed: {e}");
@@ -78,8 +90,15 @@ pub fn RunsPanel(
                         <td>{run.record.backend.clone()}</td>
                         <td>{run.record.wall_s.map_or("-".into(), |s| format!("{s:.1} s"))}</td>
                         <td class="actions">
-                            <button title="the config" on:click=move |_| download_text(&config, &format!("run_{id}.toml"))>"config"</button>
-                            <button title="scalars.json" on:click=move |_| download_text(&scalars, &format!("run_{id}_scalars.json"))>"scalars"</button>
+                            <button title="the config" on:click={
+                                let config = config.clone();
+                                move |_| download_text(&config, &format!("run_{id}.toml"))
+                            }>"config"</button>
+                            <button title="scalars.json" on:click={
+                                let scalars = scalars.clone();
+                                move |_| download_text(&scalars, &format!("run_{id}_scalars.json"))
+                            }>"scalars"</button>
+                            <button data-testid="run-tensorboard" title="a TensorBoard event file of the run's scalars and config (tensorboard --logdir <its folder>)" on:click=move |_| download_events(&scalars, &config, id)>"tensorboard"</button>
                             <button title="the final checkpoint" disabled=ck.is_none() on:click=move |_| {
                                 if let Some(bytes) = ck.as_deref().and_then(crate::download::from_base64) {
                                     let _ = crate::download::bytes(&bytes, &format!("run_{id}.safetensors"));

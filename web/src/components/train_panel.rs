@@ -305,7 +305,14 @@ pub fn TrainPanel(
                             s.speed,
                             lr,
                             s.device,
-                            if s.finished { " · finished" } else { "" }
+                            match (&s.stopped_early, s.finished) {
+                                (Some(why), _) => format!(
+                                    " · stopped early by EarlyStoppingHook: {}",
+                                    why.trim_end()
+                                ),
+                                (None, true) => " · finished".to_string(),
+                                (None, false) => String::new(),
+                            }
                         )
                     }
                 }}

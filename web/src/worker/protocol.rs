@@ -122,8 +122,11 @@ pub struct Progress {
     pub metric_name: String,
     /// The lr applied, one series per `train/…lr` key (one per optimizer).
     pub lrs: Vec<(String, Vec<(i64, f64)>)>,
-    /// Whether the run has reached its last iteration.
+    /// Whether the run has reached its last iteration (or a hook stopped it).
     pub finished: bool,
+    /// Why a hook (`EarlyStoppingHook`) ended the run before its last iteration.
+    #[serde(default)]
+    pub stopped_early: Option<String>,
     /// Whether the worker keeps training without further requests.
     pub running: bool,
     /// The device the runner trains on, as the strategy describes it.

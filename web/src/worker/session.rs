@@ -74,7 +74,10 @@ fn main_metric(r: &Runner) -> Option<String> {
     ]
     .into_iter()
     .find(|k| keys.contains(k))
-    .or_else(|| keys.into_iter().find(|k| k.starts_with("val/")))
+    .or_else(|| {
+        keys.into_iter()
+            .find(|k| k.starts_with("val/") && *k != "val/time" && *k != "val/data_time")
+    })
     .map(str::to_string)
 }
 
@@ -258,6 +261,7 @@ impl Session {
                 .map_or(String::new(), |k| k.trim_start_matches("val/").to_string()),
             lrs,
             finished: r.is_finished(),
+            stopped_early: r.stopped_early.clone(),
             running: running && !r.is_finished(),
             device: r.strategy.device.description.clone(),
             speed: self.speed,

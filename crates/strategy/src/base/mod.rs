@@ -19,6 +19,17 @@ pub mod suggest;
 pub mod typed;
 
 pub use key_path::{ConfigError, KeyPath};
+
+/// `../shared/reference` (the real MMEngine's cases), or `PLAYGROUND_REFERENCE_DIR`:
+/// read by the tests of every layer.
+#[cfg(all(test, not(target_family = "wasm")))]
+pub(crate) fn reference_dir() -> std::path::PathBuf {
+    std::env::var_os("PLAYGROUND_REFERENCE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
+        })
+}
 pub use log::LogLevel;
 pub use notes::{ConfigNote, Notes};
 pub use param_group::ParamGroup;

@@ -20,6 +20,9 @@ pub const MAX_CHECKPOINT_BYTES: u64 = 4 << 30;
 
 /// The little-endian bytes of `values`: on a little-endian machine (every target we
 /// build for) the values themselves, borrowed, not copied.
+/// The tensor key prefix of `ema_state_dict`'s raw weights.
+const EMA_PREFIX: &str = "ema_state_dict.module.";
+
 fn f32_bytes(values: &[f32]) -> Cow<'_, [u8]> {
     if cfg!(target_endian = "little") {
         Cow::Borrowed(bytemuck::cast_slice(values))
@@ -136,6 +139,15 @@ pub(super) fn encode(ck: &Checkpoint) -> Result<Encoded<'_>, CheckpointError> {
             )
         })
         .collect();
+    if let Some(ema) = &ck.ema_state_dict {
+        owned.extend(ema.module.iter().map(|t| {
+            (
+                format!("{EMA_PREFIX}{}", t.name),
+                t.shape.clone(),
+                f32_bytes(&t.values),
+            )
+        }));
+    }
     let mut optimizer_meta = Value::Null;
     if let Some(opt) = &ck.optimizer {
         let mut wrappers = Vec::new();
@@ -171,6 +183,13 @@ pub(super) fn encode(ck: &Checkpoint) -> Result<Encoded<'_>, CheckpointError> {
     }
     if let Some(h) = &ck.message_hub {
         metadata.insert("message_hub".into(), h.to_string());
+    }
+    if let Some(ema) = &ck.ema_state_dict {
+        let order: Vec<&str> = ema.module.iter().map(|t| t.name.as_str()).collect();
+        metadata.insert(
+            "ema_state_dict".into(),
+            json!({"steps": ema.steps, "param_order": order}).to_string(),
+        );
     }
     if !ck.extra.is_empty() {
         metadata.insert("extra".into(), Value::Object(ck.extra.clone()).to_string());
@@ -344,9 +363,32 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
             Some(OptimStateDict { wrappers: out })
         }
     };
+    let ema_state_dict = match json_field::<Value>(&metadata, "ema_state_dict")? {
+        None => None,
+        Some(v) => {
+            let order: Vec<String> = v
+                .get("param_order")
+                .and_then(|o| serde_json::from_value(o.clone()).ok())
+                .unwrap_or_default();
+            let mut module = Vec::new();
+            for name in order {
+                let (shape, values) = read_f32(&st, &format!("{EMA_PREFIX}{name}"))?;
+                module.push(NamedTensor {
+                    name,
+                    shape,
+                    values,
+                });
+            }
+            Some(super::EmaStateDict {
+                steps: v.get("steps").and_then(Value::as_u64).unwrap_or(0),
+                module,
+            })
+        }
+    };
     Ok(Checkpoint {
         meta,
         state_dict,
+        ema_state_dict,
         optimizer,
         param_schedulers: json_field(&metadata, "param_schedulers")?,
         message_hub: json_field(&metadata, "message_hub")?,

@@ -6,6 +6,8 @@
 //! - Tensors (f32, little-endian):
 //!   - `state_dict.<name>`: the model's parameters with PyTorch's names and shapes
 //!     (`layers.0.weight` is `[out, in]`, as `nn.Linear` stores it);
+//!   - `ema_state_dict.module.<name>` (with `EMAHook`): the raw training weights, while
+//!     `state_dict.*` holds the averaged ones, as MMEngine saves them;
 //!   - `optimizer.<param>.<buffer>` (`optimizer.<name>.<param>.<buffer>` with several
 //!     optimizers): the optimizer buffers (`exp_avg`, `momentum_buffer`, ...), flattened in
 //!     burn's element order; the `optimizer` metadata maps each to its tensor key.
@@ -17,6 +19,7 @@
 //!   - `optimizer` (JSON): per wrapper its name, `param_groups`, `inner_count` and per
 //!     parameter `step` and buffer → tensor key;
 //!   - `param_schedulers` (JSON): a list of scheduler state dicts, or `{name: [...]}`;
+//!   - `ema_state_dict` (JSON, with `EMAHook`): `steps` and the names' order;
 //!   - `message_hub` (JSON): runtime info and the latest value of every scalar;
 //!   - `extra` (JSON): whatever the caller added (`extra_ckpt`);
 //!   - `crc32`: CRC-32 of the metadata, the tensor names, dtypes and shapes, and the
@@ -60,6 +63,19 @@ pub struct Checkpoint {
     pub message_hub: Option<Value>,
     /// Anything else (`extra_ckpt`).
     pub extra: Map<String, Value>,
+    /// `EMAHook`'s part, when the run averages its weights.
+    pub ema_state_dict: Option<EmaStateDict>,
+}
+
+/// `ema_state_dict` as `EMAHook` saves it: `state_dict` then holds the averaged
+/// weights (what a plain reader deploys) and this the raw training weights
+/// (`module.<name>` in MMEngine) with the averaging counter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EmaStateDict {
+    /// The averaged model's `steps` (calls of its update so far).
+    pub steps: u64,
+    /// The raw training weights, by the model's names.
+    pub module: Vec<NamedTensor>,
 }
 
 impl Checkpoint {

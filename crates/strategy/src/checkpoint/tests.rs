@@ -59,6 +59,21 @@ fn sample() -> Checkpoint {
         param_schedulers: Some(json!([{"last_step": 3}])),
         message_hub: Some(json!({"runtime_info": {"epoch": 3}})),
         extra: Map::new(),
+        ema_state_dict: Some(EmaStateDict {
+            steps: 74,
+            module: vec![
+                NamedTensor {
+                    name: "layers.0.weight".into(),
+                    shape: vec![2, 3],
+                    values: vec![0.5, -1.0, 3.0, 0.125, 1e-30, 7.0],
+                },
+                NamedTensor {
+                    name: "layers.0.bias".into(),
+                    shape: vec![2],
+                    values: vec![0.25, -0.75],
+                },
+            ],
+        }),
     }
 }
 

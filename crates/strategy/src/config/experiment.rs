@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::dataloader::DataloaderCfg;
 use super::distributed::{Launcher, StrategyKind, parse_launcher, parse_strategy};
 use super::keys;
-use super::logging::{LogProcessorCfg, check_visualizer};
+use super::logging::{LogProcessorCfg, VisualizerCfg, check_visualizer};
 use super::runtime::{AutoScaleLr, CompileCfg, Randomness, Resume, check_env_cfg};
 use super::source::{Format, apply_cfg_options, load_tree, parse_text};
 use super::train::{TrainCfg, check_loop_cfg};
@@ -22,7 +22,7 @@ use crate::base::notes::{ConfigNote, Notes};
 use crate::base::registry::Registry;
 use crate::base::typed::from_value;
 use crate::data::{DatasetSpec, dataset_spec_registry};
-use crate::hooks::{DefaultHooks, check_custom_hooks};
+use crate::hooks::{CustomHook, DefaultHooks, parse_custom_hooks};
 use crate::metric::{MetricSpec, metric_spec_registry, parse_evaluator};
 use crate::model::spec::{ModelSpec, model_spec_registry};
 use crate::optim::config::{OptimWrapperConfig, parse_optim_wrapper};
@@ -56,12 +56,16 @@ pub struct ExperimentConfig {
     pub randomness: Option<Randomness>,
     /// `default_hooks`, with MMEngine's defaults for slots not named.
     pub default_hooks: DefaultHooks,
+    /// `custom_hooks`: the hooks built here, in the config's order.
+    pub custom_hooks: Vec<CustomHook>,
     /// `log_level` (INFO by default).
     pub log_level: LogLevel,
     /// `compile`.
     pub compile: CompileCfg,
     /// `log_processor`.
     pub log_processor: LogProcessorCfg,
+    /// `visualizer`: the backends written.
+    pub visualizer: VisualizerCfg,
     /// `experiment_name` (the log folder is `<name>_<timestamp>` when given).
     pub experiment_name: Option<String>,
     /// `work_dir`.
@@ -262,7 +266,9 @@ impl ExperimentConfig {
         let default_hooks = r
             .section("default_hooks", |v, p, n, _| DefaultHooks::parse(v, p, n))
             .unwrap_or_default();
-        r.section("custom_hooks", |v, p, n, _| check_custom_hooks(v, p, n));
+        let custom_hooks = r
+            .section("custom_hooks", |v, p, n, _| parse_custom_hooks(v, p, n))
+            .unwrap_or_default();
         let log_level = r
             .section("log_level", |v, p, _, _| LogLevel::from_config(v, p))
             .unwrap_or(LogLevel::Info);
@@ -274,11 +280,11 @@ impl ExperimentConfig {
         let launcher = r
             .section("launcher", |v, p, _, _| parse_launcher(v, p))
             .unwrap_or_default();
-        r.section("visualizer", |v, p, n, _| check_visualizer(v, p, n));
+        let visualizer = r
+            .section("visualizer", |v, p, n, _| check_visualizer(v, p, n))
+            .unwrap_or_default();
         let log_processor = r
-            .section("log_processor", |v, p, n, _| {
-                LogProcessorCfg::parse(v, p, n)
-            })
+            .section("log_processor", |v, p, _, _| LogProcessorCfg::parse(v, p))
             .unwrap_or_default();
         let experiment_name = r.section("experiment_name", |v, p, _, _| from_value(v, p));
         let work_dir = r.section("work_dir", |v, p, _, _| from_value(v, p));
@@ -323,6 +329,8 @@ impl ExperimentConfig {
             auto_scale_lr,
             randomness,
             default_hooks,
+            custom_hooks,
+            visualizer,
             log_level,
             compile,
             log_processor,

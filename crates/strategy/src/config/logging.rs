@@ -1,19 +1,32 @@
-//! Where the run's records go: `visualizer` (its backends) and `log_processor` (how
-//! logged values are smoothed). The local backend is what the run writes; others are
-//! refused, settings that cannot change a value are noted.
+//! Where the run's records go: `visualizer` (its backends; `log_processor`, how
+//! logged values are smoothed and printed, is in [`crate::hooks::log_processor`]).
+//! The local and TensorBoard backends are written; others are refused.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::base::key_path::{ConfigError, KeyPath};
 use crate::base::notes::Notes;
 use crate::base::registry::kind_of;
 use crate::base::suggest::did_you_mean;
-use crate::base::typed::from_value;
 
-/// Checks `visualizer`: the local backend (`vis_data/scalars.json`) is what the run
-/// writes; other backends are refused.
-pub fn check_visualizer(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<(), ConfigError> {
+/// `visualizer`: which backends receive the logged scalars. `vis_data/scalars.json`
+/// and the config dump (`LocalVisBackend`) are always written (the runs table reads
+/// them); `TensorboardVisBackend` adds an event file beside them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VisualizerCfg {
+    /// `TensorboardVisBackend`: `vis_data/events.out.tfevents.*`.
+    pub tensorboard: bool,
+}
+
+/// Checks `visualizer`: the local and TensorBoard backends are written; the others
+/// are refused by name.
+pub fn check_visualizer(
+    v: &Value,
+    path: &KeyPath,
+    notes: &mut Notes,
+) -> Result<VisualizerCfg, ConfigError> {
+    let mut cfg = VisualizerCfg::default();
+    let mut local = false;
     const BACKENDS: [&str; 8] = [
         "LocalVisBackend",
         "TensorboardVisBackend",
@@ -54,24 +67,29 @@ pub fn check_visualizer(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<
                     let bt = at.index(i);
                     let name = b.get("type").and_then(Value::as_str).unwrap_or_default();
                     match name {
-                        "LocalVisBackend" => {
+                        "LocalVisBackend" | "TensorboardVisBackend" => {
                             if let Some(k) = b
                                 .as_object()
                                 .and_then(|m| m.keys().find(|k| k.as_str() != "type"))
                             {
-                                return Err(bt.key(k).error(
-                                    "LocalVisBackend writes <work_dir>/<timestamp>/vis_data/scalars.json here; it takes no options",
-                                ));
+                                return Err(bt.key(k).error(format!(
+                                    "{name} writes into <work_dir>/<timestamp>/vis_data/ here; it takes no options"
+                                )));
+                            }
+                            if name == "LocalVisBackend" {
+                                local = true;
+                            } else {
+                                cfg.tensorboard = true;
                             }
                         }
                         n if BACKENDS.contains(&n) => {
                             return Err(bt.key("type").error(format!(
-                                "{n} is not available yet; LocalVisBackend (vis_data/scalars.json) is"
+                                "{n} is not available; LocalVisBackend (vis_data/scalars.json) and TensorboardVisBackend (vis_data/events.out.tfevents.*) are"
                             )));
                         }
                         n => {
                             return Err(bt.key("type").error(format!(
-                                "unknown visualization backend `{n}`.{} Supported: LocalVisBackend",
+                                "unknown visualization backend `{n}`.{} Supported: LocalVisBackend, TensorboardVisBackend",
                                 did_you_mean(n, BACKENDS)
                             )));
                         }
@@ -91,96 +109,17 @@ pub fn check_visualizer(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<
             }
         }
     }
-    Ok(())
-}
-
-/// `log_processor`: MMEngine's `LogProcessor`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LogProcessorRaw {
-    #[serde(rename = "type", default)]
-    processor_type: Option<String>,
-    #[serde(default)]
-    window_size: Option<Value>,
-    #[serde(default)]
-    by_epoch: Option<bool>,
-    #[serde(default)]
-    custom_cfg: Option<Value>,
-    #[serde(default)]
-    num_digits: Option<u32>,
-    #[serde(default)]
-    log_with_hierarchy: Option<bool>,
-    #[serde(default)]
-    mean_pattern: Option<String>,
-}
-
-/// `log_processor`, checked: the smoothing window of logged training values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LogProcessorCfg {
-    /// Iterations averaged in each logged value (`None`: the logger's interval).
-    pub window_size: Option<i64>,
-}
-
-impl LogProcessorCfg {
-    /// Parses `log_processor`.
-    pub fn parse(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<Self, ConfigError> {
-        let raw: LogProcessorRaw = from_value(v, path)?;
-        if let Some(t) = raw.processor_type.as_deref()
-            && t != "LogProcessor"
-        {
-            return Err(path
-                .key("type")
-                .error(format!("expected \"LogProcessor\", got \"{t}\"")));
-        }
-        let window_size = match &raw.window_size {
-            None => None,
-            Some(w) => match w.as_i64() {
-                Some(n) if n >= 1 => Some(n),
-                _ => {
-                    return Err(path.key("window_size").error(format!(
-                        "expected a positive number of iterations, got {w} (\"epoch\" windows are not available)"
-                    )));
-                }
-            },
-        };
-        if raw
-            .custom_cfg
-            .as_ref()
-            .is_some_and(|c| !c.is_null() && c.as_array().is_none_or(|a| !a.is_empty()))
-        {
-            return Err(path
-                .key("custom_cfg")
-                .error("custom statistics of logged values are not available; remove custom_cfg"));
-        }
-        if raw.by_epoch.is_some() {
-            notes.add(
-                &path.key("by_epoch"),
-                "the log's line format follows the training loop; it changes no value",
-            );
-        }
-        if raw.num_digits.is_some() {
-            notes.add(
-                &path.key("num_digits"),
-                "logged values are printed with 4 digits; it changes no value",
-            );
-        }
-        if raw.log_with_hierarchy.is_some() {
-            notes.add(
-                &path.key("log_with_hierarchy"),
-                "scalars are recorded with their train/ and val/ prefixes; it changes no value",
-            );
-        }
-        if let Some(p) = &raw.mean_pattern {
-            notes.add(
-                &path.key("mean_pattern"),
-                format!(
-                    "every logged loss and time is a window mean here (pattern {p:?} accepted)"
-                ),
-            );
-        }
-        Ok(Self { window_size })
+    if !local && t.contains_key("vis_backends") {
+        notes.add(
+            &path.key("vis_backends"),
+            "vis_data/scalars.json is written without LocalVisBackend too (the runs table reads it); an extra file changes no result",
+        );
     }
+    Ok(cfg)
 }
+
+/// `log_processor` lives with the line formatting it configures.
+pub use crate::hooks::log_processor::LogProcessorCfg;
 
 #[cfg(test)]
 mod tests {
@@ -198,12 +137,26 @@ mod tests {
             &mut notes,
         )
         .expect("local");
+        let tb = check_visualizer(
+            &json!({"type": "Visualizer", "vis_backends": [{"type": "LocalVisBackend"}, {"type": "TensorboardVisBackend"}]}),
+            &p,
+            &mut notes,
+        )
+        .expect("tensorboard");
+        assert!(tb.tensorboard);
         let e = check_visualizer(
-            &json!({"type": "Visualizer", "vis_backends": [{"type": "TensorboardVisBackend"}]}),
+            &json!({"type": "Visualizer", "vis_backends": [{"type": "WandbVisBackend"}]}),
             &p,
             &mut notes,
         )
         .unwrap_err();
         assert_eq!(e.path, "visualizer.vis_backends[0].type");
+        let e = check_visualizer(
+            &json!({"vis_backends": [{"type": "TensorboardVisBackend", "save_dir": "x"}]}),
+            &p,
+            &mut notes,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "visualizer.vis_backends[0].save_dir");
     }
 }

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
+use super::best::SaveBest;
 use crate::base::{ConfigError, KeyPath};
 
-const KNOWN: [&str; 8] = [
+const KNOWN: [&str; 13] = [
     "type",
     "interval",
     "by_epoch",
@@ -19,6 +20,11 @@ const KNOWN: [&str; 8] = [
     "save_optimizer",
     "save_param_scheduler",
     "save_begin",
+    "save_best",
+    "rule",
+    "greater_keys",
+    "less_keys",
+    "published_keys",
 ];
 
 /// The checkpoint policy.
@@ -38,8 +44,16 @@ pub struct CheckpointPolicy {
     pub save_param_scheduler: bool,
     /// First epoch/iteration counted for `interval`.
     pub save_begin: i64,
+    /// `save_best`: the best checkpoints by a metric, with their state.
+    pub best: Option<SaveBest>,
+    /// `published_keys`: after training, the last and best checkpoints are written
+    /// again with only these parts, named `<stem>-<sha256[:8]>.safetensors`.
+    pub published_keys: Option<Vec<String>>,
     /// The checkpoints saved so far, oldest first (for `max_keep_ckpts`).
     pub kept: VecDeque<PathBuf>,
+    /// The last periodic checkpoint this process saved (MMEngine's `last_ckpt`: a new
+    /// best re-saves the step's periodic checkpoint only once there is one).
+    pub last_ckpt: Option<PathBuf>,
 }
 
 impl Default for CheckpointPolicy {
@@ -52,9 +66,57 @@ impl Default for CheckpointPolicy {
             save_optimizer: true,
             save_param_scheduler: true,
             save_begin: 0,
+            best: None,
+            published_keys: None,
             kept: VecDeque::new(),
+            last_ckpt: None,
         }
     }
+}
+
+/// The parts of a checkpoint `published_keys` may keep.
+pub const PARTS: [&str; 6] = [
+    "meta",
+    "state_dict",
+    "optimizer",
+    "param_schedulers",
+    "message_hub",
+    "ema_state_dict",
+];
+
+fn published_keys(v: &Value, at: &KeyPath) -> Result<Option<Vec<String>>, ConfigError> {
+    let keys: Vec<String> = match v {
+        Value::Null => return Ok(None),
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                k.as_str().map(str::to_string).ok_or_else(|| {
+                    at.index(i)
+                        .error(format!("expected a part's name, got {k}"))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        other => {
+            return Err(at.error(format!(
+                "`published_keys` should be a str or a sequence of str, got {other}"
+            )));
+        }
+    };
+    for (i, k) in keys.iter().enumerate() {
+        if !PARTS.contains(&k.as_str()) {
+            return Err(at.index(i).error(format!(
+                "unknown checkpoint part `{k}`.{} Known: {}",
+                crate::base::did_you_mean(k, PARTS),
+                PARTS.join(", ")
+            )));
+        }
+    }
+    if !keys.iter().any(|k| k == "state_dict") {
+        return Err(at.error("a published checkpoint needs its weights: include \"state_dict\""));
+    }
+    Ok(Some(keys))
 }
 
 impl CheckpointPolicy {
@@ -92,21 +154,19 @@ impl CheckpointPolicy {
                         )));
                     }
                 }
-                "save_best" | "rule" | "greater_keys" | "less_keys" => {
-                    return Err(at.error(
-                        "keeping the best checkpoint by a metric is not available yet; remove it (periodic and last checkpoints are saved)",
-                    ));
-                }
+                // Read together below.
+                "save_best" | "rule" | "greater_keys" | "less_keys" => {}
                 "out_dir" | "backend_args" | "file_client_args" => {
                     return Err(at.error(
                         "checkpoints are written into the run's work_dir; other places and storage backends are not available",
                     ));
                 }
-                "filename_tmpl" | "published_keys" => {
+                "filename_tmpl" => {
                     return Err(at.error(
                         "checkpoint file names are fixed here (epoch_N.safetensors, iter_N.safetensors); remove it",
                     ));
                 }
+                "published_keys" => p.published_keys = published_keys(v, &at)?,
                 _ => {
                     return Err(at.error(format!(
                         "unknown key.{} Known keys: {}",
@@ -116,6 +176,7 @@ impl CheckpointPolicy {
                 }
             }
         }
+        p.best = SaveBest::from_config(cfg, path)?;
         if p.interval == 0 {
             return Err(path
                 .key("interval")
@@ -138,6 +199,11 @@ impl CheckpointPolicy {
         } else {
             format!("iter_{count}.safetensors")
         }
+    }
+
+    /// The step a periodic checkpoint or a best file counts: epochs or iterations done.
+    pub fn unit(&self) -> &'static str {
+        if self.by_epoch { "epoch" } else { "iter" }
     }
 
     /// Records a saved checkpoint; returns the ones to delete (beyond `max_keep_ckpts`).
@@ -176,6 +242,20 @@ mod tests {
         assert!(p.record("b".into()).is_empty());
         assert_eq!(p.record("c".into()), vec![PathBuf::from("a")]);
         assert_eq!(p.filename(3), "epoch_3.safetensors");
+        let at = KeyPath::root().key("default_hooks").key("checkpoint");
+        let parse = |v: serde_json::Value| {
+            CheckpointPolicy::from_config(v.as_object().expect("table"), &at)
+        };
+        let p = parse(json!({"published_keys": ["meta", "state_dict"]})).expect("parses");
+        assert_eq!(
+            p.published_keys,
+            Some(vec!["meta".into(), "state_dict".into()])
+        );
+        let e = parse(json!({"published_keys": ["meta", "state_dct"]})).unwrap_err();
+        assert_eq!(e.path, "default_hooks.checkpoint.published_keys[1]");
+        assert!(e.message.contains("Did you mean `state_dict`?"), "{e}");
+        let e = parse(json!({"published_keys": "meta"})).unwrap_err();
+        assert!(e.message.contains("state_dict"), "{e}");
         let bad = json!({"interval": 0});
         let err = CheckpointPolicy::from_config(
             bad.as_object().expect("table"),

@@ -1,12 +1,23 @@
 //! Hook settings, typed and checked without a tensor backend: `default_hooks` (each
-//! of MMEngine's seven slots, or `None` to switch one off) and `custom_hooks`. The
-//! runner's hooks (`runner::hooks`) are built from these.
+//! of MMEngine's seven slots, or `None` to switch one off) and `custom_hooks`
+//! (`custom`), with the backend-free parts of the hooks (`early_stopping`, `rule`).
+//! The runner's hooks (`runner::hooks`) are built from these.
 
+pub mod best;
 pub mod checkpoint;
+pub mod custom;
+pub mod early_stopping;
+pub mod ema;
+pub mod log_processor;
+pub mod rule;
 
 use serde_json::{Map, Value};
 
+pub use best::{BestAction, SaveBest, Watched};
 pub use checkpoint::CheckpointPolicy;
+pub use custom::{CustomHook, CustomHookKind, parse_custom_hooks};
+pub use early_stopping::{EarlyStopping, EarlyStoppingCfg, Verdict};
+pub use rule::Rule;
 
 use crate::base::registry::kind_of;
 use crate::base::{ConfigError, KeyPath, Notes, did_you_mean};
@@ -71,7 +82,10 @@ fn off(v: &Value) -> bool {
     matches!(v, Value::Null | Value::Bool(false))
 }
 
-fn table<'a>(v: &'a Value, path: &KeyPath) -> Result<&'a Map<String, Value>, ConfigError> {
+pub(crate) fn table<'a>(
+    v: &'a Value,
+    path: &KeyPath,
+) -> Result<&'a Map<String, Value>, ConfigError> {
     v.as_object().ok_or_else(|| {
         path.error(format!(
             "expected a hook table (or false to switch it off), found {}",
@@ -95,7 +109,11 @@ fn check_type(t: &Map<String, Value>, path: &KeyPath, allowed: &[&str]) -> Resul
     }
 }
 
-fn only_keys(t: &Map<String, Value>, path: &KeyPath, known: &[&str]) -> Result<(), ConfigError> {
+pub(crate) fn only_keys(
+    t: &Map<String, Value>,
+    path: &KeyPath,
+    known: &[&str],
+) -> Result<(), ConfigError> {
     match t.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(path.key(k).error(format!(
             "unknown key.{} Known keys: {}",
@@ -230,72 +248,6 @@ impl DefaultHooks {
     }
 }
 
-/// Hooks MMEngine users put in `custom_hooks` and what happens to each here.
-const CUSTOM: [(&str, Option<&str>); 9] = [
-    ("EMAHook", None),
-    ("EarlyStoppingHook", None),
-    ("CheckInvalidLossHook", None),
-    ("ProfilerHook", None),
-    ("PrepareTTAHook", None),
-    ("NaiveVisualizationHook", None),
-    (
-        "EmptyCacheHook",
-        Some("frees PyTorch's CUDA cache; no such cache here, and it changes no result"),
-    ),
-    (
-        "SyncBuffersHook",
-        Some(
-            "synchronises buffers across processes; with one device there is nothing to synchronise",
-        ),
-    ),
-    (
-        "RuntimeInfoHook",
-        Some("the loop records runtime information already"),
-    ),
-];
-
-/// Checks `custom_hooks`: hooks that cannot change the result are noted, every other
-/// hook is refused by name (none of them is available yet).
-pub fn check_custom_hooks(v: &Value, path: &KeyPath, notes: &mut Notes) -> Result<(), ConfigError> {
-    let items = match v {
-        Value::Null => return Ok(()),
-        Value::Array(items) => items,
-        other => {
-            return Err(path.error(format!(
-                "expected a list of hook tables, found {}",
-                kind_of(other)
-            )));
-        }
-    };
-    for (i, item) in items.iter().enumerate() {
-        let at = path.index(i);
-        let t = table(item, &at)?;
-        let Some(name) = t.get("type").and_then(Value::as_str) else {
-            return Err(at.error("missing `type`: which hook"));
-        };
-        match CUSTOM.iter().find(|(n, _)| *n == name) {
-            Some((_, Some(why))) => notes.add(&at, format!("{name} {why}")),
-            Some((_, None)) => {
-                return Err(at.key("type").error(format!(
-                    "{name} is not available yet: it would change the run, so it is refused rather than skipped"
-                )));
-            }
-            None => {
-                return Err(at.key("type").error(format!(
-                    "unknown hook type `{name}`.{} Known: {}",
-                    did_you_mean(name, CUSTOM.iter().map(|(n, _)| *n)),
-                    CUSTOM
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -334,27 +286,10 @@ mod tests {
         let e = parse(json!({"logger": {"type": "LoggerHook", "intervall": 5}})).unwrap_err();
         assert_eq!(e.path, "default_hooks.logger.intervall");
         assert!(e.message.contains("Did you mean `interval`?"), "{e}");
-        let e = parse(json!({"checkpoint": {"type": "CheckpointHook", "save_best": "auto"}}))
-            .unwrap_err();
+        let e =
+            parse(json!({"checkpoint": {"type": "CheckpointHook", "save_best": 3}})).unwrap_err();
         assert_eq!(e.path, "default_hooks.checkpoint.save_best");
         let e = parse(json!({"checkpoint": {"intervl": 1}})).unwrap_err();
         assert!(e.message.contains("Did you mean `interval`?"), "{e}");
-    }
-
-    #[test]
-    fn custom_hooks_are_noted_or_refused_by_name() {
-        let mut notes = Notes::default();
-        let p = KeyPath::root().key("custom_hooks");
-        check_custom_hooks(&json!([{"type": "EmptyCacheHook"}]), &p, &mut notes).expect("noted");
-        assert_eq!(notes.0.len(), 1);
-        let e = check_custom_hooks(
-            &json!([{"type": "EMAHook", "momentum": 0.0002}]),
-            &p,
-            &mut notes,
-        )
-        .unwrap_err();
-        assert_eq!(e.path, "custom_hooks[0].type");
-        let e = check_custom_hooks(&json!([{"type": "EMAHok"}]), &p, &mut notes).unwrap_err();
-        assert!(e.message.contains("Did you mean `EMAHook`?"), "{e}");
     }
 }

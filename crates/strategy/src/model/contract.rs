@@ -155,6 +155,10 @@ pub trait DynModel: Send {
     /// Replaces parameters by name from host values; reports missing, unexpected and
     /// mis-shaped names (nothing is changed for those).
     fn load_state(&mut self, entries: &[NamedTensor]) -> StateDictReport;
+    /// Every float parameter in module order, flattened, detached, on the device.
+    fn flat_params(&self) -> Vec<Tensor<1>>;
+    /// Replaces the parameters in module order (ids and trainability kept).
+    fn set_flat_params(&mut self, values: &[Tensor<1>]);
     /// Moves the model to `device`, its parameters still trainable (burn's `fork`).
     fn to_device(&mut self, device: &Device);
     /// A copy on `device` with the same parameters (and parameter ids), trainable: a
@@ -253,6 +257,15 @@ impl<M: Model> DynModel for ModelCell<M> {
         let (model, report) = named::load(model, entries);
         self.model = Some(model);
         report
+    }
+
+    fn flat_params(&self) -> Vec<Tensor<1>> {
+        named::flat_params(self.get())
+    }
+
+    fn set_flat_params(&mut self, values: &[Tensor<1>]) {
+        let model = self.model.take().expect("model present between steps");
+        self.model = Some(named::set_flat_params(model, values));
     }
 
     fn to_device(&mut self, device: &Device) {

@@ -168,3 +168,47 @@ pub fn load<M: Module>(module: M, entries: &[NamedTensor]) -> (M, StateDictRepor
         .collect();
     (module, report)
 }
+
+/// Every float parameter of `module` in module order, flattened and detached, in
+/// burn's own layout (for averaging and swapping weights on the device).
+pub fn flat_params<M: Module>(module: &M) -> Vec<Tensor<1>> {
+    #[derive(Default)]
+    struct Flat(Vec<Tensor<1>>);
+    impl ModuleVisitor for Flat {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.val().detach();
+            let n: usize = t.dims().iter().product();
+            self.0.push(t.reshape([n]));
+        }
+    }
+    let mut f = Flat::default();
+    module.visit(&mut f);
+    f.0
+}
+
+/// Replaces the float parameters of `module` in module order by `values` (as
+/// [`flat_params`] gives them); the parameters keep their ids (the optimizer's state
+/// stays attached) and stay trainable.
+pub fn set_flat_params<M: Module>(module: M, values: &[Tensor<1>]) -> M {
+    struct SetFlat<'a> {
+        values: &'a [Tensor<1>],
+        next: usize,
+    }
+    impl ModuleMapper for SetFlat<'_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let Some(value) = self.values.get(self.next) else {
+                return param;
+            };
+            self.next += 1;
+            let (id, tensor, mapper) = param.consume();
+            let dims: [usize; D] = tensor.dims();
+            // A fresh leaf: the value may come out of operations (an average).
+            let mut t: Tensor<D> = value.clone().reshape(dims).detach();
+            if tensor.is_require_grad() {
+                t = t.require_grad();
+            }
+            Param::from_mapped_value(id, t, mapper)
+        }
+    }
+    module.map(&mut SetFlat { values, next: 0 })
+}

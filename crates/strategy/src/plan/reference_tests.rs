@@ -9,13 +9,7 @@ use serde_json::Value;
 use super::simulate;
 use crate::config::{ExperimentConfig, Registries};
 
-fn reference_dir() -> PathBuf {
-    std::env::var_os("PLAYGROUND_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-        })
-}
+use crate::base::reference_dir;
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -6,14 +6,21 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::ema::EmaRun;
+use super::error::RunError;
+use super::hooks::{EarlyStoppingHook, Hook};
 use super::{EvalSet, RunnerOptions};
+use crate::base::log::RunLog;
 use crate::base::registry::Registry;
 use crate::base::{ConfigError, KeyPath};
 use crate::config::DataloaderCfg;
 use crate::data::Samples;
 use crate::data::loader::DataLoader;
 use crate::data::sampler::DefaultSampler;
+use crate::hooks::{CustomHook, CustomHookKind, EarlyStopping};
 use crate::metric::{MetricSpec, build_evaluator};
+use crate::model::DynModel;
+use crate::plan::RunPlan;
 
 pub(super) fn build_loader(
     cfg: &DataloaderCfg,
@@ -83,4 +90,48 @@ pub(super) fn stream(seed: u64, purpose: u64, at: i64) -> StdRng {
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ purpose.wrapping_mul(0xD1B5_4A32_D192_ED03);
     StdRng::seed_from_u64(seed ^ mix)
+}
+
+/// The hooks of `custom_hooks` (`EarlyStoppingHook`) and the averaged weights of an
+/// `EMAHook`, checked against the run's length.
+pub(super) fn custom_hooks(
+    custom_hooks: &[CustomHook],
+    plan: &RunPlan,
+    model: &dyn DynModel,
+    logger: &mut RunLog,
+) -> Result<(Vec<Box<dyn Hook>>, Option<EmaRun>), RunError> {
+    let mut hooks: Vec<Box<dyn Hook>> = Vec::new();
+    let mut ema = None;
+    for (index, custom) in custom_hooks.iter().enumerate() {
+        match &custom.kind {
+            CustomHookKind::EarlyStopping(c) => hooks.push(Box::new(EarlyStoppingHook {
+                state: EarlyStopping::new(c.clone()),
+                priority: custom.priority,
+                index,
+            })),
+            CustomHookKind::Ema(c) => {
+                // MMEngine's `before_train` checks, made when the run is built.
+                let at = KeyPath::root().key("custom_hooks").index(index);
+                if let Some(max) = plan.max_epochs
+                    && c.begin_epoch > max
+                {
+                    return Err(RunError::Config(at.key("begin_epoch").error(format!(
+                        "begin_epoch ({}) is after the last epoch ({max})",
+                        c.begin_epoch
+                    ))));
+                }
+                if c.begin_iter > plan.max_iters {
+                    return Err(RunError::Config(at.key("begin_iter").error(format!(
+                        "begin_iter ({}) is after the last iteration ({})",
+                        c.begin_iter, plan.max_iters
+                    ))));
+                }
+                if let Some(w) = c.warning() {
+                    logger.warning(w);
+                }
+                ema = Some(EmaRun::new(c.clone(), model));
+            }
+        }
+    }
+    Ok((hooks, ema))
 }

@@ -156,6 +156,7 @@ impl Runner {
             &crate::checkpoint::default_revise_keys(),
             None,
         )?;
+        self.ema_after_load();
         self.prepared.broadcast();
         Ok(())
     }

@@ -7,20 +7,32 @@ use super::build::stream;
 use super::error::RunError;
 use crate::model::StepContext;
 
+/// `CheckpointHook`'s priority: the best checkpoints are saved after the hooks before
+/// it (logging, schedulers) and before those after it (early stopping).
+const VERY_LOW: i32 = 90;
+
 impl Runner {
-    async fn evaluate(&mut self, which: &str) -> Result<BTreeMap<String, f64>, RunError> {
-        let set = match which {
-            "val" => self.val.as_ref(),
-            // MMEngine needs a test_dataloader; without one we evaluate on the
-            // validation set and say so (in `test`).
-            _ => self.test.as_ref().or(self.val.as_ref()),
+    /// The metrics of `which` set, in the order the evaluators produce them.
+    async fn evaluate(&mut self, which: &str) -> Result<Vec<(String, f64)>, RunError> {
+        // MMEngine needs a test_dataloader; without one we evaluate on the validation
+        // set and say so (in `test`).
+        let has_set = match which {
+            "val" => self.val.is_some(),
+            _ => self.test.is_some() || self.val.is_some(),
         };
-        let Some(set) = set else {
+        if !has_set {
             return Err(RunError::Usage(format!(
                 "no {which}_dataloader in the config"
             )));
-        };
+        }
         let device = self.strategy.device.device.clone();
+        // EMAHook: validation and test see the averaged weights.
+        self.ema_swap(true);
+        let set = match which {
+            "val" => self.val.as_ref(),
+            _ => self.test.as_ref().or(self.val.as_ref()),
+        }
+        .ok_or_else(|| RunError::Usage(format!("no {which}_dataloader in the config")))?;
         let model = &self.prepared.model;
         let mut metrics: Vec<_> = set.metrics.iter().map(|f| f()).collect();
         let purpose = if which == "val" { 2 } else { 3 };
@@ -28,8 +40,11 @@ impl Runner {
             rng: stream(self.strategy.seed, purpose, self.hub.iter),
         };
         let order = set.loader.epoch_order(0);
+        let mut timing = Vec::new();
         for i in 0..set.loader.len() {
+            let started = web_time::Instant::now();
             let batch = set.loader.batch(&order, i, &device);
+            let data_time = started.elapsed().as_secs_f64();
             let outputs = if which == "val" {
                 model.val_step(&batch, &mut ctx)
             } else {
@@ -38,25 +53,44 @@ impl Runner {
             for m in metrics.iter_mut() {
                 m.process(&batch, outputs.clone());
             }
+            timing.push((data_time, started.elapsed().as_secs_f64()));
         }
-        let mut out = BTreeMap::new();
-        for m in metrics.iter_mut() {
-            for (k, t) in m.compute() {
-                let v = crate::strategy::read_f32(t, &self.strategy.device.description).await?;
-                out.insert(k, v.first().copied().map(f64::from).unwrap_or(f64::NAN));
+        // MMEngine's IterTimerHook in validation: `val/data_time`, `val/time`.
+        if which == "val" {
+            for (data_time, time) in timing {
+                self.hub.update_scalar("val/data_time", data_time);
+                self.hub.update_scalar("val/time", time);
             }
+        }
+        let mut computed = Vec::new();
+        for m in metrics.iter_mut() {
+            computed.extend(m.compute());
+        }
+        self.ema_swap(false);
+        let mut out = Vec::new();
+        for (k, t) in computed {
+            let v = crate::strategy::read_f32(t, &self.strategy.device.description).await?;
+            out.push((k, v.first().copied().map(f64::from).unwrap_or(f64::NAN)));
         }
         Ok(out)
     }
 
     /// Runs validation (MMEngine's `ValLoop`): metrics into the hub (`val/<key>`),
-    /// then the hooks (logging, ReduceOnPlateau).
+    /// then the hooks in priority order (logging, ReduceOnPlateau; the best
+    /// checkpoints at `VERY_LOW`; early stopping).
     pub async fn val(&mut self) -> Result<BTreeMap<String, f64>, RunError> {
-        let metrics = self.evaluate("val").await?;
-        for (k, v) in &metrics {
+        let ordered = self.evaluate("val").await?;
+        for (k, v) in &ordered {
             self.hub.update_scalar(&format!("val/{k}"), *v);
         }
-        self.call_hooks(&mut |h, cx| h.after_val_epoch(cx, &metrics))?;
+        let metrics: BTreeMap<String, f64> = ordered.iter().cloned().collect();
+        self.call_hooks_in(0..=VERY_LOW - 1, &mut |h, cx| {
+            h.after_val_epoch(cx, &metrics)
+        })?;
+        self.save_best(&ordered).await?;
+        self.call_hooks_in(VERY_LOW..=i32::MAX, &mut |h, cx| {
+            h.after_val_epoch(cx, &metrics)
+        })?;
         self.last_val = metrics.clone();
         Ok(metrics)
     }
@@ -69,7 +103,7 @@ impl Runner {
                 .logger
                 .info("no test_dataloader in the config: testing on val_dataloader");
         }
-        let metrics = self.evaluate("test").await?;
+        let metrics: BTreeMap<String, f64> = self.evaluate("test").await?.into_iter().collect();
         let parts: Vec<String> = metrics
             .iter()
             .map(|(k, v)| format!("{k}: {v:.4}"))

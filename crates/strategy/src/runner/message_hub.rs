@@ -31,7 +31,12 @@ pub struct MessageHub {
     pub max_iters: i64,
     /// Iterations per epoch.
     pub iters_per_epoch: i64,
+    /// Batches of a validation.
+    pub val_iters: i64,
     scalars: BTreeMap<String, Vec<(i64, f64)>>,
+    /// The scalar keys in the order they first appeared (MMEngine's `log_scalars`
+    /// is ordered: the log line follows it).
+    order: Vec<String>,
     pending: Vec<(String, i64, Tensor<1>)>,
     /// Other runtime facts (`seed`, `experiment_name`, ...), saved in checkpoints.
     pub info: BTreeMap<String, Value>,
@@ -45,6 +50,9 @@ impl MessageHub {
     }
 
     fn record(&mut self, key: &str, at: i64, value: f64) {
+        if !self.scalars.contains_key(key) {
+            self.order.push(key.to_string());
+        }
         let history = self.scalars.entry(key.to_string()).or_default();
         if history.len() == MAX_HISTORY {
             history.remove(0);
@@ -120,9 +128,9 @@ impl MessageHub {
         self.scalars.get(key).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Every scalar key.
+    /// Every scalar key, in the order they first appeared.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.scalars.keys().map(String::as_str)
+        self.order.iter().map(String::as_str)
     }
 
     /// The latest value of every scalar (what a checkpoint's `message_hub` keeps).

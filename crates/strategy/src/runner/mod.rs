@@ -15,13 +15,16 @@
 pub use crate::hooks::checkpoint as checkpoint_hook;
 mod build;
 mod data;
+pub mod ema;
 pub mod error;
 mod eval;
 pub mod hooks;
 pub mod inside;
+mod logger_hook;
 pub use crate::base::log;
 pub mod message_hub;
 mod persist;
+mod saving;
 pub mod sequence;
 mod train_loop;
 pub mod views;
@@ -134,6 +137,11 @@ pub struct Runner {
     pub checkpoints: Option<CheckpointPolicy>,
     /// Paths of the checkpoints this run wrote, in order.
     pub saved: Vec<PathBuf>,
+    /// Why a hook stopped training early (`EarlyStoppingHook`); `None` while it runs
+    /// or when it ran to its last iteration.
+    pub stopped_early: Option<String>,
+    /// The averaged weights of `EMAHook`, if the config has one.
+    pub ema: Option<ema::EmaRun>,
     // Read by the periodic checkpoint saving, which the browser build leaves out.
     #[cfg_attr(target_family = "wasm", allow(dead_code))]
     write_files: bool,
@@ -219,6 +227,15 @@ impl Runner {
             let path = strategy.log_dir.join("vis_data/config.json");
             let text = serde_json::to_string_pretty(&cfg.raw).unwrap_or_default();
             crate::checkpoint::files::write_atomic(&path, text.as_bytes())?;
+            if cfg.visualizer.tensorboard {
+                let vis = strategy.log_dir.join("vis_data");
+                let sink = crate::vis::TensorboardSink::open(&vis, Some(&text))
+                    .map_err(|e| RunError::io(&vis, e))?;
+                strategy
+                    .logger
+                    .info(format!("TensorboardVisBackend: {}", sink.path.display()));
+                strategy.logger.add_sink(Box::new(sink));
+            }
         }
         let seed = strategy.seed;
         let full_loader = build_loader(
@@ -337,16 +354,26 @@ impl Runner {
         if let Some(logger) = cfg.default_hooks.logger {
             let mut hook = LoggerHook::new(logger.interval);
             hook.ignore_last = logger.ignore_last;
-            hook.window = cfg.log_processor.window_size;
+            hook.processor = cfg.log_processor.clone();
             hooks.push(Box::new(hook));
         }
+        let (mut custom, ema) = build::custom_hooks(
+            &cfg.custom_hooks,
+            &plan,
+            prepared.model.as_ref(),
+            &mut strategy.logger,
+        )?;
+        hooks.append(&mut custom);
         hooks.append(&mut opts.hooks);
+        // Stable: hooks of equal priority keep their order (default hooks first, then
+        // custom ones), as MMEngine registers them.
         hooks.sort_by_key(|h| h.priority());
         let checkpoints = cfg.default_hooks.checkpoint.clone();
         let mut hub = MessageHub::default();
         hub.max_epochs = plan.max_epochs;
         hub.max_iters = plan.max_iters;
         hub.iters_per_epoch = train_loader.len() as i64;
+        hub.val_iters = val.as_ref().map_or(0, |v| v.loader.len() as i64);
         let mut runner = Self {
             cfg,
             strategy,
@@ -369,6 +396,8 @@ impl Runner {
             last_val: BTreeMap::new(),
             checkpoints,
             saved: Vec::new(),
+            stopped_early: None,
+            ema,
             write_files: opts.write_files,
         };
         runner.share_schema()?;

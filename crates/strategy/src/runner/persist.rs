@@ -63,10 +63,20 @@ impl Runner {
             },
             "log_scalars": self.hub.latest_all(),
         });
+        let mut hub = hub;
+        if let Some(best) = self.checkpoints.as_ref().and_then(|p| p.best.as_ref())
+            && let Some(info) = hub.get_mut("runtime_info").and_then(Value::as_object_mut)
+        {
+            info.extend(best.hub_entries());
+        }
         let mut extra = serde_json::Map::new();
         extra.insert("meta".into(), Value::Object(meta));
         extra.insert("message_hub".into(), hub);
-        self.strategy
+        // EMAHook (MMEngine's `before_save_checkpoint`): `state_dict` gets the
+        // averaged weights, `ema_state_dict` the raw ones and the counter.
+        self.ema_swap(true);
+        let ck = self
+            .strategy
             .checkpoint(
                 &self.prepared,
                 save_optimizer,
@@ -74,7 +84,16 @@ impl Runner {
                 extra,
                 None,
             )
-            .await
+            .await;
+        self.ema_swap(false);
+        let mut ck = ck?;
+        if let Some(steps) = self.ema.as_ref().map(|e| e.counter.steps) {
+            ck.ema_state_dict = Some(crate::checkpoint::EmaStateDict {
+                steps: steps as u64,
+                module: self.model_state_dict().await?,
+            });
+        }
+        Ok(ck)
     }
 
     /// Continues from `ck`: weights, optimizer and schedulers (as asked), then the loop
@@ -83,11 +102,12 @@ impl Runner {
     /// middle of a gradient-accumulation window loses the partial sum, as in MMEngine.
     pub fn resume(
         &mut self,
-        ck: crate::checkpoint::Checkpoint,
+        mut ck: crate::checkpoint::Checkpoint,
         resume_optimizer: bool,
         resume_param_scheduler: bool,
     ) -> Result<(), RunError> {
         self.adopt_checkpoint_data(&ck.typed_meta()?)?;
+        self.ema_resume(&mut ck);
         let ck = self.strategy.resume(
             &mut self.prepared,
             ck,
@@ -152,57 +172,25 @@ impl Runner {
             .optim_wrapper
             .initialize_count_status(iter, max_iters);
         self.prepared.broadcast();
+        let info = ck.message_hub.as_ref().and_then(|h| h.get("runtime_info"));
         if let Some(p) = self.checkpoints.as_mut()
-            && let Some(kept) = ck
-                .message_hub
-                .as_ref()
-                .and_then(|h| h.pointer("/runtime_info/keep_ckpt_ids"))
+            && let Some(kept) = info
+                .and_then(|i| i.get("keep_ckpt_ids"))
                 .and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v.clone()).ok())
         {
             p.kept = kept.into();
+        }
+        // The best scores and files: a better score removes the old best file.
+        if let Some(best) = self.checkpoints.as_mut().and_then(|p| p.best.as_mut())
+            && let Some(info) = info
+        {
+            best.restore(info);
         }
         self.finished = iter >= max_iters;
         self.strategy.logger.info(format!(
             "resumed epoch: {}, iter: {}",
             self.hub.epoch, self.hub.iter
         ));
-        Ok(())
-    }
-
-    /// Saves a periodic checkpoint into the work dir, updates `last_checkpoint` and
-    /// deletes those beyond `max_keep_ckpts` (natively, when the run writes files; the
-    /// browser keeps none).
-    pub(super) async fn save_periodic(&mut self, name: &str) -> Result<(), RunError> {
-        #[cfg(not(target_family = "wasm"))]
-        {
-            let Some(policy) = self.checkpoints.clone().filter(|_| self.write_files) else {
-                return Ok(());
-            };
-            let path = self.strategy.work_dir.join(name);
-            let ck = self
-                .checkpoint(policy.save_optimizer, policy.save_param_scheduler)
-                .await?;
-            crate::checkpoint::files::write_checkpoint(&path, &ck)?;
-            crate::checkpoint::files::write_last_checkpoint(&self.strategy.work_dir, &path)?;
-            self.strategy.logger.info(format!(
-                "Saving checkpoint at {} {}",
-                if policy.by_epoch { "epoch" } else { "iter" },
-                name
-            ));
-            self.saved.push(path.clone());
-            if let Some(p) = self.checkpoints.as_mut() {
-                for old in p.record(path) {
-                    if let Err(e) = std::fs::remove_file(&old) {
-                        self.strategy.logger.warning(format!(
-                            "could not remove the old checkpoint {}: {e}",
-                            old.display()
-                        ));
-                    }
-                }
-            }
-        }
-        #[cfg(target_family = "wasm")]
-        let _ = name;
         Ok(())
     }
 

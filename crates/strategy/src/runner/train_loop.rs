@@ -18,6 +18,16 @@ impl Runner {
         &mut self,
         f: &mut dyn FnMut(&mut dyn Hook, &mut HookContext<'_>) -> Result<(), RunError>,
     ) -> Result<(), RunError> {
+        self.call_hooks_in(0..=i32::MAX, f)
+    }
+
+    /// [`Runner::call_hooks`] for the hooks whose priority is in `priorities` (the
+    /// checkpoint work, `VERY_LOW`, runs between two such calls after validation).
+    pub(super) fn call_hooks_in(
+        &mut self,
+        priorities: std::ops::RangeInclusive<i32>,
+        f: &mut dyn FnMut(&mut dyn Hook, &mut HookContext<'_>) -> Result<(), RunError>,
+    ) -> Result<(), RunError> {
         let mut hooks = std::mem::take(&mut self.hooks);
         let by_epoch = self.by_epoch;
         let result = (|| {
@@ -27,9 +37,12 @@ impl Runner {
                 schedulers: &mut self.prepared.param_schedulers,
                 log: &mut self.strategy.logger,
                 by_epoch,
+                stop: &mut self.stopped_early,
             };
             for h in hooks.iter_mut() {
-                f(h.as_mut(), &mut cx)?;
+                if priorities.contains(&h.priority()) {
+                    f(h.as_mut(), &mut cx)?;
+                }
             }
             Ok(())
         })();
@@ -75,9 +88,11 @@ impl Runner {
             }
         }
         let device = self.strategy.train_device();
+        let data_started = Instant::now();
         let batch = self
             .train_loader
             .batch(&self.order, self.data_index, &device);
+        let data_time = data_started.elapsed().as_secs_f64();
         let seed = self.strategy.seed;
         let mut ctx = StepContext {
             rng: stream(seed, 1, self.hub.iter),
@@ -120,6 +135,8 @@ impl Runner {
                 self.hub.update_scalar(&format!("train/{k}"), *first);
             }
         }
+        // MMEngine's IterTimerHook: the time to fetch the batch.
+        self.hub.update_scalar("train/data_time", data_time);
         for (k, t) in losses {
             self.hub.push_pending(&format!("train/{k}"), t);
         }
@@ -143,13 +160,13 @@ impl Runner {
         if epoch_end || run_end || self.hooks.iter().any(|h| h.wants_scalars(&self.hub)) {
             self.hub.flush().await?;
         }
+        self.ema_after_train_iter();
         self.call_hooks(&mut |h, cx| h.after_train_iter(cx))?;
         if let Some(p) = &self.checkpoints
             && !p.by_epoch
             && p.due(self.hub.iter, self.hub.max_iters)
         {
-            let name = p.filename(self.hub.iter);
-            self.save_periodic(&name).await?;
+            self.save_periodic(self.hub.iter, true).await?;
         }
         let progress = self.progress(&lrs);
         self.strategy.logger.progress(&progress);
@@ -165,8 +182,7 @@ impl Runner {
                 && p.by_epoch
                 && p.due(self.hub.epoch, self.hub.max_epochs.unwrap_or(1))
             {
-                let name = p.filename(self.hub.epoch);
-                self.save_periodic(&name).await?;
+                self.save_periodic(self.hub.epoch, true).await?;
             }
             let e = self.hub.epoch;
             let max = self.hub.max_epochs.unwrap_or(e);
@@ -179,12 +195,17 @@ impl Runner {
                 self.val().await?;
             }
         }
+        // A hook (EarlyStoppingHook) stopped training in the validation just run:
+        // the loop ends here, as MMEngine's loops check `stop_training`.
+        let run_end = run_end || self.stopped_early.is_some();
         if run_end {
             if !self.by_epoch {
                 // MMEngine's IterBasedTrainLoop calls after_train_epoch once, at the end.
                 self.call_hooks(&mut |h, cx| h.after_train_epoch(cx))?;
             }
             self.call_hooks(&mut |h, cx| h.after_train(cx))?;
+            #[cfg(not(target_family = "wasm"))]
+            self.publish()?;
             self.strategy.logger.sync();
             self.finished = true;
         }
