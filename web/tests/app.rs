@@ -6,30 +6,18 @@
 use leptos::prelude::*;
 use playground_strategy::device::DeviceChoice;
 use playground_web::presets::PRESETS;
-use playground_web::worker::protocol::{
-    Progress, ProtocolError, Request, Response, decode, encode,
-};
+use playground_web::worker::protocol::{ProtocolError, Request, Response, decode, encode};
 use playground_web::worker::session::Session;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
+mod common;
+
+use common::{tick, train};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const SPIRAL: &str = PRESETS[0].text;
-
-/// Trains exactly `n` iterations (a chunk may stop early when its time is up).
-async fn train(s: &mut Session, n: usize) -> Progress {
-    let mut done = 0;
-    while done < n {
-        let d = s.chunk(n - done).await.expect("a chunk trains");
-        assert!(d > 0, "a chunk made no progress");
-        done += d;
-        // Let the page answer the test runner between chunks, as the worker answers
-        // the page between them.
-        tick().await;
-    }
-    s.progress(false, false).await
-}
 
 fn mean(v: &[(i64, f64)]) -> f64 {
     v.iter().map(|(_, x)| x).sum::<f64>() / v.len() as f64
@@ -230,14 +218,6 @@ async fn webgpu_session_trains() {
 }
 
 /// Lets Leptos run its effects and update the DOM.
-async fn tick() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("a window")
-            .set_timeout_with_callback(&resolve);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 fn mount(f: impl FnOnce() -> AnyView + 'static) -> web_sys::HtmlElement {
     let document = web_sys::window()

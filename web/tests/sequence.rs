@@ -5,9 +5,12 @@
 
 use playground_strategy::device::DeviceChoice;
 use playground_web::presets::PRESETS;
-use playground_web::worker::protocol::Progress;
 use playground_web::worker::session::Session;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+mod common;
+
+use common::train;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -27,30 +30,6 @@ fn short_sort(iters: usize) -> String {
         .replace("max_iters = 2000", &format!("max_iters = {iters}"))
         .replace("val_interval = 500", &format!("val_interval = {iters}"))
         .replace("end = 2000", &format!("end = {iters}"))
-}
-
-/// One turn of the browser's event loop (a `setTimeout(0)`).
-async fn tick() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("a window")
-            .set_timeout_with_callback(&resolve);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-/// Trains exactly `n` iterations (a chunk may stop early when its time is up).
-async fn train(s: &mut Session, n: usize) -> Progress {
-    let mut done = 0;
-    while done < n {
-        let d = s.chunk(n - done).await.expect("a chunk trains");
-        assert!(d > 0, "a chunk made no progress");
-        done += d;
-        // Let the page answer the test runner between chunks, as the worker answers
-        // the page between them.
-        tick().await;
-    }
-    s.progress(false, false).await
 }
 
 #[wasm_bindgen_test]

@@ -286,9 +286,13 @@ impl RunLog {
     }
 }
 
-/// Formats seconds as MMEngine's `eta` (`1 day, 2:03:04` or `0:00:30`).
+/// Formats seconds as MMEngine's `eta` (`1 day, 2:03:04` or `0:00:30`), rounded.
 pub fn format_eta(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
+    timedelta(seconds.max(0.0).round() as u64)
+}
+
+/// Python's `str(timedelta(seconds=total))`: `1:02:05`, `1 day, 1:01:01`.
+pub fn timedelta(total: u64) -> String {
     let (d, rest) = (total / 86_400, total % 86_400);
     let hms = format!("{}:{:02}:{:02}", rest / 3600, (rest % 3600) / 60, rest % 60);
     match d {

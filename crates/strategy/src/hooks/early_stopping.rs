@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::rule::Rule;
+use super::{flag, number};
 use crate::base::{ConfigError, KeyPath};
 
 /// The keys an `EarlyStoppingHook` table may hold.
@@ -40,31 +41,6 @@ pub struct EarlyStoppingCfg {
     pub patience: i64,
     /// Stop as soon as the metric is strictly better than this.
     pub stopping_threshold: Option<f64>,
-}
-
-fn number(t: &Map<String, Value>, key: &str, path: &KeyPath) -> Result<Option<f64>, ConfigError> {
-    match t.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| path.key(key).error(format!("expected a number, got {v}"))),
-    }
-}
-
-fn flag(
-    t: &Map<String, Value>,
-    key: &str,
-    path: &KeyPath,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match t.get(key) {
-        None => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(path
-            .key(key)
-            .error(format!("expected true or false, got {v}"))),
-    }
 }
 
 impl EarlyStoppingCfg {

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::{flag, number};
 use crate::base::{ConfigError, KeyPath};
 
 /// The keys an `EMAHook` table may hold.
@@ -54,16 +55,6 @@ pub struct EmaCfg {
     pub strict_load: bool,
 }
 
-fn number(t: &Map<String, Value>, key: &str, path: &KeyPath) -> Result<Option<f64>, ConfigError> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| path.key(key).error(format!("expected a number, got {v}"))),
-    }
-}
-
 fn whole(
     t: &Map<String, Value>,
     key: &str,
@@ -76,16 +67,6 @@ fn whole(
             path.key(key)
                 .error(format!("expected a whole number, got {v}"))
         }),
-    }
-}
-
-fn flag(t: &Map<String, Value>, key: &str, path: &KeyPath) -> Result<bool, ConfigError> {
-    match t.get(key) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(path
-            .key(key)
-            .error(format!("expected true or false, got {v}"))),
     }
 }
 
@@ -160,10 +141,10 @@ impl EmaCfg {
             ema_type,
             momentum,
             interval,
-            update_buffers: flag(t, "update_buffers", path)?,
+            update_buffers: flag(t, "update_buffers", path, false)?,
             begin_iter,
             begin_epoch,
-            strict_load: flag(t, "strict_load", path)?,
+            strict_load: flag(t, "strict_load", path, false)?,
         })
     }
 

@@ -74,14 +74,7 @@ pub fn py_exp(v: f64, digits: usize) -> String {
 
 /// Python's `str(timedelta(seconds=int(s)))`: `1:02:05`, `1 day, 1:01:01`.
 pub fn py_timedelta(seconds: f64) -> String {
-    let total = seconds.max(0.0) as u64;
-    let (d, rest) = (total / 86_400, total % 86_400);
-    let hms = format!("{}:{:02}:{:02}", rest / 3600, (rest % 3600) / 60, rest % 60);
-    match d {
-        0 => hms,
-        1 => format!("1 day, {hms}"),
-        _ => format!("{d} days, {hms}"),
-    }
+    crate::base::log::timedelta(seconds.max(0.0) as u64)
 }
 
 impl LogProcessorCfg {

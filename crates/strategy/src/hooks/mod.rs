@@ -109,6 +109,37 @@ fn check_type(t: &Map<String, Value>, path: &KeyPath, allowed: &[&str]) -> Resul
     }
 }
 
+/// An optional number of a hook's table (`None` when absent or `None`).
+pub(crate) fn number(
+    t: &Map<String, Value>,
+    key: &str,
+    path: &KeyPath,
+) -> Result<Option<f64>, ConfigError> {
+    match t.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| path.key(key).error(format!("expected a number, got {v}"))),
+    }
+}
+
+/// A true/false key of a hook's table, `default` when absent.
+pub(crate) fn flag(
+    t: &Map<String, Value>,
+    key: &str,
+    path: &KeyPath,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match t.get(key) {
+        None => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(path
+            .key(key)
+            .error(format!("expected true or false, got {v}"))),
+    }
+}
+
 pub(crate) fn only_keys(
     t: &Map<String, Value>,
     path: &KeyPath,
