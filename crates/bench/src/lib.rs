@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod machine;
 pub mod overhead;
 pub mod peer;
+pub mod precision;
 pub mod report;
 pub mod rows;
 pub mod scaling;

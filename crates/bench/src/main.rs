@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use playground_bench::rows::{self, Row};
-use playground_bench::{checkpoint, machine, overhead, peer, report, scaling, schedules, train};
+use playground_bench::{
+    checkpoint, machine, overhead, peer, precision, report, scaling, schedules, train,
+};
 use playground_strategy::device::DeviceChoice;
 
 /// A group of benchmarks.
@@ -28,6 +30,9 @@ enum Group {
     /// DDPStrategy on two CPU devices against one device (samples per second), and
     /// over two loopback remote workers.
     Scaling,
+    /// AmpOptimWrapper in float16 against the same config in f32 (CPU backend; wgpu
+    /// where the adapter offers SHADER_F16).
+    Precision,
 }
 
 /// Benchmarks against PyTorch, MMEngine, a file copy and a bare burn loop, and the
@@ -125,6 +130,16 @@ fn run(cli: RunArgs) -> Result<()> {
         let rows = scaling::run(&cpu2, rounds, cli.scale, &machine)?;
         rows::append(rows_file, &rows)?;
         let rows = scaling::run_remote(rounds, cli.scale, &machine)?;
+        rows::append(rows_file, &rows)?;
+    }
+    if wanted(Group::Precision) {
+        let settings = playground_bench::Settings {
+            rounds,
+            threads: cli.threads,
+            scale: cli.scale,
+            machine: machine.clone(),
+        };
+        let rows = precision::run(&settings)?;
         rows::append(rows_file, &rows)?;
     }
     let with_peer = [Group::Cpu, Group::Wgpu, Group::Checkpoint, Group::Schedules];

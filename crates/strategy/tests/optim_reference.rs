@@ -1,7 +1,9 @@
 //! Every trajectory of `../shared/reference/optim/*.json` (PyTorch + MMEngine's
-//! OptimWrapper from fixed weights and batches) reproduced on burn's CPU backend:
-//! a linear layer trained with MSE, the lr each step and the weights after each
-//! step, f32 relative error ≤ 1e-5.
+//! OptimWrapper from fixed weights and batches) and of `tests/data/optim/*.json`
+//! (the same with the rest of torch.optim, mmpretrain's LARS and Lamb and
+//! lion-pytorch's Lion, written by that directory's `generate.py`) reproduced on
+//! burn's CPU backend: a linear layer trained with MSE, the lr and momentum each step
+//! and the weights after each step, f32 relative error ≤ 1e-5.
 #![cfg(all(feature = "cpu", not(target_family = "wasm")))]
 
 mod common;
@@ -107,6 +109,12 @@ fn run_case(case: &Value) -> Result<(), String> {
         if (lr - want_lr).abs() > 1e-9 * want_lr.abs() {
             return Err(format!("step {it}: lr {lr}, PyTorch used {want_lr}"));
         }
+        if let Some(want) = case["momentum_per_step"][it].as_f64() {
+            let got = wrapper.get_momentum()[0];
+            if (got - want).abs() > 1e-9 * want.abs() {
+                return Err(format!("step {it}: momentum {got}, MMEngine has {want}"));
+            }
+        }
         let x = tensor2(&batch["x"], &device);
         let y = tensor2(&batch["y"], &device);
         let loss = (model.forward(x) - y).powf_scalar(2.0).mean();
@@ -147,7 +155,19 @@ fn run_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn every_reference_trajectory_matches_pytorch() {
-    let files = common::reference_cases("optim", 14);
+    let mut files = common::reference_cases("optim", 14);
+    let ours = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/optim");
+    let before = files.len();
+    files.extend(
+        std::fs::read_dir(&ours)
+            .expect("tests/data/optim is readable")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json")),
+    );
+    assert!(
+        files.len() - before >= 17,
+        "tests/data/optim has too few cases"
+    );
     let failures: Vec<String> = files
         .iter()
         .filter_map(|f| {

@@ -34,17 +34,22 @@ fn wgpu_backend_computes_matmul_and_gradient() {
 }
 
 fn train_spiral(device: DeviceChoice, epochs: u32) -> playground_strategy::runner::Runner {
+    train_spiral_with(device, epochs, &[]).expect("trains")
+}
+
+fn train_spiral_with(
+    device: DeviceChoice,
+    epochs: u32,
+    options: &[&str],
+) -> Result<playground_strategy::runner::Runner, playground_strategy::error::Error> {
     use playground_strategy::config::{ExperimentConfig, Registries};
     use playground_strategy::runner::{Runner, RunnerOptions};
 
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../public/configs/spiral_mlp.toml");
-    let cfg = ExperimentConfig::load(
-        &path,
-        &[format!("train_cfg.max_epochs={epochs}")],
-        &Registries::default(),
-    )
-    .expect("preset loads");
+    let mut opts = vec![format!("train_cfg.max_epochs={epochs}")];
+    opts.extend(options.iter().map(|o| o.to_string()));
+    let cfg = ExperimentConfig::load(&path, &opts, &Registries::default()).expect("preset loads");
     pollster::block_on(async {
         let mut runner = Runner::from_config(
             cfg,
@@ -54,11 +59,39 @@ fn train_spiral(device: DeviceChoice, epochs: u32) -> playground_strategy::runne
                 ..RunnerOptions::default()
             },
         )
-        .await
-        .expect("builds");
-        runner.train().await.expect("trains");
-        runner
+        .await?;
+        runner.train().await?;
+        Ok(runner)
     })
+}
+
+/// Mixed precision on the adapter: with `SHADER_F16` (lavapipe offers it) an f16
+/// run learns; without it the run refuses with the key to change, and with
+/// `dtype_fallback = "float32"` it trains in f32. Which branch ran is printed.
+#[test]
+fn amp_on_wgpu_uses_f16_where_the_adapter_offers_it() {
+    let report = pollster::block_on(collect_env());
+    let f16 = report.wgpu.adapters().first().is_some_and(|a| a.shader_f16);
+    let amp = [
+        "optim_wrapper.type=AmpOptimWrapper",
+        "optim_wrapper.dtype=float16",
+    ];
+    eprintln!("wgpu adapter shader-f16: {f16}");
+    if f16 {
+        let r = train_spiral_with(DeviceChoice::Wgpu, 12, &amp).expect("an f16 run");
+        let loss = r.hub.history("train/loss");
+        let mean = |s: &[(i64, f64)]| s.iter().map(|(_, v)| v).sum::<f64>() / s.len() as f64;
+        let (first, last) = (mean(&loss[..25]), mean(&loss[loss.len() - 25..]));
+        assert!(last < first * 0.95, "f16 loss {first} -> {last}");
+    } else {
+        let Err(err) = train_spiral_with(DeviceChoice::Wgpu, 1, &amp) else {
+            panic!("an f16 run without shader-f16 was accepted");
+        };
+        assert!(err.to_string().contains("dtype_fallback"), "{err}");
+        let mut with_fallback = amp.to_vec();
+        with_fallback.push("optim_wrapper.dtype_fallback=float32");
+        train_spiral_with(DeviceChoice::Wgpu, 1, &with_fallback).expect("trains in f32");
+    }
 }
 
 #[test]

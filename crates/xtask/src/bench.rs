@@ -26,6 +26,8 @@ pub enum Stage {
     Web,
     /// `playground-bench` (release): DDPStrategy on two CPU devices against one.
     Scaling,
+    /// `playground-bench` (release): AmpOptimWrapper in float16 against f32.
+    Precision,
 }
 
 impl Stage {
@@ -34,6 +36,7 @@ impl Stage {
             Stage::Native => "native",
             Stage::Web => "web",
             Stage::Scaling => "scaling",
+            Stage::Precision => "precision",
         }
     }
 }
@@ -82,6 +85,18 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
                 .args(["--only", "scaling"]),
         )?;
     }
+    if wanted(Stage::Precision) {
+        let out = fresh(rows(Stage::Precision))?;
+        eprintln!("xtask: [bench precision] AmpOptimWrapper (float16) against f32");
+        exec(
+            ctx.command(&bench)
+                .arg("run")
+                .arg("--rows")
+                .arg(&out)
+                .args(["--rounds", &rounds.to_string()])
+                .args(["--only", "precision"]),
+        )?;
+    }
     if wanted(Stage::Web) {
         let node_modules = tools::ensure_tfjs(ctx)?;
         let dist = crate::serve::build_web_release(ctx)?;
@@ -103,7 +118,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     // Every stage's latest rows, in stage order.
     let all = dir.join("all.jsonl");
     let mut text = String::new();
-    for stage in [Stage::Native, Stage::Scaling, Stage::Web] {
+    for stage in [Stage::Native, Stage::Scaling, Stage::Precision, Stage::Web] {
         if let Ok(t) = std::fs::read_to_string(rows(stage)) {
             text.push_str(&t);
         }

@@ -33,6 +33,22 @@ fn EnvDetails(report: EnvReport) -> impl IntoView {
         WgpuReport::NotCompiled => "wgpu not compiled in".to_string(),
     };
     let browser = report.browser.clone();
+    // Mixed precision (AmpOptimWrapper): what each backend computes in here.
+    let webgpu_f16 = match &browser {
+        Some(b) if b.webgpu_adapter && b.shader_f16 => "WebGPU: f16 (shader-f16)",
+        Some(b) if b.webgpu_adapter => "WebGPU: f32 only (no shader-f16)",
+        _ => "WebGPU: no adapter",
+    };
+    let cpu_f16 = match &report.cpu {
+        Some(c) if c.f16 && c.bf16 => "CPU: f16 and bf16",
+        Some(c) if c.f16 => "CPU: f16",
+        Some(_) => "CPU: f32 only",
+        None => "CPU: not compiled in",
+    };
+    let precision = format!(
+        "{webgpu_f16}; {cpu_f16}. Mixed precision (AmpOptimWrapper) trains with \
+         playground-cli; in the browser it is refused for now"
+    );
     let revision = report
         .git_revision
         .clone()
@@ -62,6 +78,8 @@ fn EnvDetails(report: EnvReport) -> impl IntoView {
                     .as_ref()
                     .map_or_else(|| "not compiled in".to_string(), |c| c.description.clone())}
             </dd>
+            <dt>"Low precision"</dt>
+            <dd data-testid="env-precision">{precision}</dd>
             <dt>"User agent"</dt>
             <dd>{browser.map(|b| b.user_agent).unwrap_or_default()}</dd>
             <dt>"Build"</dt>

@@ -23,6 +23,11 @@ pub struct WrapperState {
     pub inner_count: i64,
     /// Per-parameter state, by parameter name.
     pub state: Vec<ParamStateEntry>,
+    /// `AmpOptimWrapper`'s `GradScaler.state_dict()` (MMEngine's `loss_scaler` key):
+    /// `scale`, `growth_factor`, `backoff_factor`, `growth_interval`,
+    /// `_growth_tracker`. None without mixed precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scaler: Option<serde_json::Value>,
 }
 
 /// One parameter's optimizer state.

@@ -162,12 +162,16 @@ pub(super) fn encode(ck: &Checkpoint) -> Result<Encoded<'_>, CheckpointError> {
                 }
                 state.push(json!({"name": p.name, "step": p.step, "buffers": buffers}));
             }
-            wrappers.push(json!({
+            let mut wrapper = json!({
                 "name": w.name,
                 "param_groups": w.param_groups,
                 "inner_count": w.inner_count,
                 "state": state,
-            }));
+            });
+            if let Some(scaler) = &w.loss_scaler {
+                wrapper["loss_scaler"] = scaler.clone();
+            }
+            wrappers.push(wrapper);
         }
         optimizer_meta = Value::Array(wrappers);
     }
@@ -358,6 +362,7 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
                     param_groups,
                     inner_count: w.get("inner_count").and_then(Value::as_i64).unwrap_or(0),
                     state,
+                    loss_scaler: w.get("loss_scaler").cloned(),
                 });
             }
             Some(OptimStateDict { wrappers: out })

@@ -54,6 +54,10 @@ fn sample() -> Checkpoint {
                         ("exp_avg_sq".into(), vec![0.2; 6]),
                     ],
                 }],
+                loss_scaler: Some(json!({
+                    "scale": 32768.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+                    "growth_interval": 2000, "_growth_tracker": 17
+                })),
             }],
         }),
         param_schedulers: Some(json!([{"last_step": 3}])),

@@ -47,6 +47,17 @@ pub struct SequenceTargets {
 }
 
 impl Batch {
+    /// The same batch with its float inputs in `dtype` (mixed precision). Token ids
+    /// stay as they are (a half float holds integers exactly only up to 2048);
+    /// targets stay in f32 (losses are computed in f32).
+    pub fn with_inputs_in(&self, dtype: burn::tensor::FloatDType) -> Self {
+        let mut out = self.clone();
+        if out.sequence.is_none() {
+            out.inputs = out.inputs.cast(dtype);
+        }
+        out
+    }
+
     /// The input token ids `[batch, block]` of a sequence batch.
     pub fn token_ids(&self) -> Tensor<2, Int> {
         self.inputs.clone().int()

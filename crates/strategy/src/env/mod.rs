@@ -114,6 +114,7 @@ mod tests {
             device_type: device_type.into(),
             driver: String::new(),
             driver_info: String::new(),
+            shader_f16: false,
         }
     }
 
@@ -162,6 +163,7 @@ mod tests {
             user_agent: "test".into(),
             navigator_gpu: true,
             webgpu_adapter: true,
+            shader_f16: false,
         };
         assert_eq!(
             choose_auto(BOTH, &wgpu, Some(&browser)).backend,

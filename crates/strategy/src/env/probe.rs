@@ -9,10 +9,23 @@ fn available_threads() -> usize {
 
 /// The CPU backend compiled in, if any.
 pub(super) fn cpu_backend() -> Option<CpuBackendReport> {
+    #[cfg(feature = "cpu")]
+    let (f16, bf16) = {
+        use burn::tensor::{DType, Device};
+        let device = Device::flex();
+        (
+            device.supports_dtype(DType::F16),
+            device.supports_dtype(DType::BF16),
+        )
+    };
+    #[cfg(not(feature = "cpu"))]
+    let (f16, bf16) = (false, false);
     cfg!(feature = "cpu").then(|| CpuBackendReport {
         name: "flex".to_string(),
         description: "burn-flex, burn's pure-Rust CPU backend".to_string(),
         threads: available_threads(),
+        f16,
+        bf16,
     })
 }
 
@@ -67,6 +80,7 @@ pub(super) async fn wgpu_adapters(browser: Option<&BrowserReport>) -> WgpuReport
                 .to_string(),
                 driver: info.driver,
                 driver_info: info.driver_info,
+                shader_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
             }
         })
         .collect();
@@ -101,6 +115,7 @@ pub(super) async fn browser() -> Option<BrowserReport> {
         .ok()
         .filter(|g| !g.is_undefined() && !g.is_null());
     let mut webgpu_adapter = false;
+    let mut shader_f16 = false;
     if let Some(gpu) = &gpu
         && let Ok(request) = Reflect::get(gpu, &JsValue::from_str("requestAdapter"))
         && let Ok(request) = request.dyn_into::<Function>()
@@ -109,10 +124,22 @@ pub(super) async fn browser() -> Option<BrowserReport> {
         && let Ok(adapter) = wasm_bindgen_futures::JsFuture::from(promise).await
     {
         webgpu_adapter = !adapter.is_undefined() && !adapter.is_null();
+        // `adapter.features.has("shader-f16")`: WebGPU's optional half floats.
+        shader_f16 = webgpu_adapter
+            && Reflect::get(&adapter, &JsValue::from_str("features"))
+                .ok()
+                .and_then(|features| {
+                    let has = Reflect::get(&features, &JsValue::from_str("has")).ok()?;
+                    let has = has.dyn_into::<Function>().ok()?;
+                    has.call1(&features, &JsValue::from_str("shader-f16")).ok()
+                })
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
     }
     Some(BrowserReport {
         user_agent,
         navigator_gpu: gpu.is_some(),
         webgpu_adapter,
+        shader_f16,
     })
 }

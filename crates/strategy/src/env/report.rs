@@ -81,6 +81,16 @@ impl WgpuReport {
     }
 }
 
+/// The low precisions a device computes in, for the report.
+fn precisions(f16: bool, bf16: bool) -> &'static str {
+    match (f16, bf16) {
+        (true, true) => "f16 and bf16",
+        (true, false) => "f16 (no bf16)",
+        (false, true) => "bf16 (no f16)",
+        (false, false) => "f32 only",
+    }
+}
+
 /// One wgpu adapter (a physical or software device behind a graphics API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdapterReport {
@@ -94,6 +104,10 @@ pub struct AdapterReport {
     pub driver: String,
     /// Driver version or details (may be empty).
     pub driver_info: String,
+    /// Whether the adapter offers `SHADER_F16` (half-precision arithmetic in
+    /// shaders: what `AmpOptimWrapper` with float16 needs on wgpu).
+    #[serde(default)]
+    pub shader_f16: bool,
 }
 
 impl AdapterReport {
@@ -116,6 +130,12 @@ pub struct CpuBackendReport {
     pub description: String,
     /// Threads available to it.
     pub threads: usize,
+    /// Whether it computes in float16 (`AmpOptimWrapper`, `dtype = "float16"`).
+    #[serde(default)]
+    pub f16: bool,
+    /// Whether it computes in bfloat16.
+    #[serde(default)]
+    pub bf16: bool,
 }
 
 /// Facts only a browser can tell.
@@ -127,6 +147,9 @@ pub struct BrowserReport {
     pub navigator_gpu: bool,
     /// Whether `navigator.gpu.requestAdapter()` gave an adapter.
     pub webgpu_adapter: bool,
+    /// Whether that adapter offers WebGPU's optional `shader-f16` feature.
+    #[serde(default)]
+    pub shader_f16: bool,
 }
 
 /// The backend `auto` picks, with the reason a person can act on.
@@ -162,8 +185,11 @@ impl fmt::Display for EnvReport {
         match &self.cpu {
             Some(cpu) => writeln!(
                 f,
-                "  cpu backend          {} ({}), {} thread(s)",
-                cpu.name, cpu.description, cpu.threads
+                "  cpu backend          {} ({}), {} thread(s), {}",
+                cpu.name,
+                cpu.description,
+                cpu.threads,
+                precisions(cpu.f16, cpu.bf16)
             )?,
             None => writeln!(f, "  cpu backend          not compiled")?,
         }
@@ -188,8 +214,11 @@ impl fmt::Display for EnvReport {
                     };
                     writeln!(
                         f,
-                        "    [{i}] {} ({}, {}, {driver})",
-                        a.name, a.backend, a.device_type
+                        "    [{i}] {} ({}, {}, {driver}){}",
+                        a.name,
+                        a.backend,
+                        a.device_type,
+                        if a.shader_f16 { ", shader-f16" } else { "" }
                     )?;
                 }
             }
@@ -199,10 +228,11 @@ impl fmt::Display for EnvReport {
             writeln!(
                 f,
                 "  navigator.gpu        {}",
-                match (b.navigator_gpu, b.webgpu_adapter) {
-                    (false, _) => "absent",
-                    (true, false) => "present, but requestAdapter() gave no adapter",
-                    (true, true) => "present, adapter available",
+                match (b.navigator_gpu, b.webgpu_adapter, b.shader_f16) {
+                    (false, _, _) => "absent",
+                    (true, false, _) => "present, but requestAdapter() gave no adapter",
+                    (true, true, false) => "present, adapter available (no shader-f16)",
+                    (true, true, true) => "present, adapter available, with shader-f16",
                 }
             )?;
         }
@@ -236,12 +266,15 @@ mod tests {
                     device_type: "cpu".into(),
                     driver: "llvmpipe".into(),
                     driver_info: "Mesa 22.3.6".into(),
+                    shader_f16: true,
                 }],
             },
             cpu: Some(CpuBackendReport {
                 name: "flex".into(),
                 description: "burn-flex".into(),
                 threads: 2,
+                f16: true,
+                bf16: true,
             }),
             browser: None,
             auto_device: AutoDevice {

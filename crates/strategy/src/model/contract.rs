@@ -193,7 +193,20 @@ impl<M: Model> DynModel for ModelCell<M> {
         ctx: &mut StepContext,
     ) -> LossTensors {
         let model = self.model.take().expect("model present between steps");
-        let (model, losses) = model.train_step(batch, optim, ctx);
+        let (model, losses) = match optim.compute_dtype() {
+            None => model.train_step(batch, optim, ctx),
+            // Mixed precision: a low-precision copy trains (same parameter ids); the
+            // wrappers update the f32 masters, which become the model again.
+            Some(dtype) => {
+                let masters = named::params_by_id(&model);
+                optim.begin_amp(&masters);
+                let low = named::set_params_by_id(model, &masters, Some(dtype));
+                let batch = batch.with_inputs_in(dtype);
+                let (low, losses) = low.train_step(&batch, optim, ctx);
+                let masters = optim.end_amp(masters);
+                (named::set_params_by_id(low, &masters, None), losses)
+            }
+        };
         self.model = Some(model);
         losses
     }

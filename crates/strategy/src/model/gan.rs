@@ -47,6 +47,7 @@ pub fn gaussian_noise(n: usize, d: usize, rng: &mut StdRng, device: &Device) -> 
 /// Mean binary cross-entropy of `logits` against a constant `target` (0 or 1),
 /// computed stably: `max(x, 0) − x·t + log(1 + e^−|x|)`.
 pub fn bce_with_logits(logits: Tensor<2>, target: f64) -> Tensor<1> {
+    let logits = logits.cast(burn::tensor::FloatDType::F32);
     let softplus_term = logits.clone().abs().neg().exp().add_scalar(1.0).log();
     (logits.clone().clamp_min(0.0) - logits.mul_scalar(target) + softplus_term).mean()
 }

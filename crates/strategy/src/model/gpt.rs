@@ -115,7 +115,7 @@ impl CausalSelfAttention {
         let scores = q
             .matmul(k.swap_dims(2, 3))
             .mul_scalar(1.0 / (hd as f64).sqrt())
-            + causal_bias(t, &qkv.device());
+            + causal_bias(t, &qkv.device()).cast(qkv.dtype());
         let att = softmax(scores, 3);
         let dropped = maybe_dropout(att.clone(), self.dropout, rng.as_deref_mut());
         let y = dropped.matmul(v).swap_dims(1, 2).reshape([b, t, c]);

@@ -56,7 +56,8 @@ impl GruLayer {
         .reshape([b, t, h3]);
         let w_hh = self.weight_hh.val().transpose();
         let b_hh = self.bias_hh.val().unsqueeze::<2>();
-        let mut h: Tensor<2> = Tensor::zeros([b, hidden], &gi.device());
+        let zeros: Tensor<2> = Tensor::zeros([b, hidden], &gi.device());
+        let mut h = zeros.cast(gi.dtype());
         let mut states = Vec::with_capacity(t);
         for step in 0..t {
             let gi_t: Tensor<2> = gi.clone().slice([0..b, step..step + 1]).reshape([b, h3]);

@@ -65,6 +65,7 @@ pub fn dropout<const D: usize>(x: Tensor<D>, p: f64, rng: &mut StdRng) -> Tensor
         })
         .collect();
     let mask: Tensor<D> = Tensor::from_data(TensorData::new(mask, shape), &x.device());
+    let mask = mask.cast(x.dtype());
     x * mask
 }
 

@@ -4,7 +4,7 @@
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::nn::loss::{CrossEntropyLoss, MseLoss, Reduction};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, FloatDType, Tensor};
 use rand::rngs::StdRng;
 
 use super::activation::Activation;
@@ -67,7 +67,8 @@ impl Mlp {
     /// Class scores `[n, classes]` for `x` `[n, in_features]`; dropout only with `rng`.
     pub fn forward(&self, x: Tensor<2>, mut rng: Option<&mut StdRng>) -> Tensor<2> {
         let last = self.layers.len() - 1;
-        let mut h = x;
+        // The input in the weights' dtype (f16 under mixed precision).
+        let mut h = x.cast(self.layers[0].weight.val().dtype());
         for (i, layer) in self.layers.iter().enumerate() {
             h = layer.forward(h);
             if i < last {
@@ -83,6 +84,8 @@ impl Mlp {
 
 /// Mean cross-entropy of class scores against targets.
 pub fn cross_entropy(logits: Tensor<2>, batch: &Batch) -> Tensor<1> {
+    // In f32 whatever the forward's dtype (as autocast runs its losses).
+    let logits = logits.cast(FloatDType::F32);
     CrossEntropyLoss::new(None, &logits.device()).forward(logits, batch.targets.clone())
 }
 
@@ -110,6 +113,7 @@ impl Model for Mlp {
         let outputs = self.forward(batch.inputs.clone(), Some(&mut ctx.rng));
         match (self.loss, &batch.values) {
             (LossCfg::MseLoss, Some(values)) => {
+                let outputs = outputs.cast(FloatDType::F32);
                 let loss = MseLoss::new().forward(outputs, values.clone(), Reduction::Mean);
                 let logged = loss.clone().detach();
                 let model = optim.update_params(loss, self);

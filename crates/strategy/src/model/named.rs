@@ -6,8 +6,10 @@
 //! the way out and back on the way in. Everything else (convolutions, biases) already
 //! has PyTorch's layout.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::{Tensor, TensorData};
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{FloatDType, Tensor, TensorData};
 
 /// One parameter in host memory: its dotted name, shape and values (f32).
 #[derive(Debug, Clone, PartialEq)]
@@ -211,4 +213,54 @@ pub fn set_flat_params<M: Module>(module: M, values: &[Tensor<1>]) -> M {
         }
     }
     module.map(&mut SetFlat { values, next: 0 })
+}
+
+/// Every float parameter of `module` by id, flattened, on the inner (non-autodiff)
+/// backend: the f32 master weights of a mixed-precision step.
+pub fn params_by_id<M: Module>(module: &M) -> HashMap<ParamId, Tensor<1>> {
+    #[derive(Default)]
+    struct ById(HashMap<ParamId, Tensor<1>>);
+    impl ModuleVisitor for ById {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.val().inner();
+            let n: usize = t.dims().iter().product();
+            self.0.insert(param.id, t.reshape([n]));
+        }
+    }
+    let mut v = ById::default();
+    module.visit(&mut v);
+    v.0
+}
+
+/// Replaces the float parameters of `module` found in `values` (by id, flattened, as
+/// [`params_by_id`] gives them), cast to `dtype` when given; ids and trainability
+/// are kept, each value a fresh leaf.
+pub fn set_params_by_id<M: Module>(
+    module: M,
+    values: &HashMap<ParamId, Tensor<1>>,
+    dtype: Option<FloatDType>,
+) -> M {
+    struct SetById<'a> {
+        values: &'a HashMap<ParamId, Tensor<1>>,
+        dtype: Option<FloatDType>,
+    }
+    impl ModuleMapper for SetById<'_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (id, tensor, mapper) = param.consume();
+            let Some(value) = self.values.get(&id) else {
+                return Param::from_mapped_value(id, tensor, mapper);
+            };
+            let dims: [usize; D] = tensor.dims();
+            let mut inner = value.clone().reshape(dims);
+            if let Some(dtype) = self.dtype {
+                inner = inner.cast(dtype);
+            }
+            let mut t: Tensor<D> = Tensor::from_inner(inner);
+            if tensor.is_require_grad() {
+                t = t.require_grad();
+            }
+            Param::from_mapped_value(id, t, mapper)
+        }
+    }
+    module.map(&mut SetById { values, dtype })
 }

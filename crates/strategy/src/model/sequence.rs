@@ -48,7 +48,8 @@ impl LayerNorm {
 /// only (the prompt's positions are masked out), as `F.cross_entropy(...,
 /// ignore_index=-1)`.
 pub fn masked_cross_entropy(logits: Tensor<2>, seq: &SequenceTargets) -> Tensor<1> {
-    let logp = log_softmax(logits, 1);
+    // In f32 whatever the forward's dtype (as autocast runs its losses).
+    let logp = log_softmax(logits.cast(burn::tensor::FloatDType::F32), 1);
     let picked: Tensor<1> = logp
         .gather(1, seq.targets.clone().unsqueeze_dim(1))
         .reshape([-1]);

@@ -11,12 +11,15 @@
 
 use serde_json::{Map, Value};
 
+use super::amp::{AMP_KEYS, parse_amp};
+pub use super::amp::{AmpDtype, AmpSpec, DtypeFallback, LossScale, ScalerConfig};
 pub use super::clip::ClipGrad;
 use super::clip::parse_clip;
 use super::constructor::constructor;
 use super::keys::{check_keys, did_you_mean};
 pub use super::optimizer_spec::{
-    AdagradSpec, AdamSpec, OptimizerSpec, RmspropSpec, SgdSpec, optimizer_registry,
+    AdadeltaSpec, AdagradSpec, AdamSpec, AdamaxSpec, AsgdSpec, LambSpec, LarsSpec, LionSpec,
+    NadamSpec, OptimizerSpec, RmspropSpec, RpropSpec, SgdSpec, optimizer_registry,
 };
 use super::optimizer_spec::{IMPLEMENTATION_SWITCHES, implementation_note};
 use super::paramwise::parse_paramwise;
@@ -37,6 +40,8 @@ pub struct OptimWrapperSpec {
     pub clip_grad: Option<ClipGrad>,
     /// Per-parameter multipliers.
     pub paramwise_cfg: Option<ParamwiseCfg>,
+    /// `AmpOptimWrapper`'s mixed precision (None for `OptimWrapper`).
+    pub amp: Option<AmpSpec>,
     /// Keys of this wrapper that were accepted but cannot change the result here,
     /// each as `key.path: why` (see [`OptimWrapperConfig::ignored_notes`]).
     pub ignored: Vec<String>,
@@ -93,8 +98,8 @@ const WRAPPER_KEYS: &[&str] = &[
     "constructor",
 ];
 
-/// The wrapper types; `AmpOptimWrapper` is refused with its own message.
-const WRAPPER_TYPES: &[&str] = &["OptimWrapper"];
+/// The wrapper types.
+const WRAPPER_TYPES: &[&str] = &["OptimWrapper", "AmpOptimWrapper"];
 
 /// Parses one wrapper's table (found at `path`). `top_level`: whether it is
 /// `optim_wrapper` itself (which may name its constructor) rather than one part's.
@@ -104,15 +109,9 @@ fn parse_wrapper(
     optimizers: &Registry<OptimizerSpec>,
     top_level: bool,
 ) -> Result<OptimWrapperSpec, ConfigError> {
-    // The type first: a mixed-precision wrapper's own keys are not the problem.
     let type_name = match dict.get("type") {
         None => "OptimWrapper".to_string(),
         Some(Value::String(t)) if WRAPPER_TYPES.contains(&t.as_str()) => t.clone(),
-        Some(Value::String(t)) if t == "AmpOptimWrapper" => {
-            return Err(path.key("type").error(
-                "AmpOptimWrapper (mixed precision) is not supported: the playground trains in f32; use OptimWrapper",
-            ));
-        }
         Some(Value::String(t)) => {
             return Err(path.key("type").error(format!(
                 "unknown optimizer wrapper type `{t}`.{} Known types: {}",
@@ -127,18 +126,37 @@ fn parse_wrapper(
             )));
         }
     };
-    let known = if top_level {
-        WRAPPER_KEYS
+    let is_amp = type_name == "AmpOptimWrapper";
+    let mut known: Vec<&str> = if top_level {
+        WRAPPER_KEYS.to_vec()
     } else {
-        &WRAPPER_KEYS[..WRAPPER_KEYS.len() - 1]
+        WRAPPER_KEYS[..WRAPPER_KEYS.len() - 1].to_vec()
     };
-    check_keys(dict, path, "an optimizer wrapper", known)?;
+    if is_amp {
+        known.extend(AMP_KEYS);
+    }
+    let what = if is_amp {
+        "an AmpOptimWrapper"
+    } else {
+        "an optimizer wrapper"
+    };
+    if !is_amp && let Some(k) = AMP_KEYS.iter().find(|k| dict.contains_key(**k)) {
+        return Err(path.key(*k).error(format!(
+            "`{k}` belongs to mixed precision: set type = \"AmpOptimWrapper\" to use it"
+        )));
+    }
+    check_keys(dict, path, what, &known)?;
     let Some(opt) = dict.get("optimizer") else {
         return Err(path
             .error("missing `optimizer`: expected a table such as { type = \"SGD\", lr = 0.01 }"));
     };
     let optimizer = optimizers.build(opt, &path.key("optimizer"))?;
     let mut ignored = Vec::new();
+    let amp = if is_amp {
+        Some(parse_amp(dict, path, &mut ignored)?)
+    } else {
+        None
+    };
     for switch in IMPLEMENTATION_SWITCHES {
         if opt.get(switch).is_some() {
             ignored.push(implementation_note(&path.key("optimizer").key(*switch)));
@@ -166,12 +184,30 @@ fn parse_wrapper(
             parse_paramwise(v, &path.key("paramwise_cfg"), base_wd_given, &mut ignored)?
         }
     };
+    if !matches!(optimizer, OptimizerSpec::LARS(_))
+        && let Some(cfg) = &paramwise_cfg
+    {
+        for (key, custom) in &cfg.custom_keys {
+            if custom.lars_exclude.is_some() {
+                ignored.push(format!(
+                    "{}: only LARS reads it; MMEngine puts it in the parameter group and {} \
+                     ignores it, so it cannot change the result",
+                    path.key("paramwise_cfg")
+                        .key("custom_keys")
+                        .key(key)
+                        .key("lars_exclude"),
+                    optimizer.type_name()
+                ));
+            }
+        }
+    }
     Ok(OptimWrapperSpec {
         type_name,
         optimizer,
         accumulative_counts,
         clip_grad,
         paramwise_cfg,
+        amp,
         ignored,
     })
 }
@@ -209,7 +245,12 @@ pub fn parse_optim_wrapper(v: &Value, path: &KeyPath) -> Result<OptimWrapperConf
                     "{constructor} takes one wrapper table per model part (`generator = {{ optimizer = ... }}`), not one `optimizer`; for one optimizer, drop `constructor`"
                 )));
             }
-            "paramwise_cfg" | "type" | "clip_grad" | "accumulative_counts" => {
+            "paramwise_cfg"
+            | "type"
+            | "clip_grad"
+            | "accumulative_counts"
+            | "loss_scale"
+            | "dtype" => {
                 return Err(path.key(name).error(format!(
                     "with {constructor}, `{name}` goes inside each model part's wrapper table"
                 )));
@@ -239,228 +280,5 @@ pub fn parse_optim_wrapper(v: &Value, path: &KeyPath) -> Result<OptimWrapperConf
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn parse(v: Value) -> Result<OptimWrapperConfig, ConfigError> {
-        parse_optim_wrapper(&v, &KeyPath::root().key("optim_wrapper"))
-    }
-
-    #[test]
-    fn adam_momentum_is_beta1_and_adagrad_has_none() {
-        let OptimWrapperConfig::Single(w) =
-            parse(json!({"optimizer": {"type": "Adam", "lr": 0.1, "betas": [0.85, 0.999]}}))
-                .expect("parses")
-        else {
-            panic!("single")
-        };
-        assert_eq!(w.optimizer.initial_group().get("momentum"), Some(0.85));
-        assert_eq!(w.type_name, "OptimWrapper");
-        let OptimWrapperConfig::Single(w) =
-            parse(json!({"optimizer": {"type": "Adagrad"}})).expect("parses")
-        else {
-            panic!("single")
-        };
-        assert_eq!(w.optimizer.initial_group().get("momentum"), None);
-    }
-
-    #[test]
-    fn unknown_optimizer_keys_and_types_are_errors() {
-        let err =
-            parse(json!({"optimizer": {"type": "SGD", "lr": 0.1, "momentun": 0.9}})).unwrap_err();
-        assert_eq!(err.path, "optim_wrapper.optimizer.momentun");
-        let err = parse(json!({"optimizer": {"type": "Adamw", "lr": 0.1}})).unwrap_err();
-        assert!(err.message.contains("Did you mean `AdamW`?"), "{err}");
-    }
-
-    #[test]
-    fn several_optimizers_need_a_constructor() {
-        let cfg = json!({
-            "constructor": "MultiOptimWrapperConstructor",
-            "generator": {"optimizer": {"type": "Adam", "lr": 0.0002}},
-            "discriminator": {"type": "OptimWrapper", "optimizer": {"type": "SGD", "lr": 0.01}}
-        });
-        let OptimWrapperConfig::Multi { wrappers, .. } = parse(cfg).expect("parses") else {
-            panic!("multi")
-        };
-        let names: Vec<&str> = wrappers.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["discriminator", "generator"]);
-        assert!(
-            parse(json!({"generator": {}}))
-                .unwrap_err()
-                .message
-                .contains("constructor")
-        );
-    }
-
-    const SGD: fn() -> Value = || json!({"type": "SGD", "lr": 0.1});
-
-    #[test]
-    fn unknown_keys_in_every_table_name_the_path_and_the_closest_key() {
-        let multi =
-            |part: Value| json!({"constructor": "MultiOptimWrapperConstructor", "generator": part});
-        let cases = [
-            (
-                json!({"optimizer": SGD(), "accumulative_count": 2}),
-                "optim_wrapper.accumulative_count",
-                "accumulative_counts",
-            ),
-            (
-                json!({"optimizer": {"type": "SGD", "lr": 0.1, "momentun": 0.9}}),
-                "optim_wrapper.optimizer.momentun",
-                "momentum",
-            ),
-            (
-                json!({"optimizer": {"type": "AdamW", "lr": 0.1, "beta": [0.9, 0.99]}}),
-                "optim_wrapper.optimizer.beta",
-                "betas",
-            ),
-            (
-                json!({"optimizer": SGD(), "paramwise_cfg": {"bias_decay_mul": 0.0}}),
-                "optim_wrapper.paramwise_cfg.bias_decay_mul",
-                "bias_decay_mult",
-            ),
-            (
-                json!({"optimizer": SGD(), "paramwise_cfg": {"custom_keys": {"head": {"lr_mul": 0.1}}}}),
-                "optim_wrapper.paramwise_cfg.custom_keys.head.lr_mul",
-                "lr_mult",
-            ),
-            (
-                json!({"optimizer": SGD(), "clip_grad": {"max_norm": 1.0, "norm_typ": 2}}),
-                "optim_wrapper.clip_grad.norm_typ",
-                "norm_type",
-            ),
-            (
-                json!({"optimizer": SGD(), "clip_grad": {"type": "value", "clip_valu": 1.0}}),
-                "optim_wrapper.clip_grad.clip_valu",
-                "clip_value",
-            ),
-            (
-                multi(json!({"optimizer": SGD(), "acumulative_counts": 2})),
-                "optim_wrapper.generator.acumulative_counts",
-                "accumulative_counts",
-            ),
-        ];
-        for (cfg, path, closest) in cases {
-            let err = parse(cfg).expect_err(path);
-            assert_eq!(err.path, path, "{err}");
-            assert!(
-                err.message.contains(&format!("Did you mean `{closest}`?")),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn pytorch_implementation_switches_are_accepted_and_noted() {
-        let cfg = parse(json!({
-            "optimizer": {
-                "type": "AdamW", "lr": 0.1, "weight_decay": 0.01,
-                "foreach": true, "fused": false, "capturable": false, "differentiable": false,
-            },
-            "clip_grad": {"max_norm": 1.0, "foreach": true, "error_if_nonfinite": false},
-            "paramwise_cfg": {"bypass_duplicate": true, "dcn_offset_lr_mult": 0.1},
-        }))
-        .expect("parses");
-        let notes = cfg.ignored_notes();
-        for key in [
-            "optimizer.foreach",
-            "optimizer.fused",
-            "optimizer.capturable",
-            "optimizer.differentiable",
-            "clip_grad.foreach",
-            "paramwise_cfg.bypass_duplicate",
-            "paramwise_cfg.dcn_offset_lr_mult",
-        ] {
-            let path = format!("optim_wrapper.{key}: ");
-            assert!(
-                notes.iter().any(|n| n.starts_with(&path)),
-                "{key}: {notes:?}"
-            );
-        }
-        assert_eq!(notes.len(), 7, "{notes:?}");
-        let plain = parse(json!({"optimizer": SGD()})).expect("parses");
-        assert_eq!(plain.ignored_notes(), Vec::<String>::new());
-        let multi = parse(json!({
-            "constructor": "MultiOptimWrapperConstructor",
-            "generator": {"optimizer": {"type": "SGD", "lr": 0.1, "foreach": false}},
-        }))
-        .expect("parses");
-        let notes = multi.ignored_notes();
-        assert!(
-            notes[0].starts_with("optim_wrapper.generator.optimizer.foreach: "),
-            "{notes:?}"
-        );
-    }
-
-    #[test]
-    fn a_flat_decay_mult_without_weight_decay_is_dropped_and_noted() {
-        let cfg = parse(
-            json!({"optimizer": {"type": "AdamW"}, "paramwise_cfg": {"flat_decay_mult": 0.0}}),
-        )
-        .expect("parses");
-        let OptimWrapperConfig::Single(w) = &cfg else {
-            panic!("single")
-        };
-        assert_eq!(
-            w.paramwise_cfg.as_ref().map(|p| p.flat_decay_mult),
-            Some(None)
-        );
-        let notes = cfg.ignored_notes();
-        assert!(
-            notes[0].starts_with("optim_wrapper.paramwise_cfg.flat_decay_mult: "),
-            "{notes:?}"
-        );
-    }
-
-    #[test]
-    fn settings_that_change_the_numbers_are_refused_or_honoured() {
-        let err =
-            parse(json!({"type": "AmpOptimWrapper", "optimizer": SGD(), "loss_scale": "dynamic"}))
-                .unwrap_err();
-        assert_eq!(err.path, "optim_wrapper.type");
-        assert!(err.message.contains("use OptimWrapper"), "{err}");
-        let err = parse(json!({"type": "OptimWraper", "optimizer": SGD()})).unwrap_err();
-        assert!(
-            err.message.contains("Did you mean `OptimWrapper`?"),
-            "{err}"
-        );
-        let err = parse(
-            json!({"optimizer": SGD(), "clip_grad": {"max_norm": 1.0, "error_if_nonfinite": true}}),
-        )
-        .unwrap_err();
-        assert_eq!(err.path, "optim_wrapper.clip_grad.error_if_nonfinite");
-        // `maximize` is honoured by the update rules (`algorithm.rs`).
-        let OptimWrapperConfig::Single(w) =
-            parse(json!({"optimizer": {"type": "SGD", "lr": 0.1, "maximize": true}}))
-                .expect("parses")
-        else {
-            panic!("single")
-        };
-        assert!(matches!(w.optimizer, OptimizerSpec::SGD(ref s) if s.maximize));
-    }
-
-    #[test]
-    fn clip_grad_by_norm_or_value() {
-        let OptimWrapperConfig::Single(w) = parse(json!({
-            "optimizer": {"type": "SGD", "lr": 0.1}, "clip_grad": {"max_norm": 1.0, "norm_type": "inf"}
-        }))
-        .expect("parses") else {
-            panic!("single")
-        };
-        assert_eq!(
-            w.clip_grad,
-            Some(ClipGrad::Norm {
-                max_norm: 1.0,
-                norm_type: f64::INFINITY
-            })
-        );
-        let err =
-            parse(json!({"optimizer": {"type": "SGD", "lr": 0.1}, "clip_grad": {"type": "value"}}))
-                .unwrap_err();
-        assert_eq!(err.path, "optim_wrapper.clip_grad");
-        assert!(err.message.contains("clip_value"), "{err}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

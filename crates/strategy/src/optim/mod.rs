@@ -5,13 +5,16 @@
 //!   of the modules below so `optim::config::OptimizerSpec` and friends keep working.
 //! - [`optimizer_spec`]: each optimizer's hyper-parameters and the `type` registry.
 //! - [`paramwise`]: `paramwise_cfg` and MMEngine's rules for per-parameter multipliers.
+//! - [`amp`]: `AmpOptimWrapper`'s `loss_scale`, `dtype` and `dtype_fallback`.
+//! - [`loss_scaler`]: PyTorch's `GradScaler` as a state machine (scale, growth,
+//!   back-off, skipped steps, its state dict).
 //! - [`clip`]: `clip_grad` (and, with a tensor backend, the clipping itself).
 //! - [`constructor`]: the known `optim_wrapper.constructor`s.
 //! - [`keys`]: unknown-key errors with the full key path and the closest known key.
 //!
 //! With a tensor backend:
-//! - [`algorithm`]: SGD, Adam, AdamW, RMSprop and Adagrad updates, as PyTorch
-//!   computes them.
+//! - [`algorithm`]: the fourteen optimizers' updates, as their reference
+//!   implementations compute them.
 //! - [`param_groups`]: a burn module's parameters, classified and grouped.
 //! - [`wrapper`]: MMEngine's `OptimWrapper` on burn modules: accumulation, clipping,
 //!   the update.
@@ -21,10 +24,14 @@
 
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod algorithm;
+pub mod amp;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+mod amp_step;
 pub mod clip;
 pub mod config;
 pub mod constructor;
 pub mod keys;
+pub mod loss_scaler;
 pub mod optimizer_spec;
 #[cfg(any(feature = "cpu", feature = "wgpu"))]
 pub mod param_groups;

@@ -116,10 +116,14 @@ pub(crate) fn param_groups<M: Module>(spec: &OptimWrapperSpec, module: &M) -> Pa
                     is_dwconv: p.in_dwconv,
                     ndim: p.ndim,
                 };
-                let (lr, wd) = cfg.multipliers(&p.name, kind).apply(base_lr, base_wd);
+                let multipliers = cfg.multipliers(&p.name, kind);
+                let (lr, wd) = multipliers.apply(base_lr, base_wd);
                 let mut group = base.clone();
                 group.set("lr", lr);
                 group.set("weight_decay", wd);
+                if multipliers.lars_exclude {
+                    group.set("lars_exclude", 1.0);
+                }
                 assignment.insert(p.id, groups.len());
                 groups.push(group);
                 group_params.push(vec![p.name.clone()]);

@@ -59,7 +59,13 @@ pub const PARAMWISE_KEYS: &[&str] = &[
 ];
 
 /// A custom key's keys.
-pub const CUSTOM_KEY_KEYS: &[&str] = &["lr_mult", "decay_mult", "lr", "weight_decay"];
+pub const CUSTOM_KEY_KEYS: &[&str] = &[
+    "lr_mult",
+    "decay_mult",
+    "lr",
+    "weight_decay",
+    "lars_exclude",
+];
 
 /// Why `bypass_duplicate` cannot change a result here.
 pub const BYPASS_DUPLICATE_NOTE: &str = "the built-in models hold each parameter once, and \
@@ -88,6 +94,10 @@ pub struct CustomKey {
     /// The group's weight decay, outright.
     #[serde(default)]
     pub weight_decay: Option<f64>,
+    /// mmpretrain's LARS: no layer-wise rate for these parameters (MMEngine copies
+    /// the key into their group; only LARS reads it).
+    #[serde(default)]
+    pub lars_exclude: Option<bool>,
 }
 
 /// What MMEngine's rules look at in a parameter besides its name.
@@ -113,6 +123,8 @@ pub struct Multipliers {
     pub lr: Option<f64>,
     /// The weight decay a custom key sets outright (it wins over `decay_mult`).
     pub weight_decay: Option<f64>,
+    /// LARS' `lars_exclude`, set by a custom key.
+    pub lars_exclude: bool,
 }
 
 impl Default for Multipliers {
@@ -122,6 +134,7 @@ impl Default for Multipliers {
             decay_mult: 1.0,
             lr: None,
             weight_decay: None,
+            lars_exclude: false,
         }
     }
 }
@@ -177,6 +190,7 @@ impl ParamwiseCfg {
                 decay_mult: custom.decay_mult.unwrap_or(1.0),
                 lr: custom.lr,
                 weight_decay: custom.weight_decay,
+                lars_exclude: custom.lars_exclude.unwrap_or(false),
             };
         }
         let is_bias = local == "bias";

@@ -5,11 +5,14 @@
 use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::tensor::{Gradients, Tensor};
+use burn::tensor::{FloatDType, Gradients, Tensor};
 
-use super::algorithm::{ParamState, update};
+use super::algorithm::large_batch::lamb_clip;
+use super::algorithm::{ParamState, SCALAR_NAMES, update};
+use super::amp_step::{any_non_finite, unscale};
 use super::clip::clip_grads;
-use super::config::OptimWrapperSpec;
+use super::config::{OptimWrapperSpec, OptimizerSpec};
+use super::loss_scaler::{LossScaler, StepOutcome};
 use super::param_groups::{ParamGroups, param_groups};
 use super::reduce::RankReducer;
 use crate::base::ParamGroup;
@@ -28,7 +31,9 @@ impl ModuleVisitor for GradReader<'_> {
         }
         if let Some(g) = param.val().grad(self.grads) {
             let n = g.shape().num_elements();
-            self.out.push((param.id, g.reshape([n])));
+            // Mixed precision: gradients of low-precision parameters are kept in f32.
+            self.out
+                .push((param.id, g.reshape([n]).cast(FloatDType::F32)));
         }
     }
 }
@@ -55,7 +60,18 @@ impl ModuleMapper for Stepper<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let n = shape.num_elements();
-        let flat = tensor.inner().reshape([n]);
+        // Mixed precision: the update is computed on the f32 master weights; the
+        // low-precision copy the forward uses gets the result, rounded.
+        let master = self
+            .wrapper
+            .amp_masters
+            .as_mut()
+            .and_then(|m| m.remove(&id));
+        let low_dtype = master.as_ref().map(|_| tensor.dtype());
+        let flat = match master {
+            Some(m) => m,
+            None => tensor.inner().reshape([n]),
+        };
         let group = self.wrapper.assignment.get(&id).copied().unwrap_or(0);
         let state = self.wrapper.state.entry(id).or_default();
         let updated = update(
@@ -66,6 +82,13 @@ impl ModuleMapper for Stepper<'_> {
             grad,
         );
         self.done.insert(id, updated.clone());
+        let updated = match (low_dtype, self.wrapper.amp_masters.as_mut()) {
+            (Some(dtype), Some(masters)) => {
+                masters.insert(id, updated.clone());
+                updated.cast(dtype)
+            }
+            _ => updated,
+        };
         let updated: Tensor<D> = Tensor::from_inner(updated.reshape(shape));
         Param::from_mapped_value(id, with_grad(updated), mapper)
     }
@@ -93,6 +116,15 @@ pub struct OptimWrapper {
     /// Under data parallelism: this wrapper's rank and the group's reducer; every
     /// backward's gradients become the mean over the ranks.
     pub reducer: Option<RankReducer>,
+    /// `AmpOptimWrapper`'s loss scaler.
+    pub scaler: Option<LossScaler>,
+    /// The dtype forward and backward run in under mixed precision (set by the
+    /// strategy once it knows the device; None trains in f32).
+    pub compute_dtype: Option<FloatDType>,
+    /// Mixed precision, during a training step: the f32 master weights by parameter.
+    pub(crate) amp_masters: Option<HashMap<ParamId, Tensor<1>>>,
+    /// Whether the last step was skipped for inf/NaN gradients.
+    pub last_step_skipped: bool,
 }
 
 impl OptimWrapper {
@@ -119,7 +151,21 @@ impl OptimWrapper {
             remainder_counts: -1,
             last_grad_norm: None,
             reducer: None,
+            scaler: None,
+            compute_dtype: None,
+            amp_masters: None,
+            last_step_skipped: false,
         }
+        .with_scaler()
+    }
+
+    fn with_scaler(mut self) -> Self {
+        self.scaler = self
+            .spec
+            .amp
+            .as_ref()
+            .map(|a| LossScaler::new(&a.loss_scale));
+        self
     }
 
     /// A copy for another data-parallel rank: the same groups, counters and optimizer
@@ -184,6 +230,11 @@ impl OptimWrapper {
         } else {
             loss.div_scalar(factor)
         };
+        // AmpOptimWrapper: `loss_scaler.scale(loss).backward()`, in f32.
+        let loss = match &self.scaler {
+            Some(s) if s.enabled() => loss.cast(FloatDType::F32).mul_scalar(s.scale()),
+            _ => loss,
+        };
         let grads = loss.backward();
         let mut reader = GradReader {
             grads: &grads,
@@ -208,9 +259,24 @@ impl OptimWrapper {
     /// zeroes the gradients.
     pub fn step<M: Module>(&mut self, module: M) -> M {
         let mut grads = std::mem::take(&mut self.accumulated);
+        let order: Vec<ParamId> = self.names.iter().map(|(id, _)| *id).collect();
+        // AmpOptimWrapper: unscale before clipping; skip the step on inf/NaN.
+        if let Some(inv_scale) = self.scaler.as_ref().map(LossScaler::inv_scale) {
+            unscale(&mut grads, inv_scale);
+        }
         if let Some(clip) = self.spec.clip_grad.clone() {
-            let order: Vec<ParamId> = self.names.iter().map(|(id, _)| *id).collect();
             self.last_grad_norm = clip_grads(&mut grads, &clip, &order);
+        }
+        if let Some(scaler) = self.scaler.as_mut() {
+            let found_inf = scaler.enabled() && any_non_finite(&grads, &order);
+            self.last_step_skipped = scaler.update(found_inf) == StepOutcome::Skipped;
+            if self.last_step_skipped {
+                return module;
+            }
+        }
+        // Lamb clips by the global norm inside its own step, after the wrapper's clip.
+        if let OptimizerSpec::Lamb(l) = &self.spec.optimizer {
+            lamb_clip(&mut grads, l.max_grad_norm, &order);
         }
         let mut stepper = Stepper {
             wrapper: self,
@@ -231,23 +297,42 @@ impl OptimWrapper {
         }
     }
 
+    /// Mixed precision: takes the f32 masters of this wrapper's parameters for the
+    /// coming training step.
+    pub fn begin_amp(&mut self, masters: &HashMap<ParamId, Tensor<1>>) {
+        self.amp_masters = Some(
+            masters
+                .iter()
+                .filter(|(id, _)| self.assignment.contains_key(id))
+                .map(|(id, t)| (*id, t.clone()))
+                .collect(),
+        );
+    }
+
     /// `zero_grad`: drops the gradients accumulated since the last step.
     pub fn zero_grad(&mut self) {
         self.accumulated.clear();
     }
 
     /// The optimizer state (PyTorch's `optimizer.state`), by parameter name, on the
-    /// device: `(name, steps, [(buffer name, tensor)])`, in module order.
+    /// device: `(name, steps, [(buffer name, tensor)])`, in module order. Scalar state
+    /// (NAdam's `mu_product`, ASGD's `eta` and `mu`) comes as one-element tensors,
+    /// as PyTorch's 0-d ones.
     pub fn state_tensors(&self) -> Vec<(String, u64, Vec<(&'static str, Tensor<1>)>)> {
         self.names
             .iter()
             .filter_map(|(id, name)| {
                 self.state.get(id).map(|s| {
-                    let buffers = s
+                    let mut buffers: Vec<(&'static str, Tensor<1>)> = s
                         .buffers()
                         .into_iter()
                         .map(|(b, t)| (b, t.clone()))
                         .collect();
+                    if let Some(device) = buffers.first().map(|(_, t)| t.device()) {
+                        for (n, v) in s.scalars() {
+                            buffers.push((n, Tensor::from_floats([v as f32], &device)));
+                        }
+                    }
                     (name.clone(), s.step, buffers)
                 })
             })
@@ -267,11 +352,19 @@ impl OptimWrapper {
             return Err(format!("the model has no parameter `{name}`"));
         };
         let id = *id;
-        let mut state = ParamState {
-            step,
-            ..ParamState::default()
-        };
+        let mut state = ParamState::default();
+        state.step = step;
         for (buffer, values) in buffers {
+            if SCALAR_NAMES.contains(&buffer.as_str()) {
+                let [v] = values.as_slice() else {
+                    return Err(format!(
+                        "`{name}`: `{buffer}` should hold one number, found {}",
+                        values.len()
+                    ));
+                };
+                state.set_scalar(buffer, f64::from(*v));
+                continue;
+            }
             let t = Tensor::<1>::from_floats(values.as_slice(), device);
             if !state.set_buffer(buffer, t) {
                 return Err(format!("`{name}`: unknown optimizer buffer `{buffer}`"));

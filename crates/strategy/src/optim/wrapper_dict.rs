@@ -1,9 +1,9 @@
 //! `OptimWrapperDict`: MMEngine's container for several named optimizer wrappers (a
 //! GAN's generator and discriminator); with one wrapper it behaves as that wrapper.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use burn::module::Module;
+use burn::module::{Module, ParamId};
 use burn::tensor::Tensor;
 
 use super::wrapper::OptimWrapper;
@@ -111,6 +111,33 @@ impl OptimWrapperDict {
             Some(w) => w.update_params(loss, module),
             None => module,
         }
+    }
+
+    /// The dtype mixed precision computes in (the first wrapper's that has one).
+    pub fn compute_dtype(&self) -> Option<burn::tensor::FloatDType> {
+        self.wrappers.iter().find_map(|(_, w)| w.compute_dtype)
+    }
+
+    /// Mixed precision, before a training step: every wrapper gets the f32 master
+    /// weights of its parameters.
+    pub fn begin_amp(&mut self, masters: &HashMap<ParamId, Tensor<1>>) {
+        for (_, w) in &mut self.wrappers {
+            w.begin_amp(masters);
+        }
+    }
+
+    /// Mixed precision, after a training step: `masters` with every wrapper's
+    /// updates.
+    pub fn end_amp(
+        &mut self,
+        mut masters: HashMap<ParamId, Tensor<1>>,
+    ) -> HashMap<ParamId, Tensor<1>> {
+        for (_, w) in &mut self.wrappers {
+            if let Some(updated) = w.amp_masters.take() {
+                masters.extend(updated);
+            }
+        }
+        masters
     }
 
     /// `zero_grad` on every wrapper.

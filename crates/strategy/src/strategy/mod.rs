@@ -7,6 +7,7 @@
 //! - [`DDPStrategy`] ([`ddp`]): one rank per device; rank 0 is a single-device
 //!   strategy, the other ranks are replicas ([`data_parallel`]) whose gradients are
 //!   averaged through the main device after every backward.
+//! - [`precision`]: `AmpOptimWrapper`'s dtype against the device at `prepare`.
 //! - [`RunStrategy`] ([`choice`]): the one a run uses, from the config's `strategy`
 //!   and the devices given.
 //!
@@ -23,6 +24,7 @@ pub mod choice;
 pub mod data_parallel;
 pub mod ddp;
 mod options;
+pub mod precision;
 pub mod single_device;
 
 use std::future::Future;

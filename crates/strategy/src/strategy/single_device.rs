@@ -179,6 +179,9 @@ impl Strategy for SingleDeviceStrategy {
         model.to_device(&self.train_device());
         self.compile_model(compile);
         let mut optim = self.build_optim_wrapper(optim_wrapper, model.as_ref())?;
+        for note in super::precision::resolve(&mut optim, &self.device)? {
+            self.logger.info(note);
+        }
         self.scale_lr(&mut optim)?;
         if optim.iter().any(|(_, w)| w.spec.accumulative_counts > 1) {
             let Some(max_iters) = self.dispatch_kwargs.max_iters else {
@@ -320,6 +323,11 @@ impl Strategy for SingleDeviceStrategy {
                 param_groups: w.groups.clone(),
                 inner_count: w.inner_count(),
                 state,
+                loss_scaler: w
+                    .scaler
+                    .as_ref()
+                    .and_then(|s| s.state_dict())
+                    .and_then(|s| serde_json::to_value(s).ok()),
             });
         }
         Ok(OptimStateDict { wrappers })
@@ -417,6 +425,17 @@ impl Strategy for SingleDeviceStrategy {
             }
             w.groups = saved.param_groups.clone();
             w.set_inner_count(saved.inner_count);
+            // MMEngine's AmpOptimWrapper: restore `loss_scaler` when present; a
+            // checkpoint without one (an f32 run's) keeps the configured scaler.
+            if let (Some(scaler), Some(saved)) = (w.scaler.as_mut(), &saved.loss_scaler) {
+                let state = serde_json::from_value(saved.clone()).map_err(|e| {
+                    RunError::Usage(format!(
+                        "optimizer `{}`: loss_scaler: {e}",
+                        name.unwrap_or("(single)")
+                    ))
+                })?;
+                scaler.load_state_dict(state);
+            }
             for p in &saved.state {
                 w.load_param_state(&p.name, p.step, &p.buffers, &device)
                     .map_err(RunError::Usage)?;
