@@ -65,6 +65,27 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         shown.contains("SingleDeviceStrategy, world size 1"),
         "the strategy and world size are shown: {shown}"
     );
+    // WebGPU's optional `shader-f16`, as the adapter reports it, and the CPU backend's
+    // half precisions, as the page shows them.
+    let webgpu = if browser_facts.shader_f16 {
+        "WebGPU: f16 (shader-f16)"
+    } else {
+        "WebGPU: f32 only (no shader-f16)"
+    };
+    let cpu = report.cpu.as_ref().expect("the CPU backend is compiled in");
+    let cpu_text = match (cpu.f16, cpu.bf16) {
+        (true, true) => "CPU: f16 and bf16",
+        (true, false) => "CPU: f16",
+        _ => "CPU: f32 only",
+    };
+    assert!(
+        shown.contains(webgpu) && shown.contains(cpu_text),
+        "the low precisions are shown ({webgpu}; {cpu_text}): {shown}"
+    );
+    eprintln!(
+        "web smoke: WebGPU shader-f16 {}, CPU backend f16 {} bf16 {}",
+        browser_facts.shader_f16, cpu.f16, cpu.bf16
+    );
 
     // The default preset is loaded into the editor.
     let editor = c
