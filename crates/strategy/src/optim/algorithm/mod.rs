@@ -142,6 +142,34 @@ pub(crate) fn signed(grad: Tensor<1>, maximize: bool) -> Tensor<1> {
     if maximize { grad.neg() } else { grad }
 }
 
+/// `lerp(avg, x, w)` as PyTorch's `lerp_` computes it.
+pub(crate) fn lerp(avg: Tensor<1>, x: Tensor<1>, w: f64) -> Tensor<1> {
+    avg.clone() + (x - avg).mul_scalar(w)
+}
+
+/// `avg · beta + x² · (1 − beta)`.
+pub(crate) fn decay_square(avg: Tensor<1>, x: &Tensor<1>, beta: f64) -> Tensor<1> {
+    avg.mul_scalar(beta) + x.clone().mul(x.clone()).mul_scalar(1.0 - beta)
+}
+
+/// Weight decay the Adam way (`grad + wd·p`) or AdamW's (`p·(1 − lr·wd)`).
+pub(crate) fn weight_decay(
+    param: Tensor<1>,
+    grad: Tensor<1>,
+    lr: f64,
+    wd: f64,
+    decoupled: bool,
+) -> (Tensor<1>, Tensor<1>) {
+    if wd == 0.0 {
+        (param, grad)
+    } else if decoupled {
+        (param.mul_scalar(1.0 - lr * wd), grad)
+    } else {
+        let grad = grad + param.clone().mul_scalar(wd);
+        (param, grad)
+    }
+}
+
 /// Rounds to the nearest f32, as a value PyTorch keeps in a float32 0-d tensor.
 pub(crate) fn f32_round(v: f64) -> f64 {
     f64::from(v as f32)

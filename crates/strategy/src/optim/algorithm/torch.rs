@@ -2,7 +2,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{ParamState, hp, signed};
+use super::{ParamState, decay_square, hp, lerp, signed, weight_decay};
 use crate::base::ParamGroup;
 use crate::optim::config::{AdagradSpec, AdamSpec, RmspropSpec, SgdSpec};
 
@@ -49,24 +49,16 @@ pub fn adam(
     let wd = hp(group, "weight_decay", 0.0);
     let beta1 = hp(group, "momentum", a.betas.0);
     let beta2 = a.betas.1;
-    let mut grad = signed(grad, a.maximize);
+    let grad = signed(grad, a.maximize);
     state.step += 1;
-    let mut param = param;
-    if wd != 0.0 {
-        if decoupled {
-            param = param.mul_scalar(1.0 - lr * wd);
-        } else {
-            grad = grad + param.clone().mul_scalar(wd);
-        }
-    }
-    let exp_avg = state.take("exp_avg").unwrap_or_else(|| grad.zeros_like());
-    // lerp(exp_avg, grad, 1 - beta1)
-    let exp_avg = exp_avg.clone() + (grad.clone() - exp_avg).mul_scalar(1.0 - beta1);
-    let exp_avg_sq = state
-        .take("exp_avg_sq")
-        .unwrap_or_else(|| grad.zeros_like());
-    let exp_avg_sq =
-        exp_avg_sq.mul_scalar(beta2) + grad.clone().mul(grad.clone()).mul_scalar(1.0 - beta2);
+    let (param, grad) = weight_decay(param, grad, lr, wd, decoupled);
+    let zeros = || grad.zeros_like();
+    let exp_avg = lerp(
+        state.take("exp_avg").unwrap_or_else(zeros),
+        grad.clone(),
+        1.0 - beta1,
+    );
+    let exp_avg_sq = decay_square(state.take("exp_avg_sq").unwrap_or_else(zeros), &grad, beta2);
     let step = state.step as i32;
     let bias_correction1 = 1.0 - beta1.powi(step);
     let bias_correction2 = 1.0 - beta2.powi(step);
@@ -103,18 +95,19 @@ pub fn rmsprop(
     let lr = hp(group, "lr", r.lr);
     let wd = hp(group, "weight_decay", 0.0);
     let momentum = hp(group, "momentum", r.momentum);
-    let mut grad = signed(grad, r.maximize);
-    if wd != 0.0 {
-        grad = grad + param.clone().mul_scalar(wd);
-    }
-    let square_avg = state
-        .take("square_avg")
-        .unwrap_or_else(|| grad.zeros_like());
-    let square_avg =
-        square_avg.mul_scalar(r.alpha) + grad.clone().mul(grad.clone()).mul_scalar(1.0 - r.alpha);
+    let (param, grad) = weight_decay(param, signed(grad, r.maximize), lr, wd, false);
+    let zeros = || grad.zeros_like();
+    let square_avg = decay_square(
+        state.take("square_avg").unwrap_or_else(zeros),
+        &grad,
+        r.alpha,
+    );
     let avg = if r.centered {
-        let grad_avg = state.take("grad_avg").unwrap_or_else(|| grad.zeros_like());
-        let grad_avg = grad_avg.clone() + (grad.clone() - grad_avg).mul_scalar(1.0 - r.alpha);
+        let grad_avg = lerp(
+            state.take("grad_avg").unwrap_or_else(zeros),
+            grad.clone(),
+            1.0 - r.alpha,
+        );
         let avg = (square_avg.clone() - grad_avg.clone().mul(grad_avg.clone()))
             .sqrt()
             .add_scalar(r.eps);

@@ -3,19 +3,9 @@
 
 use burn::tensor::Tensor;
 
-use super::{ParamState, f32_round, hp, signed};
+use super::{ParamState, decay_square, f32_round, hp, lerp, signed, weight_decay};
 use crate::base::ParamGroup;
 use crate::optim::config::{AdadeltaSpec, AdamaxSpec, AsgdSpec, NadamSpec, RpropSpec};
-
-/// `lerp(avg, x, w)` as PyTorch's `lerp_` computes it.
-fn lerp(avg: Tensor<1>, x: Tensor<1>, w: f64) -> Tensor<1> {
-    avg.clone() + (x - avg).mul_scalar(w)
-}
-
-/// `avg · beta + x² · (1 − beta)`.
-fn decay_square(avg: Tensor<1>, x: &Tensor<1>, beta: f64) -> Tensor<1> {
-    avg.mul_scalar(beta) + x.clone().mul(x.clone()).mul_scalar(1.0 - beta)
-}
 
 /// `torch.optim.Adadelta`.
 pub fn adadelta(
@@ -81,24 +71,6 @@ pub fn adamax(
     state.put("exp_avg", exp_avg);
     state.put("exp_inf", exp_inf);
     updated
-}
-
-/// Weight decay the Adam way (`grad + wd·p`) or AdamW's (`p·(1 − lr·wd)`).
-fn weight_decay(
-    param: Tensor<1>,
-    grad: Tensor<1>,
-    lr: f64,
-    wd: f64,
-    decoupled: bool,
-) -> (Tensor<1>, Tensor<1>) {
-    if wd == 0.0 {
-        (param, grad)
-    } else if decoupled {
-        (param.mul_scalar(1.0 - lr * wd), grad)
-    } else {
-        let grad = grad + param.clone().mul_scalar(wd);
-        (param, grad)
-    }
 }
 
 /// `torch.optim.NAdam`: `mu_product` is a float32 0-d tensor in PyTorch, so it is
