@@ -101,6 +101,9 @@ async function trainSpeed(spec) {
     }
     await new Promise((r) => setTimeout(r, 0));
   }
+  // Wait for the last iterations' work: read every variable back (on webgl the queued
+  // kernels finish only when a result is read).
+  for (const v of [...weights, ...biases]) v.dataSync();
   const seconds = (performance.now() - t0) / 1000;
   const result = {
     itPerSec: iters / seconds, iters, seconds, backend: tf.getBackend(), version: tf.version.tfjs,

@@ -36,8 +36,9 @@ import torch.nn.functional as F
 from torch import nn
 
 import mmengine
+import mmengine.model  # noqa: F401 - registers the averaged models (EMAHook's)
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import PARAM_SCHEDULERS
+from mmengine.registry import MODELS, PARAM_SCHEDULERS
 
 # The split rule of the strategy crate's built-in datasets: floor(n * val_ratio) for
 # val, the rest for train.
@@ -207,27 +208,58 @@ def train_samples(dataset):
 
 
 def build_schedulers(cfg, optim_wrapper, epoch_length):
-    """MMEngine's parameter schedulers from `param_scheduler`, epoch-based ones
-    converted to iterations as MMEngine's runner does."""
-    schedulers = []
+    """MMEngine's parameter schedulers from `param_scheduler`, as its runner builds them
+    (`Runner.build_param_scheduler`): a missing `end` is the run's length; one with
+    `convert_to_iter_based = True` is converted to iterations (`build_iter_from_epoch`);
+    every other keeps its `by_epoch`. Returns (the ones `ParamSchedulerHook` steps
+    after every iteration, the ones it steps after every epoch)."""
+    train_cfg = cfg.get("train_cfg", {})
+    per_iter, per_epoch = [], []
     for item in cfg.get("param_scheduler", []):
         item = dict(item)
-        if item.get("by_epoch", True):
+        default_end = train_cfg.get("max_epochs" if item.get("by_epoch", True) else "max_iters")
+        if default_end is not None:
+            item.setdefault("end", default_end)
+        if item.pop("convert_to_iter_based", False):
             cls = PARAM_SCHEDULERS.get(item.pop("type"))
             item.pop("by_epoch", None)
-            schedulers.append(
+            per_iter.append(
                 cls.build_iter_from_epoch(optim_wrapper, epoch_length=epoch_length, **item)
             )
         else:
             item["optimizer"] = optim_wrapper
-            schedulers.append(PARAM_SCHEDULERS.build(item))
-    return schedulers
+            scheduler = PARAM_SCHEDULERS.build(item)
+            (per_epoch if scheduler.by_epoch else per_iter).append(scheduler)
+    return per_iter, per_epoch
+
+
+def build_ema(cfg, model):
+    """MMEngine's averaged model for an `EMAHook` in `custom_hooks` (built as the hook
+    builds it), or None; any other custom hook is refused, so no work is left out."""
+    ema = None
+    for hook in cfg.get("custom_hooks", []):
+        hook = dict(hook)
+        kind = hook.pop("type")
+        if kind != "EMAHook":
+            raise ValueError(f"custom_hooks: the peer has no {kind}")
+        for key in ("priority", "strict_load", "begin_iter", "begin_epoch"):
+            if hook.pop(key, None) not in (None, 0, False, "NORMAL"):
+                raise ValueError(f"custom_hooks: the peer does not take EMAHook's {key}")
+        hook["type"] = hook.pop("ema_type", "ExponentialMovingAverage")
+        ema = MODELS.build(hook, default_args=dict(model=model))
+    return ema
 
 
 class Trainer:
-    """A full training iteration as MMEngine runs it: batch, forward, loss,
-    `OptimWrapper.update_params` (backward, clipping, step, zero_grad), the scalar read
-    of the loss for the logs, then every iteration-based scheduler's `step`."""
+    """A full training iteration as MMEngine's runner runs it: batch, forward, loss,
+    `OptimWrapper.update_params` (backward, clipping, step, zero_grad), `EMAHook`'s
+    update where configured, the per-iteration schedulers' `step`, and the per-epoch
+    ones' after the epoch's last batch.
+
+    The loss is read back as our runner reads it (every `default_hooks.logger.interval`
+    iterations, at every epoch's end and when a block ends: all the values queued since
+    the last read, in one transfer); MMEngine's runner reads it every iteration, which
+    on CUDA is a synchronisation each time."""
 
     def __init__(self, config, cfg_options, device, threads, seed):
         torch.set_num_threads(threads)
@@ -251,10 +283,20 @@ class Trainer:
             data = {}
         self.model = build_model(cfg["model"], data).to(self.device)
         self.optim = build_optim_wrapper(self.model, cfg["optim_wrapper"])
+        self.ema = build_ema(cfg, self.model)
         self.epoch_length = n // self.batch if self.drop_last else -(-n // self.batch)
-        self.schedulers = build_schedulers(cfg, self.optim, self.epoch_length)
+        self.per_iter, self.per_epoch = build_schedulers(cfg, self.optim, self.epoch_length)
+        logger = cfg.get("default_hooks", {}).get("logger", {})
+        self.log_interval = logger.get("interval", 10)
+        self.pending = []
         self.step = 0
         self.order = None
+
+    def read_losses(self):
+        """Every queued loss in one transfer; the last one."""
+        values = torch.stack(self.pending).tolist()
+        self.pending.clear()
+        return values[-1]
 
     def run(self, iters):
         if self.device.type == "cuda":
@@ -271,10 +313,20 @@ class Trainer:
                 logits.reshape(-1, logits.shape[-1]), self.y[idx].reshape(-1), ignore_index=-1
             )
             self.optim.update_params(loss)
-            loss_value = loss.item()
-            for s in self.schedulers:
-                s.step()
+            self.pending.append(loss.detach())
             self.step += 1
+            epoch_end = i == self.epoch_length - 1
+            if epoch_end or self.step % self.log_interval == 0:
+                loss_value = self.read_losses()
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
+            for s in self.per_iter:
+                s.step()
+            if epoch_end:
+                for s in self.per_epoch:
+                    s.step()
+        if self.pending:
+            loss_value = self.read_losses()
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         return {"seconds": time.perf_counter() - start, "loss": loss_value}
@@ -314,7 +366,9 @@ class Schedules:
         # One (empty: no gradient) optimizer step first, as training would have made,
         # so PyTorch does not warn about the scheduler stepping before the optimizer.
         self.optim.step()
-        self.schedulers = build_schedulers(cfg, self.optim, 1)
+        # Epochs of one iteration: every scheduler steps once per iteration.
+        per_iter, per_epoch = build_schedulers(cfg, self.optim, 1)
+        self.schedulers = per_iter + per_epoch
 
     def run(self, iters):
         start = time.perf_counter()

@@ -1,7 +1,7 @@
 //! Checkpoint files on disk: atomic writes, reads that refuse absurd sizes, and
 //! MMEngine's `last_checkpoint` pointer.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Checkpoint, CheckpointError, MAX_CHECKPOINT_BYTES};
@@ -33,9 +33,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     Ok(())
 }
 
-/// Reads and parses a checkpoint file.
+/// Reads and parses a checkpoint file: the header first, then every tensor straight
+/// into its own vector (no file-sized buffer; see `stream`).
 pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
-    let file = std::fs::File::open(path).map_err(|e| CheckpointError::io(path, e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| CheckpointError::io(path, e))?;
     let len = file
         .metadata()
         .map_err(|e| CheckpointError::io(path, e))?
@@ -47,11 +48,7 @@ pub fn read_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
             max: MAX_CHECKPOINT_BYTES,
         });
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(len)
-        .read_to_end(&mut bytes)
-        .map_err(|e| CheckpointError::io(path, e))?;
-    Checkpoint::from_bytes(&bytes).map_err(|e| CheckpointError::InFile {
+    super::stream::read(&mut file, len).map_err(|e| CheckpointError::InFile {
         path: path.to_path_buf(),
         source: Box::new(e),
     })

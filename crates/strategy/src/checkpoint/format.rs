@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde_json::{Map, Value, json};
 
+use super::decode::{self, EMA_PREFIX, Tensor, Values};
 use super::{Checkpoint, CheckpointError};
-use crate::base::state::{OptimStateDict, ParamStateEntry, WrapperState};
-use crate::model::NamedTensor;
 
 /// The `format` metadata value.
 pub const FORMAT: &str = "strategy-playground-checkpoint";
@@ -20,9 +19,6 @@ pub const MAX_CHECKPOINT_BYTES: u64 = 4 << 30;
 
 /// The little-endian bytes of `values`: on a little-endian machine (every target we
 /// build for) the values themselves, borrowed, not copied.
-/// The tensor key prefix of `ema_state_dict`'s raw weights.
-const EMA_PREFIX: &str = "ema_state_dict.module.";
-
 fn f32_bytes(values: &[f32]) -> Cow<'_, [u8]> {
     if cfg!(target_endian = "little") {
         Cow::Borrowed(bytemuck::cast_slice(values))
@@ -94,27 +90,55 @@ fn optimizer_key(wrapper: Option<&str>, param: &str, buffer: &str) -> String {
 
 /// CRC-32 over everything a reader relies on: the metadata (but the CRC itself), and
 /// every tensor's name, dtype, shape and bytes, tensors in name order (so it can be
-/// computed before serialising, in one pass).
+/// computed before serialising, in one pass, and while reading a file whose tensors
+/// lie in name order, as safetensors lays out ours).
+pub(super) struct Digest(crc32fast::Hasher);
+
+impl Digest {
+    /// A digest that has taken in the metadata.
+    pub(super) fn new(metadata: &HashMap<String, String>) -> Self {
+        let mut h = crc32fast::Hasher::new();
+        let mut keys: Vec<&String> = metadata.keys().filter(|k| *k != "crc32").collect();
+        keys.sort();
+        for k in keys {
+            h.update(k.as_bytes());
+            h.update(b"=");
+            h.update(metadata[k].as_bytes());
+            h.update(b"\n");
+        }
+        Self(h)
+    }
+
+    /// The next tensor (in name order): its name, dtype (`F32`) and shape; its bytes
+    /// follow through [`Digest::bytes`].
+    pub(super) fn tensor(&mut self, name: &str, dtype: &str, shape: &[usize]) {
+        self.0
+            .update(format!("{name}:{dtype}:{shape:?}\n").as_bytes());
+    }
+
+    /// More of the current tensor's bytes.
+    pub(super) fn bytes(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The CRC-32.
+    pub(super) fn finish(self) -> u32 {
+        self.0.finalize()
+    }
+}
+
 fn digest<'a>(
     metadata: &HashMap<String, String>,
     tensors: impl IntoIterator<Item = (&'a str, String, &'a [usize], &'a [u8])>,
 ) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    let mut keys: Vec<&String> = metadata.keys().filter(|k| *k != "crc32").collect();
-    keys.sort();
-    for k in keys {
-        h.update(k.as_bytes());
-        h.update(b"=");
-        h.update(metadata[k].as_bytes());
-        h.update(b"\n");
-    }
+    let mut d = Digest::new(metadata);
     let mut tensors: Vec<_> = tensors.into_iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(b.0));
     for (name, dtype, shape, bytes) in tensors {
-        h.update(format!("{name}:{dtype}:{shape:?}\n").as_bytes());
-        h.update(bytes);
+        d.tensor(name, &dtype, shape);
+        d.bytes(bytes);
     }
-    h.finalize()
+    d.finish()
 }
 
 fn digest_file(metadata: &HashMap<String, String>, st: &SafeTensors<'_>) -> u32 {
@@ -220,33 +244,6 @@ pub(super) fn to_bytes(ck: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
     encode(ck)?.to_vec()
 }
 
-fn json_field<T: serde::de::DeserializeOwned>(
-    metadata: &HashMap<String, String>,
-    key: &str,
-) -> Result<Option<T>, CheckpointError> {
-    metadata
-        .get(key)
-        .map(|text| {
-            serde_json::from_str(text).map_err(|e| {
-                CheckpointError::NotOurs(format!("metadata `{key}` is not valid: {e}"))
-            })
-        })
-        .transpose()
-}
-
-fn read_f32(st: &SafeTensors<'_>, key: &str) -> Result<(Vec<usize>, Vec<f32>), CheckpointError> {
-    let view = st
-        .tensor(key)
-        .map_err(|_| CheckpointError::NotOurs(format!("tensor `{key}` is missing")))?;
-    if view.dtype() != Dtype::F32 {
-        return Err(CheckpointError::WrongDtype {
-            name: key.to_string(),
-            dtype: format!("{:?}", view.dtype()),
-        });
-    }
-    Ok((view.shape().to_vec(), f32_values(view.data())))
-}
-
 pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     if bytes.is_empty() {
         return Err(CheckpointError::Malformed("the file is empty".into()));
@@ -261,144 +258,28 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         .map_err(|e| CheckpointError::Malformed(format!("{e:?} (is this a safetensors file?)")))?;
     let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| CheckpointError::Malformed(format!("{e:?}")))?;
-    let metadata = header
-        .metadata()
-        .clone()
-        .ok_or_else(|| CheckpointError::NotOurs("the safetensors header has no metadata".into()))?;
-    let metadata: HashMap<String, String> = metadata.into_iter().collect();
-    match metadata.get("format") {
-        Some(f) if f == FORMAT => {}
-        Some(f) => return Err(CheckpointError::NotOurs(format!("its format is `{f}`"))),
-        None => {
-            return Err(CheckpointError::NotOurs(
-                "no `format` metadata (a plain safetensors file? `playground-cli convert` imports weights)".into(),
-            ));
-        }
-    }
-    let version: u64 = metadata
-        .get("format_version")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| CheckpointError::NotOurs("no readable `format_version`".into()))?;
-    if version > FORMAT_VERSION {
-        return Err(CheckpointError::TooNew {
-            found: version,
-            supported: FORMAT_VERSION,
-        });
-    }
-    let expected = metadata
-        .get("crc32")
-        .and_then(|c| u32::from_str_radix(c, 16).ok())
-        .ok_or_else(|| CheckpointError::NotOurs("no readable `crc32`".into()))?;
+    let (metadata, expected) = decode::checked_metadata(header.metadata())?;
     let found = digest_file(&metadata, &st);
     if found != expected {
         return Err(CheckpointError::Corrupt { found, expected });
     }
-    let meta: Map<String, Value> = json_field(&metadata, "meta")?
-        .ok_or_else(|| CheckpointError::NotOurs("no `meta`".into()))?;
-    let mut state_dict = Vec::new();
-    let mut names: Vec<String> = st
-        .names()
+    let tensors = st
+        .tensors()
         .into_iter()
-        .filter(|k| k.starts_with("state_dict."))
-        .map(str::to_string)
-        .collect();
-    // The header keeps no order; module order is recorded in `meta.param_order`.
-    let order: Vec<String> = meta
-        .get("param_order")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    names.sort_by_key(|k| {
-        let n = &k["state_dict.".len()..];
-        order.iter().position(|o| o == n).unwrap_or(usize::MAX)
-    });
-    for key in names {
-        let (shape, values) = read_f32(&st, &key)?;
-        state_dict.push(NamedTensor {
-            name: key["state_dict.".len()..].to_string(),
-            shape,
-            values,
-        });
-    }
-    let optimizer = match json_field::<Vec<Value>>(&metadata, "optimizer")? {
-        None => None,
-        Some(wrappers) => {
-            let mut out = Vec::new();
-            for w in wrappers {
-                let bad =
-                    |what: &str| CheckpointError::NotOurs(format!("optimizer metadata: {what}"));
-                let param_groups =
-                    serde_json::from_value(w.get("param_groups").cloned().unwrap_or(Value::Null))
-                        .map_err(|e| bad(&format!("param_groups: {e}")))?;
-                let mut state = Vec::new();
-                for p in w
-                    .get("state")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| bad("no state list"))?
-                {
-                    let name = p
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| bad("a parameter without a name"))?;
-                    let step = p.get("step").and_then(Value::as_u64).unwrap_or(0);
-                    let mut buffers = Vec::new();
-                    for (b, key) in p
-                        .get("buffers")
-                        .and_then(Value::as_object)
-                        .ok_or_else(|| bad("no buffers"))?
-                    {
-                        let key = key
-                            .as_str()
-                            .ok_or_else(|| bad("a buffer key is not a string"))?;
-                        buffers.push((b.clone(), read_f32(&st, key)?.1));
-                    }
-                    state.push(ParamStateEntry {
-                        name: name.to_string(),
-                        step,
-                        buffers,
-                    });
+        .map(|(name, view)| {
+            let values = if view.dtype() == Dtype::F32 {
+                Values::F32(f32_values(view.data()))
+            } else {
+                Values::Other {
+                    dtype: format!("{:?}", view.dtype()),
+                    raw: Vec::new(),
                 }
-                out.push(WrapperState {
-                    name: w.get("name").and_then(Value::as_str).map(str::to_string),
-                    param_groups,
-                    inner_count: w.get("inner_count").and_then(Value::as_i64).unwrap_or(0),
-                    state,
-                    loss_scaler: w.get("loss_scaler").cloned(),
-                });
-            }
-            Some(OptimStateDict { wrappers: out })
-        }
-    };
-    let ema_state_dict = match json_field::<Value>(&metadata, "ema_state_dict")? {
-        None => None,
-        Some(v) => {
-            let order: Vec<String> = v
-                .get("param_order")
-                .and_then(|o| serde_json::from_value(o.clone()).ok())
-                .unwrap_or_default();
-            let mut module = Vec::new();
-            for name in order {
-                let (shape, values) = read_f32(&st, &format!("{EMA_PREFIX}{name}"))?;
-                module.push(NamedTensor {
-                    name,
-                    shape,
-                    values,
-                });
-            }
-            Some(super::EmaStateDict {
-                steps: v.get("steps").and_then(Value::as_u64).unwrap_or(0),
-                module,
-            })
-        }
-    };
-    Ok(Checkpoint {
-        meta,
-        state_dict,
-        ema_state_dict,
-        optimizer,
-        param_schedulers: json_field(&metadata, "param_schedulers")?,
-        message_hub: json_field(&metadata, "message_hub")?,
-        extra: json_field(&metadata, "extra")?.unwrap_or_default(),
-    })
+            };
+            let shape = view.shape().to_vec();
+            (name, Tensor { shape, values })
+        })
+        .collect();
+    decode::build(&metadata, tensors)
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@
 //! `meta.seed` and the iteration or epoch (see [`crate::runner`]), so `seed` + `iter`
 //! *are* the RNG state.
 
+mod decode;
 mod error;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
@@ -37,6 +38,8 @@ mod meta;
 #[cfg(not(target_family = "wasm"))]
 pub mod pytorch;
 mod revise;
+#[cfg(not(target_family = "wasm"))]
+mod stream;
 
 use serde_json::{Map, Value};
 

@@ -18,6 +18,40 @@ fn replace_bytes(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
     out
 }
 
+/// Both readers on the same bytes: the in-memory one (the browser's uploads) and,
+/// natively, the streaming file reader.
+fn read_both(bytes: &[u8]) -> Vec<Result<Checkpoint, CheckpointError>> {
+    #[allow(unused_mut)]
+    let mut out = vec![Checkpoint::from_bytes(bytes)];
+    #[cfg(not(target_family = "wasm"))]
+    out.push(super::stream::read(
+        &mut std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+    ));
+    out
+}
+
+/// A file of our format holding `tensors` (any dtypes, any names), its CRC right.
+fn ours_with(tensors: Vec<(&str, safetensors::Dtype, Vec<usize>, Vec<u8>)>) -> Vec<u8> {
+    let mut md = std::collections::HashMap::new();
+    md.insert("format".to_string(), FORMAT.to_string());
+    md.insert("format_version".to_string(), "1".to_string());
+    md.insert("meta".to_string(), "{}".to_string());
+    md.insert("crc32".to_string(), "00000000".to_string());
+    let views: Vec<_> = tensors
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            let view =
+                safetensors::tensor::TensorView::new(*dtype, shape.clone(), bytes).expect("view");
+            (*name, view)
+        })
+        .collect();
+    let file = safetensors::serialize(views, Some(md.clone())).expect("file");
+    let st = safetensors::SafeTensors::deserialize(&file).expect("file");
+    let crc = format!("{:08x}", super::format::digest_for_tests(&md, &st));
+    replace_bytes(&file, "00000000", &crc)
+}
+
 fn sample() -> Checkpoint {
     let mut meta = Map::new();
     meta.insert("epoch".into(), json!(3));
@@ -106,10 +140,10 @@ fn any_safetensors_reader_sees_pytorch_names_and_shapes() {
 fn bad_files_are_clear_errors() {
     let good = sample().to_bytes().expect("serialises");
     let expect = |bytes: &[u8], words: &str| {
-        let err = Checkpoint::from_bytes(bytes)
-            .expect_err("must fail")
-            .to_string();
-        assert!(err.contains(words), "expected `{words}` in: {err}");
+        for read in read_both(bytes) {
+            let err = read.expect_err("must fail").to_string();
+            assert!(err.contains(words), "expected `{words}` in: {err}");
+        }
     };
     expect(&[], "empty");
     expect(&good[..4], "not a readable checkpoint");
@@ -127,7 +161,7 @@ fn bad_files_are_clear_errors() {
     // One flipped bit in the header JSON.
     let mut header_flip = good.clone();
     header_flip[12] ^= 0x40;
-    assert!(Checkpoint::from_bytes(&header_flip).is_err());
+    assert!(read_both(&header_flip).iter().all(Result::is_err));
     // A newer format.
     let newer = replace_bytes(
         &good,
@@ -147,36 +181,62 @@ fn bad_files_are_clear_errors() {
     .expect("plain file");
     expect(&plain, "not a Strategy Playground checkpoint");
     // A wrong dtype under our format.
-    let mut ck = sample();
-    ck.optimizer = None;
-    let mut md = std::collections::HashMap::new();
-    md.insert("format".to_string(), FORMAT.to_string());
-    md.insert("format_version".to_string(), "1".to_string());
-    md.insert("meta".to_string(), "{}".to_string());
-    md.insert("crc32".to_string(), "00000000".to_string());
-    let f64_file = safetensors::serialize(
-        vec![(
-            "state_dict.w",
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![1], &[0u8; 8])
-                .expect("view"),
-        )],
-        Some(md),
-    )
-    .expect("f64 file");
-    // (Its CRC is wrong too; fix it as a writer of our format would have.)
-    let st = safetensors::SafeTensors::deserialize(&f64_file).expect("file");
-    let md: std::collections::HashMap<String, String> =
-        safetensors::SafeTensors::read_metadata(&f64_file)
-            .expect("header")
-            .1
-            .metadata()
-            .clone()
-            .expect("md")
-            .into_iter()
-            .collect();
-    let crc = format!("{:08x}", super::format::digest_for_tests(&md, &st));
-    let fixed = replace_bytes(&f64_file, "00000000", &crc);
-    expect(&fixed, "checkpoints hold f32 tensors");
+    let f64_file = ours_with(vec![(
+        "state_dict.w",
+        safetensors::Dtype::F64,
+        vec![1],
+        vec![0u8; 8],
+    )]);
+    expect(&f64_file, "checkpoints hold f32 tensors");
+}
+
+#[test]
+fn a_file_whose_tensors_are_not_in_name_order_reads_the_same_both_ways() {
+    // safetensors puts wider dtypes first: `zz` (f64) lies before `state_dict.w` (f32),
+    // so the streaming reader takes the CRC after reading, from memory.
+    let values: Vec<u8> = [1.5f32, -2.0, 0.25]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let file = ours_with(vec![
+        ("state_dict.w", safetensors::Dtype::F32, vec![3], values),
+        ("zz", safetensors::Dtype::F64, vec![1], vec![7u8; 8]),
+    ]);
+    let st = safetensors::SafeTensors::deserialize(&file).expect("file");
+    let (_, header) = safetensors::SafeTensors::read_metadata(&file).expect("header");
+    assert_eq!(header.offset_keys(), ["zz", "state_dict.w"], "{st:?}");
+    for read in read_both(&file) {
+        let ck = read.expect("reads");
+        assert_eq!(ck.state_dict.len(), 1);
+        assert_eq!(ck.state_dict[0].values, [1.5, -2.0, 0.25]);
+    }
+    // A flipped bit in either tensor is caught in that order too.
+    for at in [file.len() - 1, file.len() - 9] {
+        let mut bad = file.clone();
+        bad[at] ^= 0x04;
+        for read in read_both(&bad) {
+            let err = read.expect_err("corrupt").to_string();
+            assert!(err.contains("corrupt"), "{err}");
+        }
+    }
+}
+
+#[cfg(not(target_family = "wasm"))]
+#[test]
+fn a_file_written_to_disk_reads_back_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ck.safetensors");
+    files::write_checkpoint(&path, &sample()).expect("writes");
+    assert_eq!(files::read_checkpoint(&path).expect("reads"), sample());
+    // Cut short on disk: an error naming the file.
+    let bytes = std::fs::read(&path).expect("bytes");
+    std::fs::write(&path, &bytes[..bytes.len() - 1]).expect("truncates");
+    let err = files::read_checkpoint(&path).expect_err("truncated");
+    let text = format!("{err}: {}", std::error::Error::source(&err).expect("cause"));
+    assert!(
+        text.contains("ck.safetensors") && text.contains("not a readable checkpoint"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -199,9 +259,21 @@ fn random_damage_never_panics() {
                 bytes[i] = rng.random();
             }
         }
-        // Either an error or (for a change that cancels out) the same checkpoint.
-        if let Ok(ck) = Checkpoint::from_bytes(&bytes) {
-            assert_eq!(ck, sample());
+        // Either an error or (for a change that cancels out) the same checkpoint, the
+        // same from both readers.
+        let reads = read_both(&bytes);
+        for read in &reads {
+            if let Ok(ck) = read {
+                assert_eq!(ck, &sample());
+            }
         }
+        assert!(
+            reads.iter().all(Result::is_ok) || reads.iter().all(Result::is_err),
+            "the readers disagree: {:?}",
+            reads
+                .iter()
+                .map(|r| r.as_ref().err().map(ToString::to_string))
+                .collect::<Vec<_>>()
+        );
     }
 }
