@@ -158,6 +158,15 @@ class TinyGpt(nn.Module):
         self.lm_head = nn.Linear(n_embd, vocab, bias=False)
         if cfg.get("tie_weights", True):
             self.lm_head.weight = self.transformer.wte.weight
+        # GPT-2's initialisation, as the strategy crate's: weights normal(0, 0.02), the
+        # residual projections normal(0, 0.02/sqrt(2 n_layer)), biases zero.
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * len(self.transformer.h)))
+            elif name.endswith(".weight") and p.dim() == 2:
+                nn.init.normal_(p, 0.0, 0.02)
+            elif name.endswith(".bias") and "ln_" not in name:
+                nn.init.zeros_(p)
 
     def forward(self, idx):
         t = idx.shape[1]

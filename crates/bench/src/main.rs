@@ -197,11 +197,17 @@ fn run(cli: RunArgs) -> Result<()> {
         } else {
             "cpu"
         };
+        // A build with burn's fusion or autotune gets its own group (they are
+        // compile-time features: `cargo xtask bench --only fusion` builds each).
+        let group = match playground_bench::burn_kernels() {
+            "" => "native wgpu training".to_string(),
+            kernels => format!("native wgpu training, burn with {kernels}"),
+        };
         let rows = train::run(
             &mut peer,
             &versions,
             (DeviceChoice::Wgpu, peer_device),
-            "native wgpu training",
+            &group,
             &settings,
         )
         .context("the wgpu group (a Vulkan, Metal or DX12 adapter is needed; lavapipe counts)")?;

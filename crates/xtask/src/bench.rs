@@ -28,6 +28,9 @@ pub enum Stage {
     Scaling,
     /// `playground-bench` (release): AmpOptimWrapper in float16 against f32.
     Precision,
+    /// `playground-bench` (release) built with burn's `fusion`, `autotune` and both:
+    /// the wgpu training rows of each build (the default build's are `native`'s).
+    Fusion,
 }
 
 impl Stage {
@@ -37,6 +40,7 @@ impl Stage {
             Stage::Web => "web",
             Stage::Scaling => "scaling",
             Stage::Precision => "precision",
+            Stage::Fusion => "fusion",
         }
     }
 }
@@ -97,6 +101,38 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
                 .args(["--only", "precision"]),
         )?;
     }
+    if wanted(Stage::Fusion) {
+        let python = tools::ensure_bench_python(ctx)?;
+        let out = fresh(rows(Stage::Fusion))?;
+        // Each combination is its own burn build (compile-time features); the binary is
+        // kept under a name of its own, since the next build replaces the default one.
+        for features in ["fusion", "autotune", "fusion,autotune"] {
+            eprintln!("xtask: [bench fusion] building playground-bench with burn's {features}");
+            exec(ctx.command("cargo").args([
+                "build",
+                "--locked",
+                "--release",
+                "-p",
+                "playground-bench",
+                "--features",
+                features,
+            ]))?;
+            let kept = dir.join(format!("playground-bench-{}", features.replace(',', "-")));
+            std::fs::copy(&bench, &kept)
+                .with_context(|| format!("copying {} to {}", bench.display(), kept.display()))?;
+            eprintln!("xtask: [bench fusion] wgpu training with burn's {features}");
+            exec(
+                ctx.command(&kept)
+                    .arg("run")
+                    .arg("--python")
+                    .arg(&python)
+                    .arg("--rows")
+                    .arg(&out)
+                    .args(["--rounds", &rounds.to_string()])
+                    .args(["--only", "wgpu"]),
+            )?;
+        }
+    }
     if wanted(Stage::Web) {
         let node_modules = tools::ensure_tfjs(ctx)?;
         let dist = crate::serve::build_web_release(ctx)?;
@@ -118,7 +154,13 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     // Every stage's latest rows, in stage order.
     let all = dir.join("all.jsonl");
     let mut text = String::new();
-    for stage in [Stage::Native, Stage::Scaling, Stage::Precision, Stage::Web] {
+    for stage in [
+        Stage::Native,
+        Stage::Fusion,
+        Stage::Scaling,
+        Stage::Precision,
+        Stage::Web,
+    ] {
         if let Ok(t) = std::fs::read_to_string(rows(stage)) {
             text.push_str(&t);
         }

@@ -155,7 +155,8 @@ pub trait DynModel: Send {
     /// Replaces parameters by name from host values; reports missing, unexpected and
     /// mis-shaped names (nothing is changed for those).
     fn load_state(&mut self, entries: &[NamedTensor]) -> StateDictReport;
-    /// Every float parameter in module order, flattened, detached, on the device.
+    /// Every float parameter in module order, flattened, on the device's inner
+    /// (non-autodiff) backend.
     fn flat_params(&self) -> Vec<Tensor<1>>;
     /// Replaces the parameters in module order (ids and trainability kept).
     fn set_flat_params(&mut self, values: &[Tensor<1>]);

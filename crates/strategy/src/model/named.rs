@@ -171,14 +171,17 @@ pub fn load<M: Module>(module: M, entries: &[NamedTensor]) -> (M, StateDictRepor
     (module, report)
 }
 
-/// Every float parameter of `module` in module order, flattened and detached, in
-/// burn's own layout (for averaging and swapping weights on the device).
+/// Every float parameter of `module` in module order, flattened, on the inner
+/// (non-autodiff) backend, in burn's own layout (for averaging and swapping weights on
+/// the device: values kept across iterations must carry no autodiff state).
 pub fn flat_params<M: Module>(module: &M) -> Vec<Tensor<1>> {
     #[derive(Default)]
     struct Flat(Vec<Tensor<1>>);
     impl ModuleVisitor for Flat {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let t = param.val().detach();
+            // The inner backend's tensor: arithmetic on it (an average kept across
+            // iterations) never enters the autodiff graph.
+            let t = param.val().inner();
             let n: usize = t.dims().iter().product();
             self.0.push(t.reshape([n]));
         }
@@ -204,8 +207,14 @@ pub fn set_flat_params<M: Module>(module: M, values: &[Tensor<1>]) -> M {
             self.next += 1;
             let (id, tensor, mapper) = param.consume();
             let dims: [usize; D] = tensor.dims();
-            // A fresh leaf: the value may come out of operations (an average).
-            let mut t: Tensor<D> = value.clone().reshape(dims).detach();
+            // A fresh leaf (the value may come out of operations: an average), with
+            // autodiff where the parameter had it.
+            let value = value.clone().reshape(dims);
+            let mut t: Tensor<D> = if tensor.gradient_checkpointing_strategy().is_some() {
+                Tensor::from_inner(value)
+            } else {
+                value
+            };
             if tensor.is_require_grad() {
                 t = t.require_grad();
             }
@@ -263,4 +272,37 @@ pub fn set_params_by_id<M: Module>(
         }
     }
     module.map(&mut SetById { values, dtype })
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::{Linear, LinearConfig};
+    use burn::tensor::Device;
+
+    use super::*;
+
+    /// Averages kept across iterations (EMAHook's) are built from these: they must
+    /// carry no autodiff state, or every update would hang on to the last one's (a run
+    /// with EMA grew slower and larger with every iteration before this was so).
+    #[test]
+    fn flat_params_leave_autodiff_behind_and_set_flat_params_brings_it_back() {
+        let device = Device::flex().autodiff();
+        let net: Linear = LinearConfig::new(3, 2).init(&device);
+        let flat = flat_params(&net);
+        assert_eq!(flat.len(), 2);
+        for t in &flat {
+            assert!(t.gradient_checkpointing_strategy().is_none());
+        }
+        let averaged: Vec<Tensor<1>> = flat.iter().map(|t| t.clone() * 0.5).collect();
+        let net = set_flat_params(net, &averaged);
+        assert!(net.weight.val().gradient_checkpointing_strategy().is_some());
+        assert!(net.weight.val().is_require_grad());
+        let back: Vec<f32> = flat_params(&net)[0]
+            .clone()
+            .into_data()
+            .try_to_vec()
+            .expect("f32");
+        let half: Vec<f32> = averaged[0].clone().into_data().try_to_vec().expect("f32");
+        assert_eq!(back, half);
+    }
 }
