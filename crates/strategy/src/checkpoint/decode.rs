@@ -16,6 +16,8 @@ use crate::model::NamedTensor;
 pub(super) const EMA_PREFIX: &str = "ema_state_dict.module.";
 
 /// A tensor's values as read.
+// (`raw` is read by the native file reader only.)
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
 pub(super) enum Values {
     /// f32, the only dtype this format writes.
     F32(Vec<f32>),
