@@ -6,7 +6,7 @@
 //! report is rendered from every stage's latest rows, so `--only web` refreshes the
 //! browser rows and keeps the native ones.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::ValueEnum;
@@ -66,40 +66,24 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
         eprintln!(
             "xtask: [bench native] ours against PyTorch + MMEngine, a file copy, a bare burn loop"
         );
-        exec(
-            ctx.command(&bench)
-                .arg("run")
-                .arg("--python")
-                .arg(&python)
-                .arg("--rows")
-                .arg(&out)
-                .args(["--rounds", &rounds.to_string()])
-                .args(["--only", "cpu,wgpu,checkpoint,schedules,overhead"]),
+        run_groups(
+            ctx,
+            &bench,
+            Some(&python),
+            &out,
+            rounds,
+            "cpu,wgpu,checkpoint,schedules,overhead",
         )?;
     }
     if wanted(Stage::Scaling) {
         let out = fresh(rows(Stage::Scaling))?;
         eprintln!("xtask: [bench scaling] DDPStrategy on two CPU devices against one");
-        exec(
-            ctx.command(&bench)
-                .arg("run")
-                .arg("--rows")
-                .arg(&out)
-                .args(["--rounds", &rounds.to_string()])
-                .args(["--only", "scaling"]),
-        )?;
+        run_groups(ctx, &bench, None, &out, rounds, "scaling")?;
     }
     if wanted(Stage::Precision) {
         let out = fresh(rows(Stage::Precision))?;
         eprintln!("xtask: [bench precision] AmpOptimWrapper (float16) against f32");
-        exec(
-            ctx.command(&bench)
-                .arg("run")
-                .arg("--rows")
-                .arg(&out)
-                .args(["--rounds", &rounds.to_string()])
-                .args(["--only", "precision"]),
-        )?;
+        run_groups(ctx, &bench, None, &out, rounds, "precision")?;
     }
     if wanted(Stage::Fusion) {
         let python = tools::ensure_bench_python(ctx)?;
@@ -121,16 +105,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             std::fs::copy(&bench, &kept)
                 .with_context(|| format!("copying {} to {}", bench.display(), kept.display()))?;
             eprintln!("xtask: [bench fusion] wgpu training with burn's {features}");
-            exec(
-                ctx.command(&kept)
-                    .arg("run")
-                    .arg("--python")
-                    .arg(&python)
-                    .arg("--rows")
-                    .arg(&out)
-                    .args(["--rounds", &rounds.to_string()])
-                    .args(["--only", "wgpu"]),
-            )?;
+            run_groups(ctx, &kept, Some(&python), &out, rounds, "wgpu")?;
         }
     }
     if wanted(Stage::Web) {
@@ -173,6 +148,29 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             .arg(&all)
             .arg("--out")
             .arg(ctx.root.join("BENCHMARKS.md")),
+    )
+}
+
+/// `bench run --only <groups>`, its rows appended to `out`; the PyTorch peer runs on
+/// `python` where the groups need it.
+fn run_groups(
+    ctx: &Context,
+    bench: &Path,
+    python: Option<&Path>,
+    out: &Path,
+    rounds: usize,
+    groups: &str,
+) -> Result<()> {
+    let mut cmd = ctx.command(bench);
+    cmd.arg("run");
+    if let Some(python) = python {
+        cmd.arg("--python").arg(python);
+    }
+    exec(
+        cmd.arg("--rows")
+            .arg(out)
+            .args(["--rounds", &rounds.to_string()])
+            .args(["--only", groups]),
     )
 }
 
