@@ -152,6 +152,25 @@ pub(crate) fn decay_square(avg: Tensor<1>, x: &Tensor<1>, beta: f64) -> Tensor<1
     avg.mul_scalar(beta) + x.clone().mul(x.clone()).mul_scalar(1.0 - beta)
 }
 
+/// Adam's two moments after this gradient (Adam, NAdam, RAdam): `exp_avg` lerped
+/// towards `grad` by `1 - beta1`, `exp_avg_sq` decayed by `beta2` with `grad²` added,
+/// each starting at zero.
+pub(crate) fn adam_moments(
+    state: &mut ParamState,
+    grad: &Tensor<1>,
+    beta1: f64,
+    beta2: f64,
+) -> (Tensor<1>, Tensor<1>) {
+    let zeros = || grad.zeros_like();
+    let exp_avg = lerp(
+        state.take("exp_avg").unwrap_or_else(zeros),
+        grad.clone(),
+        1.0 - beta1,
+    );
+    let exp_avg_sq = decay_square(state.take("exp_avg_sq").unwrap_or_else(zeros), grad, beta2);
+    (exp_avg, exp_avg_sq)
+}
+
 /// Weight decay the Adam way (`grad + wd·p`) or AdamW's (`p·(1 − lr·wd)`).
 pub(crate) fn weight_decay(
     param: Tensor<1>,

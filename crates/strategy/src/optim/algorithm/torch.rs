@@ -2,7 +2,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{ParamState, decay_square, hp, lerp, signed, weight_decay};
+use super::{ParamState, adam_moments, decay_square, hp, lerp, signed, weight_decay};
 use crate::base::ParamGroup;
 use crate::optim::config::{AdagradSpec, AdamSpec, RmspropSpec, SgdSpec};
 
@@ -52,13 +52,7 @@ pub fn adam(
     let grad = signed(grad, a.maximize);
     state.step += 1;
     let (param, grad) = weight_decay(param, grad, lr, wd, decoupled);
-    let zeros = || grad.zeros_like();
-    let exp_avg = lerp(
-        state.take("exp_avg").unwrap_or_else(zeros),
-        grad.clone(),
-        1.0 - beta1,
-    );
-    let exp_avg_sq = decay_square(state.take("exp_avg_sq").unwrap_or_else(zeros), &grad, beta2);
+    let (exp_avg, exp_avg_sq) = adam_moments(state, &grad, beta1, beta2);
     let step = state.step as i32;
     let bias_correction1 = 1.0 - beta1.powi(step);
     let bias_correction2 = 1.0 - beta2.powi(step);

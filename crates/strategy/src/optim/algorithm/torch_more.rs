@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{ParamState, decay_square, f32_round, hp, lerp, signed, weight_decay};
+use super::{ParamState, adam_moments, decay_square, f32_round, hp, lerp, signed, weight_decay};
 use crate::base::ParamGroup;
 use crate::optim::config::{AdadeltaSpec, AdamaxSpec, AsgdSpec, NadamSpec, RpropSpec};
 
@@ -95,13 +95,7 @@ pub fn nadam(
     let mu_next = beta1 * (1.0 - 0.5 * 0.96f64.powf((step + 1.0) * n.momentum_decay));
     let mu_product = f32_round(state.scalar("mu_product").unwrap_or(1.0) * mu);
     state.put_scalar("mu_product", mu_product);
-    let zeros = || grad.zeros_like();
-    let exp_avg = lerp(
-        state.take("exp_avg").unwrap_or_else(zeros),
-        grad.clone(),
-        1.0 - beta1,
-    );
-    let exp_avg_sq = decay_square(state.take("exp_avg_sq").unwrap_or_else(zeros), &grad, beta2);
+    let (exp_avg, exp_avg_sq) = adam_moments(state, &grad, beta1, beta2);
     let denom = exp_avg_sq
         .clone()
         .div_scalar(bias_correction2)
@@ -137,13 +131,7 @@ pub fn radam(
     state.step += 1;
     let step = state.step as f64;
     let (param, grad) = weight_decay(param, grad, lr, wd, n.decoupled_weight_decay);
-    let zeros = || grad.zeros_like();
-    let exp_avg = lerp(
-        state.take("exp_avg").unwrap_or_else(zeros),
-        grad.clone(),
-        1.0 - beta1,
-    );
-    let exp_avg_sq = decay_square(state.take("exp_avg_sq").unwrap_or_else(zeros), &grad, beta2);
+    let (exp_avg, exp_avg_sq) = adam_moments(state, &grad, beta1, beta2);
     let bias_correction1 = 1.0 - beta1.powf(step);
     let bias_correction2 = 1.0 - beta2.powf(step);
     let corrected = exp_avg.clone().div_scalar(bias_correction1);
