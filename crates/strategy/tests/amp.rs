@@ -146,3 +146,53 @@ fn an_amp_run_resumes_bit_identically_with_its_scaler() {
     opts.extend(AMP_F16.iter().filter(|o| !o.contains("loss_scale")));
     law(&opts, "spiral_mlp.toml", "epoch_2.safetensors", 50);
 }
+
+/// The browser's way of deciding a step (the inf/NaN flag read back after the
+/// model's `train_step`, then the step applied or skipped) gives the very same run as
+/// the native way (the flag read inside the step): weights, optimizer state and
+/// scaler, bit for bit, through overflows, backoffs, growth and gradient clipping.
+#[test]
+fn a_deferred_inf_check_trains_bit_identically() {
+    let opts = [
+        "train_cfg.max_epochs=3",
+        "optim_wrapper.type=AmpOptimWrapper",
+        "optim_wrapper.loss_scale={init_scale=1.0e12,growth_interval=5}",
+        "optim_wrapper.clip_grad={max_norm=1.0}",
+    ];
+    let train = |defer: bool| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut r = runner(load(&preset("spiral_mlp.toml"), &opts), dir.path());
+        for (_, w) in r.prepared.optim_wrapper.iter_mut() {
+            w.defer_inf_check = defer;
+        }
+        let mut skipped = 0;
+        while pollster::block_on(r.train_iter()).expect("trains") {
+            assert!(
+                !r.prepared.optim_wrapper.has_pending(),
+                "settled each iteration"
+            );
+            skipped += usize::from(
+                r.prepared
+                    .optim_wrapper
+                    .iter()
+                    .any(|(_, w)| w.last_step_skipped),
+            );
+        }
+        let weights = pollster::block_on(r.model_state_dict()).expect("weights");
+        let state = pollster::block_on(r.optim_state_dict()).expect("state");
+        (weights, state, skipped)
+    };
+    let (sync_w, sync_state, sync_skipped) = train(false);
+    let (defer_w, defer_state, defer_skipped) = train(true);
+    eprintln!("skipped steps: {sync_skipped} (native), {defer_skipped} (deferred)");
+    assert!(
+        sync_skipped >= 10,
+        "the scale of 1e12 overflowed and backed off: {sync_skipped}"
+    );
+    assert_eq!(sync_skipped, defer_skipped);
+    assert_eq!(sync_w, defer_w, "the same weights");
+    assert_eq!(
+        sync_state, defer_state,
+        "the same optimizer and scaler state"
+    );
+}

@@ -1,6 +1,7 @@
-//! `collect_env` and both backends in a real browser: headless Chromium started by
-//! `wasm-pack test` with `--enable-unsafe-webgpu` (see `webdriver.json`), which gives a
-//! SwiftShader WebGPU adapter on machines without a GPU.
+//! `collect_env`, both backends and mixed precision in a real browser: headless
+//! Chromium started by wasm-bindgen's test runner with `--enable-unsafe-webgpu` (see
+//! `webdriver.json`), which gives a SwiftShader WebGPU adapter on machines without a
+//! GPU.
 #![cfg(target_family = "wasm")]
 
 use playground_strategy::config::{ExperimentConfig, Registries};
@@ -168,5 +169,136 @@ async fn a_checkpoint_saved_from_webgpu_reloads_in_the_browser() {
     assert!(
         err.to_string().contains("not a readable checkpoint"),
         "{err}"
+    );
+}
+
+/// The spiral preset under `AmpOptimWrapper` (`amp`: its keys, TOML lines) for
+/// `epochs` epochs in the browser on `device`, built (not trained yet).
+async fn amp_spiral(
+    device: DeviceChoice,
+    amp: &str,
+    epochs: usize,
+) -> playground_strategy::runner::Runner {
+    use playground_strategy::runner::{Runner, RunnerOptions};
+
+    let text = include_str!("../../../public/configs/spiral_mlp.toml")
+        .replace("max_epochs = 100\n", &format!("max_epochs = {epochs}\n"))
+        .replace(
+            "type = \"OptimWrapper\"\n",
+            &format!("type = \"AmpOptimWrapper\"\n{amp}\n"),
+        );
+    let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
+    Runner::from_config(
+        cfg,
+        RunnerOptions {
+            device,
+            write_files: false,
+            ..RunnerOptions::default()
+        },
+    )
+    .await
+    .expect("mixed precision builds in the browser")
+}
+
+fn loss_drop(r: &playground_strategy::runner::Runner) -> (f64, f64) {
+    let losses = r.hub.history("train/loss");
+    let mean = |s: &[(i64, f64)]| s.iter().map(|(_, v)| v).sum::<f64>() / s.len() as f64;
+    (mean(&losses[..25]), mean(&losses[losses.len() - 25..]))
+}
+
+async fn scale(r: &playground_strategy::runner::Runner) -> f64 {
+    let state = r.optim_state_dict().await.expect("state");
+    let scaler = state.wrappers[0].loss_scaler.clone().expect("a scaler");
+    scaler["scale"].as_f64().expect("a number")
+}
+
+/// Mixed precision on the page's CPU backend, in f16: a scale of 1e12 overflows, backs
+/// off by exact halvings (each such step skipped after the flag is read back without
+/// blocking), and the run learns; a static scale of 1e30 skips every step.
+#[wasm_bindgen_test]
+async fn amp_trains_in_f16_on_the_cpu_backend_in_the_browser() {
+    use burn::tensor::FloatDType;
+
+    let amp = "dtype = \"float16\"\nloss_scale = { init_scale = 1.0e12, growth_interval = 100000 }";
+    let mut r = amp_spiral(DeviceChoice::Cpu, amp, 20).await;
+    r.train().await.expect("trains in f16 in the browser");
+    assert_eq!(
+        r.prepared.optim_wrapper.compute_dtype(),
+        Some(FloatDType::F16)
+    );
+    let s = scale(&r).await;
+    let halvings = (f64::from(1.0e12f32) / s).log2();
+    assert!(s < 1e9 && halvings == halvings.round(), "backed off: {s}");
+    let (first, last) = loss_drop(&r);
+    assert!(last < first * 0.93, "f16 loss {first} -> {last}");
+
+    let mut still = amp_spiral(DeviceChoice::Cpu, "loss_scale = 1.0e30", 1).await;
+    let before = still.model_state_dict().await.expect("weights");
+    still.train().await.expect("trains");
+    assert_eq!(still.hub.iter, 25);
+    assert_eq!(
+        still.model_state_dict().await.expect("weights"),
+        before,
+        "every step overflowed and was skipped"
+    );
+}
+
+/// Mixed precision on WebGPU: reports whether the adapter offers `shader-f16` and
+/// computes in f16 exactly where it does. Without it (`dtype_fallback = "float32"`) the
+/// run is f32 with a loss scale that is a power of two, and scaling by a power of two
+/// is exact: the run must equal the same config under a plain `OptimWrapper` on WebGPU
+/// bit for bit, while the scaler grows exactly (five doublings in 25 clean steps with
+/// `growth_interval = 5`). That checks the browser's deferred step end to end on WebGPU.
+#[wasm_bindgen_test]
+async fn amp_on_webgpu_uses_shader_f16_where_offered() {
+    use web_time::Instant;
+
+    let report = collect_env().await;
+    let shader_f16 = report.browser.as_ref().is_some_and(|b| b.shader_f16);
+    wasm_bindgen_test::console_log!("WebGPU shader-f16 offered: {shader_f16}");
+    let amp = "dtype = \"float16\"\ndtype_fallback = \"float32\"\n\
+               loss_scale = { init_scale = 65536.0, growth_interval = 5 }";
+    let mut r = amp_spiral(DeviceChoice::Wgpu, amp, 1).await;
+    assert_eq!(
+        r.prepared.optim_wrapper.compute_dtype().is_some(),
+        shader_f16,
+        "f16 exactly where the adapter offers shader-f16"
+    );
+    let initial = r.model_state_dict().await.expect("weights");
+    let t = Instant::now();
+    r.train().await.expect("trains on WebGPU");
+    let amp_s = t.elapsed().as_secs_f64();
+    let trained = r.model_state_dict().await.expect("weights");
+    assert_eq!(r.hub.iter, 25);
+    assert_ne!(trained, initial, "steps were taken");
+    if shader_f16 {
+        return;
+    }
+    assert_eq!(scale(&r).await, 65536.0 * 32.0, "f32 never overflows here");
+    // The same epoch under a plain OptimWrapper.
+    let text = include_str!("../../../public/configs/spiral_mlp.toml")
+        .replace("max_epochs = 100\n", "max_epochs = 1\n");
+    let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
+    let mut plain = playground_strategy::runner::Runner::from_config(
+        cfg,
+        playground_strategy::runner::RunnerOptions {
+            device: DeviceChoice::Wgpu,
+            write_files: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("builds on WebGPU");
+    let t = Instant::now();
+    plain.train().await.expect("trains on WebGPU");
+    let plain_s = t.elapsed().as_secs_f64();
+    wasm_bindgen_test::console_log!(
+        "25 iterations on WebGPU: {amp_s:.1} s with the loss scaler (a flag read back each \
+         step), {plain_s:.1} s without"
+    );
+    assert_eq!(
+        plain.model_state_dict().await.expect("weights"),
+        trained,
+        "a power-of-two loss scale changes nothing in f32"
     );
 }

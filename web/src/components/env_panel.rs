@@ -46,8 +46,8 @@ fn EnvDetails(report: EnvReport) -> impl IntoView {
         None => "CPU: not compiled in",
     };
     let precision = format!(
-        "{webgpu_f16}; {cpu_f16}. Mixed precision (AmpOptimWrapper) trains with \
-         playground-cli; in the browser it is refused for now"
+        "{webgpu_f16}; {cpu_f16}. Mixed precision (AmpOptimWrapper) computes in f16 where \
+         listed; elsewhere dtype_fallback = \"float32\" trains in f32 with its loss scaler"
     );
     let revision = report
         .git_revision

@@ -124,6 +124,10 @@ pub trait DynModel: Send {
         optim: &mut OptimWrapperDict,
         ctx: &mut StepContext,
     ) -> LossTensors;
+    /// Completes the optimizer steps `train_step` left waiting for their inf/NaN flags
+    /// (mixed precision in the browser), with the flags read back
+    /// ([`OptimWrapperDict::pending_flags`]).
+    fn finish_pending(&mut self, optim: &mut OptimWrapperDict, flags: &[(usize, bool)]);
     /// See [`Model::val_step`]; switches to validation mode itself.
     fn val_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2>;
     /// See [`Model::test_step`]; switches to validation mode itself.
@@ -210,6 +214,11 @@ impl<M: Model> DynModel for ModelCell<M> {
         };
         self.model = Some(model);
         losses
+    }
+
+    fn finish_pending(&mut self, optim: &mut OptimWrapperDict, flags: &[(usize, bool)]) {
+        let model = self.model.take().expect("model present between steps");
+        self.model = Some(optim.finish_pending(model, flags));
     }
 
     fn val_step(&self, batch: &Batch, ctx: &mut StepContext) -> Tensor<2> {

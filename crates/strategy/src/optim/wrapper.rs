@@ -9,7 +9,7 @@ use burn::tensor::{FloatDType, Gradients, Tensor};
 
 use super::algorithm::large_batch::lamb_clip;
 use super::algorithm::{ParamState, SCALAR_NAMES, update};
-use super::amp_step::{any_non_finite, unscale};
+use super::amp_step::{PendingStep, flag_is_set, non_finite_flag, unscale};
 use super::clip::clip_grads;
 use super::config::{OptimWrapperSpec, OptimizerSpec};
 use super::loss_scaler::{LossScaler, StepOutcome};
@@ -125,6 +125,10 @@ pub struct OptimWrapper {
     pub(crate) amp_masters: Option<HashMap<ParamId, Tensor<1>>>,
     /// Whether the last step was skipped for inf/NaN gradients.
     pub last_step_skipped: bool,
+    /// Mixed precision: whether a step leaves its inf/NaN decision to the caller
+    /// ([`OptimWrapper::finish_pending`] after an asynchronous read): the browser's way.
+    pub defer_inf_check: bool,
+    pub(crate) pending: Vec<PendingStep>,
 }
 
 impl OptimWrapper {
@@ -155,6 +159,8 @@ impl OptimWrapper {
             compute_dtype: None,
             amp_masters: None,
             last_step_skipped: false,
+            defer_inf_check: false,
+            pending: Vec::new(),
         }
         .with_scaler()
     }
@@ -256,7 +262,9 @@ impl OptimWrapper {
     }
 
     /// Clips the accumulated gradients (if configured), updates every parameter and
-    /// zeroes the gradients.
+    /// zeroes the gradients. Under mixed precision with [`OptimWrapper::defer_inf_check`],
+    /// the update waits in [`OptimWrapper::pending_flag`] for
+    /// [`OptimWrapper::finish_pending`] and `module` comes back unchanged.
     pub fn step<M: Module>(&mut self, module: M) -> M {
         let mut grads = std::mem::take(&mut self.accumulated);
         let order: Vec<ParamId> = self.names.iter().map(|(id, _)| *id).collect();
@@ -267,8 +275,49 @@ impl OptimWrapper {
         if let Some(clip) = self.spec.clip_grad.clone() {
             self.last_grad_norm = clip_grads(&mut grads, &clip, &order);
         }
+        let flag = match &self.scaler {
+            Some(s) if s.enabled() => non_finite_flag(&grads, &order),
+            _ => None,
+        };
+        let found_inf = match flag {
+            Some(flag) if self.defer_inf_check => {
+                self.pending.push(PendingStep { grads, flag });
+                return module;
+            }
+            Some(flag) => flag_is_set(flag),
+            None => false,
+        };
+        self.settle(module, grads, found_inf)
+    }
+
+    /// The inf/NaN flag of the step waiting for it (still on the device; above 0 means
+    /// skip), and how many steps wait: more than one means the model stepped this
+    /// wrapper twice in one `train_step`, which a deferred check cannot order.
+    pub fn pending_flag(&self) -> Option<(Tensor<1>, usize)> {
+        self.pending
+            .first()
+            .map(|p| (p.flag.clone(), self.pending.len()))
+    }
+
+    /// Completes the deferred step with its flag read back: the scaler's update, then
+    /// the optimizer's, or nothing but a smaller scale when `found_inf`.
+    pub fn finish_pending<M: Module>(&mut self, module: M, found_inf: bool) -> M {
+        if self.pending.is_empty() {
+            return module;
+        }
+        let PendingStep { grads, .. } = self.pending.remove(0);
+        self.settle(module, grads, found_inf)
+    }
+
+    /// The scaler's decision and the update itself.
+    fn settle<M: Module>(
+        &mut self,
+        module: M,
+        mut grads: HashMap<ParamId, Tensor<1>>,
+        found_inf: bool,
+    ) -> M {
+        let order: Vec<ParamId> = self.names.iter().map(|(id, _)| *id).collect();
         if let Some(scaler) = self.scaler.as_mut() {
-            let found_inf = scaler.enabled() && any_non_finite(&grads, &order);
             self.last_step_skipped = scaler.update(found_inf) == StepOutcome::Skipped;
             if self.last_step_skipped {
                 return module;

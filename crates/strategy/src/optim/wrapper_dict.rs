@@ -140,6 +140,49 @@ impl OptimWrapperDict {
         masters
     }
 
+    /// Whether a step waits for its inf/NaN flag (mixed precision in the browser:
+    /// [`OptimWrapper::defer_inf_check`]).
+    pub fn has_pending(&self) -> bool {
+        self.wrappers.iter().any(|(_, w)| !w.pending.is_empty())
+    }
+
+    /// The flags of the waiting steps, still on the device: `(wrapper index, flag)`
+    /// (read them back, then [`OptimWrapperDict::finish_pending`]). A wrapper stepped
+    /// twice in one `train_step` is an error (its message): its second step would have
+    /// needed the first one's weights.
+    pub fn pending_flags(&self) -> Result<Vec<(usize, Tensor<1>)>, String> {
+        let mut flags = Vec::new();
+        for (i, (name, w)) in self.wrappers.iter().enumerate() {
+            let Some((flag, count)) = w.pending_flag() else {
+                continue;
+            };
+            if count > 1 {
+                return Err(format!(
+                    "{}: the model stepped this AmpOptimWrapper {count} times in one \
+                     train_step; its inf/NaN check is deferred to the end of the step here, \
+                     so each wrapper may step once per iteration",
+                    name.as_deref()
+                        .map_or("optim_wrapper".to_string(), |n| format!(
+                            "optim_wrapper.{n}"
+                        ))
+                ));
+            }
+            flags.push((i, flag));
+        }
+        Ok(flags)
+    }
+
+    /// Completes the waiting steps on `module` with their flags read back
+    /// (`(wrapper index, found inf/NaN)`, from [`OptimWrapperDict::pending_flags`]).
+    pub fn finish_pending<M: Module>(&mut self, mut module: M, flags: &[(usize, bool)]) -> M {
+        for &(i, found_inf) in flags {
+            if let Some((_, w)) = self.wrappers.get_mut(i) {
+                module = w.finish_pending(module, found_inf);
+            }
+        }
+        module
+    }
+
     /// `zero_grad` on every wrapper.
     pub fn zero_grad(&mut self) {
         for (_, w) in &mut self.wrappers {

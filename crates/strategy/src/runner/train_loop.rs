@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use burn::tensor::Tensor;
 use web_time::Instant;
 
 use super::Runner;
@@ -12,6 +13,30 @@ use super::error::RunError;
 use super::hooks::{Hook, HookContext};
 use crate::base::log::Progress;
 use crate::model::StepContext;
+
+/// Reads the loss scalers' inf/NaN flags back in one asynchronous transfer:
+/// `(wrapper index, found inf/NaN)`.
+async fn read_flags(flags: Vec<(usize, Tensor<1>)>) -> Result<Vec<(usize, bool)>, RunError> {
+    let Some(device) = flags.first().map(|(_, f)| f.device()) else {
+        return Ok(Vec::new());
+    };
+    let failed = |message: String| RunError::Execution {
+        device: format!("{device:?}"),
+        message: format!("reading the loss scaler's inf/NaN flags: {message}"),
+    };
+    let (which, flags): (Vec<usize>, Vec<Tensor<1>>) = flags.into_iter().unzip();
+    let values: Vec<f32> = Tensor::cat(flags, 0)
+        .into_data_async()
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .try_into_vec_as()
+        .map_err(|e| failed(format!("{e:?}")))?;
+    Ok(which
+        .into_iter()
+        .zip(values)
+        .map(|(i, v)| (i, v > 0.0))
+        .collect())
+}
 
 impl Runner {
     pub(super) fn call_hooks(
@@ -105,7 +130,17 @@ impl Runner {
             ..
         } = &mut self.prepared;
         let losses = match data_parallel {
-            None => model.train_step(&batch, optim_wrapper, &mut ctx),
+            None => {
+                let losses = model.train_step(&batch, optim_wrapper, &mut ctx);
+                // Mixed precision in the browser: the steps wait for their inf/NaN
+                // flags, read here without blocking, before anything sees the weights.
+                if optim_wrapper.has_pending() {
+                    let flags = optim_wrapper.pending_flags().map_err(RunError::Usage)?;
+                    let flags = read_flags(flags).await?;
+                    model.finish_pending(optim_wrapper, &flags);
+                }
+                losses
+            }
             Some(dp) => {
                 // Every rank draws from the run's seed, or from `seed + rank` with
                 // `randomness.diff_rank_seed` (MMEngine's per-rank seed).
