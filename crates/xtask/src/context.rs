@@ -71,19 +71,35 @@ impl Context {
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env("XDG_RUNTIME_DIR", &self.runtime_dir)
             .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "900")
+            // wasm-bindgen's runner applies it to a whole test binary, not to one test:
+            // the strategy crate's nine browser tests take about 10 minutes here.
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "1500")
             .env("PATH", self.path_with_cargo_bin());
         cmd
     }
 
     /// PATH with `~/.cargo/bin` first, where the pinned tools are installed.
+    ///
+    /// A PATH that already starts with it is kept as it is: `ring`'s build script reruns
+    /// when PATH changes, so a build started here and one started by hand (with the
+    /// README's `export PATH=$HOME/.cargo/bin:$PATH`) must see the same PATH.
     pub fn path_with_cargo_bin(&self) -> std::ffi::OsString {
-        let mut paths = vec![cargo_bin()];
-        if let Some(path) = std::env::var_os("PATH") {
-            paths.extend(std::env::split_paths(&path));
-        }
-        std::env::join_paths(paths).unwrap_or_default()
+        with_first(cargo_bin(), std::env::var_os("PATH"))
     }
+}
+
+/// `first` followed by the entries of `path`, with `first` not repeated when `path`
+/// already starts with it.
+fn with_first(first: PathBuf, path: Option<std::ffi::OsString>) -> std::ffi::OsString {
+    let mut paths = vec![first];
+    if let Some(path) = path {
+        let mut rest = std::env::split_paths(&path).peekable();
+        if rest.peek() == paths.first() {
+            rest.next();
+        }
+        paths.extend(rest);
+    }
+    std::env::join_paths(paths).unwrap_or_default()
 }
 
 /// Where `cargo install` puts binaries.
@@ -133,7 +149,20 @@ fn from_cargo_run(key: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::from_cargo_run;
+    use super::{from_cargo_run, with_first};
+
+    #[test]
+    fn cargo_bin_is_put_first_once() {
+        let bin = std::path::PathBuf::from("/h/.cargo/bin");
+        let got = |p: &str| with_first(bin.clone(), Some(p.into()));
+        assert_eq!(got("/usr/bin:/bin"), "/h/.cargo/bin:/usr/bin:/bin");
+        assert_eq!(got("/h/.cargo/bin:/usr/bin"), "/h/.cargo/bin:/usr/bin");
+        assert_eq!(
+            got("/usr/bin:/h/.cargo/bin"),
+            "/h/.cargo/bin:/usr/bin:/h/.cargo/bin"
+        );
+        assert_eq!(with_first(bin.clone(), None), "/h/.cargo/bin");
+    }
 
     #[test]
     fn only_what_cargo_run_sets_is_removed() {

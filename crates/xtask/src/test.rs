@@ -12,8 +12,9 @@ pub enum Stage {
     /// `cargo fmt --check` and `cargo test`: unit and integration tests, including the
     /// wgpu tests on a real Vulkan adapter (lavapipe without a GPU).
     Native,
-    /// `wasm-pack test`: the strategy crate and the web app's worker session and
-    /// components in headless Chromium, CPU and WebGPU.
+    /// The strategy crate's and the web app's browser tests (worker session,
+    /// components) in headless Chromium, CPU and WebGPU, through wasm-bindgen's test
+    /// runner: one `cargo test` for both crates, so burn is built for wasm32 once.
     Wasm,
     /// trunk builds the web app's release bundle; a WebDriver test uses it in headless
     /// Chromium.
@@ -57,6 +58,12 @@ fn native(ctx: &Context) -> Result<()> {
     )
 }
 
+/// The browser tests of both crates run from one `cargo test` with wasm-bindgen's test
+/// runner (what `wasm-pack test` drives underneath, with the same environment:
+/// `CHROMEDRIVER`, browser only, headless, each crate's `webdriver.json` read from its
+/// directory). `wasm-pack test` takes one crate per run, and each crate alone resolves
+/// `web-sys` with other features, which made two wasm32 builds of burn (about 20 of the
+/// cold stage's minutes); one package selection makes one.
 fn wasm(ctx: &Context) -> Result<()> {
     eprintln!(
         "xtask: [wasm] the strategy crate without tensor backends builds for wasm32 (the schedule preview's build)"
@@ -71,20 +78,20 @@ fn wasm(ctx: &Context) -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
-    for (what, dir) in [
-        ("the strategy crate's tests", "crates/strategy"),
-        ("the web app's worker session and components", "web"),
-    ] {
-        eprintln!("xtask: [wasm] {what} in headless Chromium (CPU and WebGPU)");
-        exec(ctx.command("wasm-pack").args([
-            "test",
-            "--headless",
-            "--chrome",
-            "--mode",
-            "no-install",
-            dir,
-        ]))?;
-    }
+    eprintln!(
+        "xtask: [wasm] the strategy crate's and the web app's browser tests in headless Chromium (CPU and WebGPU)"
+    );
+    exec(
+        ctx.command("cargo")
+            .args(["test", "--locked", "--no-fail-fast"])
+            .args(["--target", "wasm32-unknown-unknown"])
+            .args(["-p", "playground-strategy", "-p", "playground-web"])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("WASM_BINDGEN_TEST_ONLY_WEB", "1"),
+    )?;
     Ok(())
 }
 

@@ -29,12 +29,6 @@ const WASM_BINDGEN: CargoTool = CargoTool {
     version: "0.2.130",
     locked: false,
 };
-const WASM_PACK: CargoTool = CargoTool {
-    bin: "wasm-pack",
-    package: "wasm-pack",
-    version: "0.15.1",
-    locked: true,
-};
 /// trunk 0.22 needs rustc >= 1.96.1; the toolchain is 1.95.
 const TRUNK: CargoTool = CargoTool {
     bin: "trunk",
@@ -170,8 +164,7 @@ const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-driv
 /// Everything every task needs.
 pub fn ensure_all(ctx: &Context) -> Result<()> {
     ensure_system_packages()?;
-    ensure_web_tools(ctx)?;
-    ensure_cargo_tool(ctx, &WASM_PACK)
+    ensure_web_tools(ctx)
 }
 
 /// The wasm32 target, wasm-bindgen and trunk: what building the web app needs.
@@ -181,11 +174,11 @@ pub fn ensure_web_tools(ctx: &Context) -> Result<()> {
     ensure_cargo_tool(ctx, &TRUNK)
 }
 
-/// What the browser tests need on top of the web tools.
+/// What the browser tests need on top of the web tools: Chromium and ChromeDriver
+/// (wasm-bindgen-cli brings the browser tests' runner, `wasm-bindgen-test-runner`).
 pub fn ensure_test_tools(ctx: &Context) -> Result<()> {
     ensure_system_packages()?;
-    ensure_web_tools(ctx)?;
-    ensure_cargo_tool(ctx, &WASM_PACK)
+    ensure_web_tools(ctx)
 }
 
 fn ensure_wasm_target(ctx: &Context) -> Result<()> {
