@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use playground_bench::rows::{self, Row};
+use playground_bench::rows;
 use playground_bench::{
     checkpoint, machine, overhead, peer, precision, report, scaling, schedules, train,
 };
@@ -89,35 +89,8 @@ struct RunArgs {
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Run(args) => run(args),
-        Task::Report { rows, out, command } => write_report(&rows, &out, &command),
+        Task::Report { rows, out, command } => report::write(&rows, &out, &command),
     }
-}
-
-fn write_report(rows_path: &std::path::Path, out: &std::path::Path, command: &str) -> Result<()> {
-    let text = std::fs::read_to_string(rows_path)
-        .with_context(|| format!("reading {}", rows_path.display()))?;
-    let rows = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str::<Row>(l)
-                .with_context(|| format!("{}:{}: not a benchmark row", rows_path.display(), i + 1))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let existing = std::fs::read_to_string(out).unwrap_or_default();
-    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let previous = report::previous_sections(&existing);
-    let md = report::render(
-        &rows,
-        &when,
-        command,
-        report::kept_part(&existing),
-        &previous,
-    );
-    rows::write_atomic(out, md.as_bytes())?;
-    eprintln!("bench: wrote {} ({} rows)", out.display(), rows.len());
-    Ok(())
 }
 
 fn run(cli: RunArgs) -> Result<()> {

@@ -3,8 +3,34 @@
 //! analysis below [`KEEP_MARKER`], which a new run keeps.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
-use crate::rows::Row;
+use anyhow::{Context, Result};
+
+use crate::rows::{self, Row};
+
+/// Renders the rows of `rows_path` (JSON lines) into `out`, keeping its hand-written
+/// part and, for groups without rows here, its earlier tables; written atomically.
+pub fn write(rows_path: &Path, out: &Path, command: &str) -> Result<()> {
+    let text = std::fs::read_to_string(rows_path)
+        .with_context(|| format!("reading {}", rows_path.display()))?;
+    let rows = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str::<Row>(l)
+                .with_context(|| format!("{}:{}: not a benchmark row", rows_path.display(), i + 1))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let existing = std::fs::read_to_string(out).unwrap_or_default();
+    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let previous = previous_sections(&existing);
+    let md = render(&rows, &when, command, kept_part(&existing), &previous);
+    rows::write_atomic(out, md.as_bytes())?;
+    eprintln!("bench: wrote {} ({} rows)", out.display(), rows.len());
+    Ok(())
+}
 
 /// Everything after this line in an existing `BENCHMARKS.md` is kept as it is.
 pub const KEEP_MARKER: &str =

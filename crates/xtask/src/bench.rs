@@ -51,14 +51,26 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     let dir = ctx.target_dir.join("bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let rows = |s: Stage| dir.join(format!("{}.jsonl", s.name()));
-    eprintln!(
-        "xtask: [bench] building playground-bench (release; the first build of burn in release takes about 30 minutes)"
-    );
-    // One package selection for every release build of the bench: no second burn build.
-    exec(
-        ctx.command("cargo")
-            .args(["build", "--locked", "--release", "-p", "playground-bench"]),
-    )?;
+    let native = [
+        Stage::Native,
+        Stage::Scaling,
+        Stage::Precision,
+        Stage::Fusion,
+    ];
+    let release_bench = native.iter().any(|s| wanted(*s));
+    if release_bench {
+        eprintln!(
+            "xtask: [bench] building playground-bench (release; the first build of burn in release takes about 30 minutes)"
+        );
+        // One package selection for every release build of the bench: no second burn build.
+        exec(ctx.command("cargo").args([
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "playground-bench",
+        ]))?;
+    }
     let bench = ctx.target_dir.join("release").join("playground-bench");
     if wanted(Stage::Native) {
         let python = tools::ensure_bench_python(ctx)?;
@@ -110,6 +122,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     }
     if wanted(Stage::Web) {
         let node_modules = tools::ensure_tfjs(ctx)?;
+        let python = tools::ensure_bench_python(ctx)?;
         let dist = crate::serve::build_web_release(ctx)?;
         let out = fresh(rows(Stage::Web))?;
         eprintln!("xtask: [bench web] the app against TensorFlow.js in headless Chromium");
@@ -121,6 +134,8 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
                 .arg(&dist)
                 .arg("--tfjs")
                 .arg(&node_modules)
+                .arg("--python")
+                .arg(&python)
                 .arg("--rows")
                 .arg(&out)
                 .args(["--rounds", &rounds.min(3).to_string()]),
@@ -141,9 +156,19 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
         }
     }
     std::fs::write(&all, text).with_context(|| format!("writing {}", all.display()))?;
+    // The release bench renders the report where it was built; otherwise the tests'
+    // dev build does (the same renderer), which the browser stage has built already.
+    let mut report = if release_bench {
+        let mut cmd = ctx.command(&bench);
+        cmd.arg("report");
+        cmd
+    } else {
+        let mut cmd = ctx.command("cargo");
+        cmd.args(["run", "--locked", "--example", "bench_report", "--"]);
+        cmd
+    };
     exec(
-        ctx.command(&bench)
-            .arg("report")
+        report
             .arg("--rows")
             .arg(&all)
             .arg("--out")

@@ -5,26 +5,35 @@
 //!   wasm; WebGPU when the browser offers it) against TensorFlow.js from npm (its cpu
 //!   and wasm backends; its webgl backend against our WebGPU) on a page served beside
 //!   it;
+//! - tokens per second of the sorting preset's tiny GPT in the app's worker, against
+//!   PyTorch + MMEngine training the same config natively on this machine's CPU (one
+//!   thread, as the page has), the peer process of the native benchmarks: no browser
+//!   runs PyTorch, so this row compares the browser with the native tool people use;
 //! - the download, gzipped: the app's `.wasm` and JS against TensorFlow.js's scripts
 //!   and `.wasm`;
 //! - the time to first render of the app (no peer).
 //!
-//! `web_bench --dist <trunk dist> --tfjs <node_modules> [--rows FILE] [--rounds N]`.
+//! `web_bench --dist <trunk dist> --tfjs <node_modules> [--python <venv python>]
+//! [--rows FILE] [--rounds N]`.
 //! Rows are printed and appended to `--rows` for `BENCHMARKS.md`. Not a test: nothing
 //! asserts a timing.
 
+mod pages;
+mod torch;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use fantoccini::Locator;
 use playground_bench::rows::{self, Row};
 use playground_bench::stats::median;
 use playground_tests::browser::Browser;
 use playground_tests::static_server::StaticServer;
 use serde_json::{Value, json};
+
+use pages::{app_speed, chromium_version, first_render, tfjs_page, tfjs_speed};
 
 /// Iterations trained before timing (kernel set-up, allocator warm-up).
 const WARM_UP: i64 = 30;
@@ -46,26 +55,48 @@ struct Cli {
     /// Rounds (each a fresh browser), medians over them.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only these sides (ours-cpu, tfjs-cpu, tfjs-wasm, ours-wgpu, tfjs-webgl), e.g. to
-    /// profile one; no rows are written then.
+    /// The bench venv's Python (torch, mmengine-lite): the peer of the sequence
+    /// workload; without it that workload is skipped.
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Only these sides (ours-cpu, tfjs-cpu, tfjs-wasm, ours-wgpu, tfjs-webgl,
+    /// torch-cpu), e.g. to profile one; no rows are written then.
     #[arg(long, value_delimiter = ',')]
     sides: Vec<String>,
 }
 
-/// A workload: its label and config file (relative to the workspace root).
+/// What a workload trains, which decides its peers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// An MLP: TensorFlow.js builds the same model on its page.
+    Mlp,
+    /// A sequence model: PyTorch + MMEngine trains the same config natively; speeds are
+    /// tokens per second (`tokens` per iteration).
+    Sequence { tokens: usize },
+}
+
+/// A workload: its label, config file (relative to the workspace root) and kind.
 struct Workload {
     label: &'static str,
     config: &'static str,
+    kind: Kind,
 }
 
-const WORKLOADS: [Workload; 2] = [
+const WORKLOADS: [Workload; 3] = [
     Workload {
         label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam",
         config: "crates/bench/workloads/spiral_mlp.toml",
+        kind: Kind::Mlp,
     },
     Workload {
         label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum",
         config: "crates/bench/workloads/wide_mlp.toml",
+        kind: Kind::Mlp,
+    },
+    Workload {
+        label: "tiny GPT (2 layers, 4 heads, width 64, tied head) sorting 6 digits: 12 tokens, batch 64, AdamW, clip_grad",
+        config: "public/configs/sort_gpt.toml",
+        kind: Kind::Sequence { tokens: 64 * 12 },
     },
 ];
 
@@ -74,13 +105,16 @@ fn root() -> PathBuf {
 }
 
 /// The config text for the app, long enough that a sample never reaches its end, and
-/// the same model and optimizer for TensorFlow.js.
-fn workload(w: &Workload) -> Result<(String, Value)> {
+/// (an MLP's) the same model and optimizer for TensorFlow.js.
+fn workload(w: &Workload) -> Result<(String, Option<Value>)> {
     let path = root().join(w.config);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let cfg: Value =
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if let Kind::Sequence { .. } = w.kind {
+        return Ok((with_options(&text, &torch::OPTIONS, &path)?, None));
+    }
     let epochs = cfg["train_cfg"]["max_epochs"]
         .as_i64()
         .with_context(|| format!("{}: train_cfg.max_epochs", path.display()))?;
@@ -104,7 +138,25 @@ fn workload(w: &Workload) -> Result<(String, Value)> {
         "samples": total - (total * val_ratio).floor(),
         "optimizer": cfg["optim_wrapper"]["optimizer"],
     });
-    Ok((text, spec))
+    Ok((text, Some(spec)))
+}
+
+/// `text` with `section.key=integer` options applied (what `--cfg-options` does to the
+/// peer's copy of the same file).
+fn with_options(text: &str, options: &[&str], path: &Path) -> Result<String> {
+    let mut table: toml::Table =
+        toml::from_str(text).with_context(|| format!("parsing {}", path.display()))?;
+    for option in options {
+        let (key, value) = option.split_once('=').context("an option is key=value")?;
+        let (section, key) = key.split_once('.').context("an option is section.key")?;
+        let value: i64 = value.parse().context("an integer option")?;
+        let section = table
+            .get_mut(section)
+            .and_then(toml::Value::as_table_mut)
+            .with_context(|| format!("{}: no [{section}]", path.display()))?;
+        section.insert(key.to_string(), toml::Value::Integer(value));
+    }
+    Ok(toml::to_string(&table)?)
 }
 
 fn gzipped(paths: &[PathBuf]) -> Result<f64> {
@@ -134,177 +186,13 @@ fn our_files(dist: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// TensorFlow.js's files, copied beside the peer page into `dir`.
-fn tfjs_page(node_modules: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
-    let tf = node_modules.join("@tensorflow");
-    let files = [
-        tf.join("tfjs/dist/tf.min.js"),
-        tf.join("tfjs-backend-wasm/dist/tf-backend-wasm.min.js"),
-        tf.join("tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"),
-        tf.join("tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"),
-        tf.join("tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm"),
-    ];
-    let page = root().join("crates/bench/browser");
-    for f in files
-        .iter()
-        .chain(&[page.join("tfjs.html"), page.join("tfjs_bench.js")])
-    {
-        let name = f.file_name().context("a file name")?;
-        std::fs::copy(f, dir.join(name)).with_context(|| {
-            format!(
-                "copying {} (run `cargo xtask bench`, which installs TensorFlow.js)",
-                f.display()
-            )
-        })?;
-    }
-    // What a page using the cpu, webgl and wasm (SIMD) backends downloads.
-    Ok(vec![files[0].clone(), files[1].clone(), files[3].clone()])
-}
-
-/// Loads the app and waits until it is mounted.
-async fn open_app(browser: &Browser, url: &str) -> Result<()> {
-    browser.client.goto(url).await?;
-    browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(120))
-        .for_element(Locator::Css("[data-testid=config-editor]"))
-        .await?;
-    Ok(())
-}
-
-/// Milliseconds from navigation to the app's `playground-mounted` mark and to the
-/// first contentful paint, in a fresh browser (cold cache).
-async fn first_render(url: &str) -> Result<(f64, f64)> {
-    let browser = Browser::start().await?;
-    open_app(&browser, url).await?;
-    // The paint entry can come a frame after the mount mark.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let v = loop {
-        let v = browser
-            .client
-            .execute(
-                "const m = performance.getEntriesByName('playground-mounted')[0];\
-                 const p = performance.getEntriesByName('first-contentful-paint')[0];\
-                 return [m ? m.startTime : -1, p ? p.startTime : -1];",
-                vec![],
-            )
-            .await?;
-        let v: Vec<f64> = serde_json::from_value(v)?;
-        if v.iter().all(|t| *t >= 0.0) {
-            break v;
-        }
-        if Instant::now() > deadline {
-            browser.close().await?;
-            bail!("no `playground-mounted` mark or first paint within 10 s of loading: {v:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    browser.close().await?;
-    Ok((v[0], v[1]))
-}
-
-/// Iterations per second of `config` trained in the app's worker on `backend`
-/// (`cpu` or `wgpu`), sampled over [`SAMPLE`] after [`WARM_UP`] iterations. Returns the
-/// speed and the device the page reports.
-async fn app_speed(
-    browser: &Browser,
-    url: &str,
-    config: &str,
-    backend: &str,
-) -> Result<(f64, String)> {
-    open_app(browser, url).await?;
-    let c = &browser.client;
-    c.execute(
-        "const t = document.querySelector('[data-testid=config-editor]');\
-         t.value = arguments[0]; t.dispatchEvent(new Event('input', { bubbles: true }));\
-         const b = document.querySelector('[data-testid=backend-select]');\
-         b.value = arguments[1]; b.dispatchEvent(new Event('change', { bubbles: true }));\
-         document.querySelector('[data-testid=train-button]').click();",
-        vec![json!(config), json!(backend)],
-    )
-    .await?;
-    let iter = || async {
-        let el = c.find(Locator::Css("[data-testid=loss-chart]")).await?;
-        let v = el.attr("data-iter").await?.unwrap_or_default();
-        let device = el.attr("data-device").await?.unwrap_or_default();
-        Ok::<_, anyhow::Error>((v.parse::<i64>().unwrap_or(0), device))
-    };
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let (start, device) = loop {
-        let (at, device) = iter().await?;
-        if at >= WARM_UP {
-            break (at, device);
-        }
-        if Instant::now() > deadline {
-            bail!("the app did not reach {WARM_UP} iterations on {backend} in 300 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let expected = if backend == "cpu" { "cpu" } else { "webgpu" };
-    if !device.contains(expected) {
-        bail!("asked for {backend}, the page trains on {device:?}");
-    }
-    let t0 = Instant::now();
-    tokio::time::sleep(SAMPLE).await;
-    let (end, _) = iter().await?;
-    let secs = t0.elapsed().as_secs_f64();
-    Ok(((end - start) as f64 / secs, device))
-}
-
-/// TensorFlow.js's iterations per second on `backend`, on the peer page.
-async fn tfjs_speed(
-    browser: &Browser,
-    url: &str,
-    spec: &Value,
-    backend: &str,
-) -> Result<(f64, Value)> {
-    let c = &browser.client;
-    c.goto(url).await?;
-    let mut spec = spec.clone();
-    spec["backend"] = json!(backend);
-    spec["warmup"] = json!(WARM_UP);
-    spec["seconds"] = json!(SAMPLE.as_secs_f64());
-    c.execute("window.startBench(arguments[0]);", vec![spec])
-        .await?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let r = c.execute("return window.benchResult;", vec![]).await?;
-        if let Some(e) = r.get("error") {
-            bail!("TensorFlow.js on {backend}: {e}");
-        }
-        if let Some(speed) = r.get("itPerSec").and_then(Value::as_f64) {
-            return Ok((speed, r));
-        }
-        if Instant::now() > deadline {
-            bail!("TensorFlow.js on {backend} did not finish in 300 s");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn chromium_version() -> String {
-    std::process::Command::new("chromium")
-        .arg("--version")
-        .output()
-        .ok()
-        // "Chromium 156.0.8078.108 built on Debian …": the name and version.
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "Chromium".into())
-}
-
-/// One side of a training comparison: ours on a backend, or TensorFlow.js on one.
+/// One side of a training comparison: ours on a backend, TensorFlow.js on one, or
+/// PyTorch natively.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Side {
     Ours(&'static str),
     Tfjs(&'static str),
+    Torch,
 }
 
 impl Side {
@@ -312,11 +200,22 @@ impl Side {
         match self {
             Side::Ours(b) => format!("ours-{b}"),
             Side::Tfjs(b) => format!("tfjs-{b}"),
+            Side::Torch => "torch-cpu".into(),
+        }
+    }
+
+    /// Whether this side measures `kind`: TensorFlow.js the MLPs, PyTorch the sequence
+    /// model, ours both.
+    fn runs(self, kind: Kind) -> bool {
+        match self {
+            Side::Ours(_) => true,
+            Side::Tfjs(_) => kind == Kind::Mlp,
+            Side::Torch => kind != Kind::Mlp,
         }
     }
 }
 
-const SIDES: [Side; 5] = [
+const SIDES: [Side; 6] = [
     Side::Ours("cpu"),
     Side::Tfjs("cpu"),
     Side::Tfjs("wasm"),
@@ -325,7 +224,13 @@ const SIDES: [Side; 5] = [
     // (64) is too large for the implementation when mappedAtCreation == true"); webgl
     // is its default GPU backend.
     Side::Tfjs("webgl"),
+    Side::Torch,
 ];
+
+/// The pairs of [`SIDES`] a row compares: ours on the CPU backend against TensorFlow.js's
+/// cpu and wasm backends, ours on WebGPU against its webgl (MLPs); ours on both against
+/// PyTorch (the sequence model).
+const PAIRS: [(usize, usize); 5] = [(0, 1), (0, 2), (3, 4), (0, 5), (3, 5)];
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<()> {
@@ -340,7 +245,15 @@ async fn main() -> Result<()> {
     let app = StaticServer::start(&cli.dist)?;
     let peer = StaticServer::start(peer_dir.path())?;
     let peer_url = format!("{}/tfjs.html", peer.url);
-    let workloads: Vec<(String, Value)> = WORKLOADS.iter().map(workload).collect::<Result<_>>()?;
+    let workloads: Vec<(String, Option<Value>)> =
+        WORKLOADS.iter().map(workload).collect::<Result<_>>()?;
+    let mut torch = match &cli.python {
+        Some(python) => Some(torch::Torch::start(python)?),
+        None => {
+            eprintln!("web_bench: no --python: the sequence workload has no peer and is skipped");
+            None
+        }
+    };
 
     // speeds[workload][side] over rounds; what the pages said about their devices.
     let mut speeds = vec![vec![Vec::new(); SIDES.len()]; WORKLOADS.len()];
@@ -355,18 +268,26 @@ async fn main() -> Result<()> {
         paint.push(p);
         let browser = Browser::start().await?;
         for (wi, (config, spec)) in workloads.iter().enumerate() {
+            let kind = WORKLOADS[wi].kind;
+            if kind != Kind::Mlp && torch.is_none() {
+                continue;
+            }
             // Alternate the order every round, so no side always runs first.
             let mut order: Vec<usize> = (0..SIDES.len()).collect();
             if round % 2 == 1 {
                 order.reverse();
             }
             for si in order {
-                if !cli.sides.is_empty() && !cli.sides.contains(&SIDES[si].name()) {
+                let side = SIDES[si];
+                if !side.runs(kind) || (!cli.sides.is_empty() && !cli.sides.contains(&side.name()))
+                {
                     continue;
                 }
-                let (speed, device) = match SIDES[si] {
-                    Side::Ours(backend) => app_speed(&browser, &app.url, config, backend).await?,
-                    Side::Tfjs(backend) => {
+                let (speed, device) = match (side, spec) {
+                    (Side::Ours(backend), _) => {
+                        app_speed(&browser, &app.url, config, backend).await?
+                    }
+                    (Side::Tfjs(backend), Some(spec)) => {
                         let (speed, info) = tfjs_speed(&browser, &peer_url, spec, backend).await?;
                         tfjs_version = info["version"].as_str().unwrap_or("?").to_string();
                         let device = match backend {
@@ -378,10 +299,15 @@ async fn main() -> Result<()> {
                         };
                         (speed, device)
                     }
+                    (Side::Torch, _) => match torch.as_mut() {
+                        Some(t) => (t.speed(&root().join(WORKLOADS[wi].config))?, "cpu".into()),
+                        None => continue,
+                    },
+                    (Side::Tfjs(_), None) => continue,
                 };
                 eprintln!(
                     "web_bench: {} {:?}: {speed:.1} it/s ({device})",
-                    WORKLOADS[wi].label, SIDES[si]
+                    WORKLOADS[wi].label, side
                 );
                 speeds[wi][si].push(speed);
                 devices[si] = device;
@@ -398,38 +324,60 @@ async fn main() -> Result<()> {
         "median of {rounds} rounds (a fresh browser each), sides alternating; each sample {} s after {WARM_UP} warm-up iterations; ours in the app's Web Worker (reporting to the page included), TensorFlow.js on its page's thread; 1 thread both (TensorFlow.js's threaded wasm needs cross-origin isolation, which the page does not have)",
         SAMPLE.as_secs()
     );
+    let torch_note = format!(
+        "median of {rounds} rounds, sides alternating; ours: the preset with max_iters and val_interval at 10,000,000, in the app's Web Worker (1 thread; reporting to the page included), sampled {} s after {WARM_UP} warm-up iterations; the peer: the same file with the same two options, PyTorch eager + MMEngine's OptimWrapper and schedulers natively on this machine's CPU, 1 thread, a block of about {} s after {WARM_UP} warm-up iterations, losses read at the config's logger interval; no browser runs PyTorch, so this compares the page with the native tool",
+        SAMPLE.as_secs(),
+        SAMPLE.as_secs()
+    );
+    let torch_name = torch.as_ref().map(torch::Torch::name).unwrap_or_default();
     for (wi, w) in WORKLOADS.iter().enumerate() {
         let med = |si: usize| median(speeds[wi][si].clone());
-        for (ours, peer) in [(0, 1), (0, 2), (3, 4)] {
-            let (Side::Ours(ob), Side::Tfjs(pb)) = (SIDES[ours], SIDES[peer]) else {
+        for (ours, peer) in PAIRS {
+            let (Side::Ours(ob), peer_side) = (SIDES[ours], SIDES[peer]) else {
                 continue;
             };
-            out.push(Row {
-                group: "browser training".into(),
-                workload: format!(
-                    "{}: ours on {}",
-                    w.label,
-                    if ob == "cpu" {
-                        "the CPU backend in wasm"
-                    } else {
-                        "WebGPU"
-                    },
-                ),
-                ours: med(ours),
-                peer: format!(
-                    "TensorFlow.js {tfjs_version}, {pb} backend ({})",
-                    devices[peer]
-                ),
-                peer_value: Some(med(peer)),
-                unit: "it/s".into(),
-                higher_is_better: true,
-                machine: if ob == "cpu" {
-                    machine.clone()
-                } else {
-                    format!("{machine}; WebGPU and WebGL are SwiftShader (on the CPU) here")
+            if !peer_side.runs(w.kind) || speeds[wi][peer].is_empty() {
+                continue;
+            }
+            let on = if ob == "cpu" {
+                "the CPU backend in wasm"
+            } else {
+                "WebGPU"
+            };
+            let machine = if ob == "cpu" {
+                machine.clone()
+            } else {
+                format!("{machine}; WebGPU and WebGL are SwiftShader (on the CPU) here")
+            };
+            let row = match (peer_side, w.kind) {
+                (Side::Tfjs(pb), _) => Row {
+                    group: "browser training".into(),
+                    workload: format!("{}: ours on {on}", w.label),
+                    ours: med(ours),
+                    peer: format!(
+                        "TensorFlow.js {tfjs_version}, {pb} backend ({})",
+                        devices[peer]
+                    ),
+                    peer_value: Some(med(peer)),
+                    unit: "it/s".into(),
+                    higher_is_better: true,
+                    machine,
+                    note: note.clone(),
                 },
-                note: note.clone(),
-            });
+                (_, Kind::Sequence { tokens }) => Row {
+                    group: "browser training".into(),
+                    workload: format!("{}: ours on {on}", w.label),
+                    ours: med(ours) * tokens as f64,
+                    peer: torch_name.clone(),
+                    peer_value: Some(med(peer) * tokens as f64),
+                    unit: "tokens/s".into(),
+                    higher_is_better: true,
+                    machine,
+                    note: torch_note.clone(),
+                },
+                _ => continue,
+            };
+            out.push(row);
         }
     }
     let ours_files = our_files(&cli.dist)?;

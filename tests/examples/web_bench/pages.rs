@@ -1,0 +1,178 @@
+//! The pages of the browser benchmark: the app (first render, training speed in its
+//! worker) and TensorFlow.js's page, driven over WebDriver.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::Locator;
+use playground_tests::browser::Browser;
+use serde_json::{Value, json};
+
+use super::{SAMPLE, WARM_UP, root};
+
+/// TensorFlow.js's files, copied beside the peer page into `dir`.
+pub fn tfjs_page(node_modules: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    let tf = node_modules.join("@tensorflow");
+    let files = [
+        tf.join("tfjs/dist/tf.min.js"),
+        tf.join("tfjs-backend-wasm/dist/tf-backend-wasm.min.js"),
+        tf.join("tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"),
+        tf.join("tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"),
+        tf.join("tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm"),
+    ];
+    let page = root().join("crates/bench/browser");
+    for f in files
+        .iter()
+        .chain(&[page.join("tfjs.html"), page.join("tfjs_bench.js")])
+    {
+        let name = f.file_name().context("a file name")?;
+        std::fs::copy(f, dir.join(name)).with_context(|| {
+            format!(
+                "copying {} (run `cargo xtask bench`, which installs TensorFlow.js)",
+                f.display()
+            )
+        })?;
+    }
+    // What a page using the cpu, webgl and wasm (SIMD) backends downloads.
+    Ok(vec![files[0].clone(), files[1].clone(), files[3].clone()])
+}
+
+/// Loads the app and waits until it is mounted.
+pub async fn open_app(browser: &Browser, url: &str) -> Result<()> {
+    browser.client.goto(url).await?;
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-testid=config-editor]"))
+        .await?;
+    Ok(())
+}
+
+/// Milliseconds from navigation to the app's `playground-mounted` mark and to the
+/// first contentful paint, in a fresh browser (cold cache).
+pub async fn first_render(url: &str) -> Result<(f64, f64)> {
+    let browser = Browser::start().await?;
+    open_app(&browser, url).await?;
+    // The paint entry can come a frame after the mount mark.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let v = loop {
+        let v = browser
+            .client
+            .execute(
+                "const m = performance.getEntriesByName('playground-mounted')[0];\
+                 const p = performance.getEntriesByName('first-contentful-paint')[0];\
+                 return [m ? m.startTime : -1, p ? p.startTime : -1];",
+                vec![],
+            )
+            .await?;
+        let v: Vec<f64> = serde_json::from_value(v)?;
+        if v.iter().all(|t| *t >= 0.0) {
+            break v;
+        }
+        if Instant::now() > deadline {
+            browser.close().await?;
+            bail!("no `playground-mounted` mark or first paint within 10 s of loading: {v:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    browser.close().await?;
+    Ok((v[0], v[1]))
+}
+
+/// Iterations per second of `config` trained in the app's worker on `backend`
+/// (`cpu` or `wgpu`), sampled over [`SAMPLE`] after [`WARM_UP`] iterations. Returns the
+/// speed and the device the page reports.
+pub async fn app_speed(
+    browser: &Browser,
+    url: &str,
+    config: &str,
+    backend: &str,
+) -> Result<(f64, String)> {
+    open_app(browser, url).await?;
+    let c = &browser.client;
+    c.execute(
+        "const t = document.querySelector('[data-testid=config-editor]');\
+         t.value = arguments[0]; t.dispatchEvent(new Event('input', { bubbles: true }));\
+         const b = document.querySelector('[data-testid=backend-select]');\
+         b.value = arguments[1]; b.dispatchEvent(new Event('change', { bubbles: true }));\
+         document.querySelector('[data-testid=train-button]').click();",
+        vec![json!(config), json!(backend)],
+    )
+    .await?;
+    let iter = || async {
+        let el = c.find(Locator::Css("[data-testid=loss-chart]")).await?;
+        let v = el.attr("data-iter").await?.unwrap_or_default();
+        let device = el.attr("data-device").await?.unwrap_or_default();
+        Ok::<_, anyhow::Error>((v.parse::<i64>().unwrap_or(0), device))
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let (start, device) = loop {
+        let (at, device) = iter().await?;
+        if at >= WARM_UP {
+            break (at, device);
+        }
+        if Instant::now() > deadline {
+            bail!("the app did not reach {WARM_UP} iterations on {backend} in 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let expected = if backend == "cpu" { "cpu" } else { "webgpu" };
+    if !device.contains(expected) {
+        bail!("asked for {backend}, the page trains on {device:?}");
+    }
+    let t0 = Instant::now();
+    tokio::time::sleep(SAMPLE).await;
+    let (end, _) = iter().await?;
+    let secs = t0.elapsed().as_secs_f64();
+    Ok(((end - start) as f64 / secs, device))
+}
+
+/// TensorFlow.js's iterations per second on `backend`, on the peer page.
+pub async fn tfjs_speed(
+    browser: &Browser,
+    url: &str,
+    spec: &Value,
+    backend: &str,
+) -> Result<(f64, Value)> {
+    let c = &browser.client;
+    c.goto(url).await?;
+    let mut spec = spec.clone();
+    spec["backend"] = json!(backend);
+    spec["warmup"] = json!(WARM_UP);
+    spec["seconds"] = json!(SAMPLE.as_secs_f64());
+    c.execute("window.startBench(arguments[0]);", vec![spec])
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let r = c.execute("return window.benchResult;", vec![]).await?;
+        if let Some(e) = r.get("error") {
+            bail!("TensorFlow.js on {backend}: {e}");
+        }
+        if let Some(speed) = r.get("itPerSec").and_then(Value::as_f64) {
+            return Ok((speed, r));
+        }
+        if Instant::now() > deadline {
+            bail!("TensorFlow.js on {backend} did not finish in 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub fn chromium_version() -> String {
+    std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .ok()
+        // "Chromium 156.0.8078.108 built on Debian …": the name and version.
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "Chromium".into())
+}
