@@ -37,11 +37,12 @@ pub const KEEP_MARKER: &str =
     "<!-- Everything below is written by hand and kept by `cargo xtask bench`. -->";
 
 /// The order groups appear in; unknown groups follow in the order met.
-const ORDER: [&str; 9] = [
+const ORDER: [&str; 10] = [
     "CPU training",
     "CPU training, PyTorch on every core",
     "native wgpu training",
     "browser training",
+    "browser sequence training",
     "checkpoint I/O",
     "schedules",
     "strategy overhead",

@@ -55,12 +55,16 @@ struct Cli {
     /// Rounds (each a fresh browser), medians over them.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Only these workloads (spiral, wide, gpt); all when omitted. The rows of the
+    /// others keep their earlier tables in `BENCHMARKS.md`.
+    #[arg(long, value_delimiter = ',')]
+    workloads: Vec<String>,
     /// The bench venv's Python (torch, mmengine-lite): the peer of the sequence
     /// workload; without it that workload is skipped.
     #[arg(long)]
     python: Option<PathBuf>,
     /// Only these sides (ours-cpu, tfjs-cpu, tfjs-wasm, ours-wgpu, tfjs-webgl,
-    /// torch-cpu), e.g. to profile one; no rows are written then.
+    /// torch-cpu), e.g. to profile one; rows are written for the pairs measured.
     #[arg(long, value_delimiter = ',')]
     sides: Vec<String>,
 }
@@ -77,6 +81,7 @@ enum Kind {
 
 /// A workload: its label, config file (relative to the workspace root) and kind.
 struct Workload {
+    name: &'static str,
     label: &'static str,
     config: &'static str,
     kind: Kind,
@@ -84,16 +89,19 @@ struct Workload {
 
 const WORKLOADS: [Workload; 3] = [
     Workload {
+        name: "spiral",
         label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam",
         config: "crates/bench/workloads/spiral_mlp.toml",
         kind: Kind::Mlp,
     },
     Workload {
+        name: "wide",
         label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum",
         config: "crates/bench/workloads/wide_mlp.toml",
         kind: Kind::Mlp,
     },
     Workload {
+        name: "gpt",
         label: "tiny GPT (2 layers, 4 heads, width 64, tied head) sorting 6 digits: 12 tokens, batch 64, AdamW, clip_grad",
         config: "public/configs/sort_gpt.toml",
         kind: Kind::Sequence { tokens: 64 * 12 },
@@ -269,7 +277,9 @@ async fn main() -> Result<()> {
         let browser = Browser::start().await?;
         for (wi, (config, spec)) in workloads.iter().enumerate() {
             let kind = WORKLOADS[wi].kind;
-            if kind != Kind::Mlp && torch.is_none() {
+            let chosen =
+                cli.workloads.is_empty() || cli.workloads.iter().any(|w| w == WORKLOADS[wi].name);
+            if !chosen || (kind != Kind::Mlp && torch.is_none()) {
                 continue;
             }
             // Alternate the order every round, so no side always runs first.
@@ -316,16 +326,14 @@ async fn main() -> Result<()> {
         browser.close().await?;
     }
 
-    if !cli.sides.is_empty() {
-        return Ok(());
-    }
     let mut out = Vec::new();
     let note = format!(
-        "median of {rounds} rounds (a fresh browser each), sides alternating; each sample {} s after {WARM_UP} warm-up iterations; ours in the app's Web Worker (reporting to the page included), TensorFlow.js on its page's thread; 1 thread both (TensorFlow.js's threaded wasm needs cross-origin isolation, which the page does not have)",
+        "median of {rounds} rounds (a fresh browser each), sides alternating; ours timed from a progress report after {WARM_UP} warm-up iterations to the first report at least {} s later, TensorFlow.js for {} s after as many; ours in the app's Web Worker (reporting to the page included), TensorFlow.js on its page's thread; 1 thread both (TensorFlow.js's threaded wasm needs cross-origin isolation, which the page does not have)",
+        SAMPLE.as_secs(),
         SAMPLE.as_secs()
     );
     let torch_note = format!(
-        "median of {rounds} rounds, sides alternating; ours: the preset with max_iters and val_interval at 10,000,000, in the app's Web Worker (1 thread; reporting to the page included), sampled {} s after {WARM_UP} warm-up iterations; the peer: the same file with the same two options, PyTorch eager + MMEngine's OptimWrapper and schedulers natively on this machine's CPU, 1 thread, a block of about {} s after {WARM_UP} warm-up iterations, losses read at the config's logger interval; no browser runs PyTorch, so this compares the page with the native tool",
+        "median of {rounds} rounds, sides alternating; ours: the preset with max_iters and val_interval at 10,000,000, in the app's Web Worker (1 thread; reporting to the page included), timed from a progress report after {WARM_UP} warm-up iterations to the first report at least {} s later; the peer: the same file with the same two options, PyTorch eager + MMEngine's OptimWrapper and schedulers natively on this machine's CPU, 1 thread, a block of about {} s after {WARM_UP} warm-up iterations, losses read at the config's logger interval; no browser runs PyTorch, so this compares the page with the native tool",
         SAMPLE.as_secs(),
         SAMPLE.as_secs()
     );
@@ -336,7 +344,8 @@ async fn main() -> Result<()> {
             let (Side::Ours(ob), peer_side) = (SIDES[ours], SIDES[peer]) else {
                 continue;
             };
-            if !peer_side.runs(w.kind) || speeds[wi][peer].is_empty() {
+            if !peer_side.runs(w.kind) || speeds[wi][peer].is_empty() || speeds[wi][ours].is_empty()
+            {
                 continue;
             }
             let on = if ob == "cpu" {
@@ -365,7 +374,7 @@ async fn main() -> Result<()> {
                     note: note.clone(),
                 },
                 (_, Kind::Sequence { tokens }) => Row {
-                    group: "browser training".into(),
+                    group: "browser sequence training".into(),
                     workload: format!("{}: ours on {on}", w.label),
                     ours: med(ours) * tokens as f64,
                     peer: torch_name.clone(),

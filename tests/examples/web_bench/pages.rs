@@ -82,8 +82,9 @@ pub async fn first_render(url: &str) -> Result<(f64, f64)> {
 }
 
 /// Iterations per second of `config` trained in the app's worker on `backend`
-/// (`cpu` or `wgpu`), sampled over [`SAMPLE`] after [`WARM_UP`] iterations. Returns the
-/// speed and the device the page reports.
+/// (`cpu` or `wgpu`), from one progress report after [`WARM_UP`] iterations to the
+/// first one at least [`SAMPLE`] later. Returns the speed and the device the page
+/// reports.
 pub async fn app_speed(
     browser: &Browser,
     url: &str,
@@ -122,11 +123,27 @@ pub async fn app_speed(
     if !device.contains(expected) {
         bail!("asked for {backend}, the page trains on {device:?}");
     }
-    let t0 = Instant::now();
+    // The worker reports after each chunk of iterations: time from one report to the
+    // first report at least SAMPLE later, so a slow side (a chunk longer than the
+    // sample) is measured over whole chunks instead of reading zero.
+    let next_report = |after: i64| async move {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let (at, _) = iter().await?;
+            if at > after {
+                return Ok::<_, anyhow::Error>((at, Instant::now()));
+            }
+            if Instant::now() > deadline {
+                bail!("no progress report from the app on {backend} in 300 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (first, t0) = next_report(start).await?;
     tokio::time::sleep(SAMPLE).await;
-    let (end, _) = iter().await?;
-    let secs = t0.elapsed().as_secs_f64();
-    Ok(((end - start) as f64 / secs, device))
+    let (now, _) = iter().await?;
+    let (last, t1) = next_report(now.max(first)).await?;
+    Ok(((last - first) as f64 / (t1 - t0).as_secs_f64(), device))
 }
 
 /// TensorFlow.js's iterations per second on `backend`, on the peer page.
