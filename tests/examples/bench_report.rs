@@ -4,26 +4,18 @@
 //!
 //! `bench_report --rows ROWS.jsonl --out BENCHMARKS.md [--command TEXT]`.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use clap::Parser;
+use playground_bench::report::ReportArgs;
 
 /// Writes the report from the rows.
 #[derive(Debug, Parser)]
 struct Cli {
-    /// Every stage's rows (JSON lines).
-    #[arg(long)]
-    rows: PathBuf,
-    /// The report; its hand-written part (after the marker line) is kept.
-    #[arg(long)]
-    out: PathBuf,
-    /// The command named in the report's header.
-    #[arg(long, default_value = "cargo xtask bench")]
-    command: String,
+    #[command(flatten)]
+    args: ReportArgs,
 }
 
 fn main() -> Result<()> {
-    let cli = Cli::parse();
-    playground_bench::report::write(&cli.rows, &cli.out, &cli.command)
+    let ReportArgs { rows, out, command } = Cli::parse().args;
+    playground_bench::report::write(&rows, &out, &command)
 }

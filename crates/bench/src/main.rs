@@ -49,17 +49,7 @@ enum Task {
     /// Run the native benchmarks and append their rows.
     Run(RunArgs),
     /// Render rows (JSON lines, from every run) into a Markdown report.
-    Report {
-        /// The rows.
-        #[arg(long)]
-        rows: PathBuf,
-        /// The report; its hand-written part (after the marker line) is kept.
-        #[arg(long)]
-        out: PathBuf,
-        /// The command named in the report's header.
-        #[arg(long, default_value = "cargo xtask bench")]
-        command: String,
-    },
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,7 +79,7 @@ struct RunArgs {
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Run(args) => run(args),
-        Task::Report { rows, out, command } => report::write(&rows, &out, &command),
+        Task::Report(a) => report::write(&a.rows, &a.out, &a.command),
     }
 }
 

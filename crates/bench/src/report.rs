@@ -9,6 +9,21 @@ use anyhow::{Context, Result};
 
 use crate::rows::{self, Row};
 
+/// The report's command-line arguments, shared by `playground-bench report` and the
+/// tests' `bench_report` example.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// The rows (JSON lines, from every run).
+    #[arg(long)]
+    pub rows: std::path::PathBuf,
+    /// The report; its hand-written part (after the marker line) is kept.
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// The command named in the report's header.
+    #[arg(long, default_value = "cargo xtask bench")]
+    pub command: String,
+}
+
 /// Renders the rows of `rows_path` (JSON lines) into `out`, keeping its hand-written
 /// part and, for groups without rows here, its earlier tables; written atomically.
 pub fn write(rows_path: &Path, out: &Path, command: &str) -> Result<()> {

@@ -81,15 +81,12 @@ fn schedule_preview_runs_in_the_browser() {
     assert_eq!(err.path, "train_cfg.max_epochs");
 }
 
-/// Trains the spiral preset's first 20 epochs in the browser with the whole loop
-/// (strategy, wrapper, schedulers, hooks, validation) and asynchronous read-backs.
-async fn train_spiral_in_the_browser(device: DeviceChoice) -> (f64, f64, String) {
+/// A runner of a (spiral) config `text` on `device` in the browser, writing no files.
+async fn spiral_runner(text: &str, device: DeviceChoice) -> playground_strategy::runner::Runner {
     use playground_strategy::runner::{Runner, RunnerOptions};
 
-    let text = include_str!("../../../public/configs/spiral_mlp.toml")
-        .replace("max_epochs = 100\n", "max_epochs = 20\n");
-    let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
-    let mut runner = Runner::from_config(
+    let cfg = ExperimentConfig::from_text(text, &Registries::default()).expect("parses");
+    Runner::from_config(
         cfg,
         RunnerOptions {
             device,
@@ -98,7 +95,15 @@ async fn train_spiral_in_the_browser(device: DeviceChoice) -> (f64, f64, String)
         },
     )
     .await
-    .expect("builds in the browser");
+    .expect("builds in the browser")
+}
+
+/// Trains the spiral preset's first 20 epochs in the browser with the whole loop
+/// (strategy, wrapper, schedulers, hooks, validation) and asynchronous read-backs.
+async fn train_spiral_in_the_browser(device: DeviceChoice) -> (f64, f64, String) {
+    let text = include_str!("../../../public/configs/spiral_mlp.toml")
+        .replace("max_epochs = 100\n", "max_epochs = 20\n");
+    let mut runner = spiral_runner(&text, device).await;
     runner.train().await.expect("trains in the browser");
     let losses = runner.hub.history("train/loss");
     assert_eq!(losses.len(), 500);
@@ -179,25 +184,13 @@ async fn amp_spiral(
     amp: &str,
     epochs: usize,
 ) -> playground_strategy::runner::Runner {
-    use playground_strategy::runner::{Runner, RunnerOptions};
-
     let text = include_str!("../../../public/configs/spiral_mlp.toml")
         .replace("max_epochs = 100\n", &format!("max_epochs = {epochs}\n"))
         .replace(
             "type = \"OptimWrapper\"\n",
             &format!("type = \"AmpOptimWrapper\"\n{amp}\n"),
         );
-    let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
-    Runner::from_config(
-        cfg,
-        RunnerOptions {
-            device,
-            write_files: false,
-            ..RunnerOptions::default()
-        },
-    )
-    .await
-    .expect("mixed precision builds in the browser")
+    spiral_runner(&text, device).await
 }
 
 fn loss_drop(r: &playground_strategy::runner::Runner) -> (f64, f64) {
@@ -278,17 +271,7 @@ async fn amp_on_webgpu_uses_shader_f16_where_offered() {
     // The same epoch under a plain OptimWrapper.
     let text = include_str!("../../../public/configs/spiral_mlp.toml")
         .replace("max_epochs = 100\n", "max_epochs = 1\n");
-    let cfg = ExperimentConfig::from_text(&text, &Registries::default()).expect("parses");
-    let mut plain = playground_strategy::runner::Runner::from_config(
-        cfg,
-        playground_strategy::runner::RunnerOptions {
-            device: DeviceChoice::Wgpu,
-            write_files: false,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("builds on WebGPU");
+    let mut plain = spiral_runner(&text, DeviceChoice::Wgpu).await;
     let t = Instant::now();
     plain.train().await.expect("trains on WebGPU");
     let plain_s = t.elapsed().as_secs_f64();

@@ -62,14 +62,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
         eprintln!(
             "xtask: [bench] building playground-bench (release; the first build of burn in release takes about 30 minutes)"
         );
-        // One package selection for every release build of the bench: no second burn build.
-        exec(ctx.command("cargo").args([
-            "build",
-            "--locked",
-            "--release",
-            "-p",
-            "playground-bench",
-        ]))?;
+        build_bench(ctx, None)?;
     }
     let bench = ctx.target_dir.join("release").join("playground-bench");
     if wanted(Stage::Native) {
@@ -104,15 +97,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
         // kept under a name of its own, since the next build replaces the default one.
         for features in ["fusion", "autotune", "fusion,autotune"] {
             eprintln!("xtask: [bench fusion] building playground-bench with burn's {features}");
-            exec(ctx.command("cargo").args([
-                "build",
-                "--locked",
-                "--release",
-                "-p",
-                "playground-bench",
-                "--features",
-                features,
-            ]))?;
+            build_bench(ctx, Some(features))?;
             let kept = dir.join(format!("playground-bench-{}", features.replace(',', "-")));
             std::fs::copy(&bench, &kept)
                 .with_context(|| format!("copying {} to {}", bench.display(), kept.display()))?;
@@ -197,6 +182,17 @@ fn run_groups(
             .args(["--rounds", &rounds.to_string()])
             .args(["--only", groups]),
     )
+}
+
+/// The release build of `playground-bench`, with burn's kernel `features` if any. One
+/// package selection for every release build of the bench: no other burn build.
+fn build_bench(ctx: &Context, features: Option<&str>) -> Result<()> {
+    let mut cmd = ctx.command("cargo");
+    cmd.args(["build", "--locked", "--release", "-p", "playground-bench"]);
+    if let Some(features) = features {
+        cmd.args(["--features", features]);
+    }
+    exec(&mut cmd)
 }
 
 /// `path`, emptied.
