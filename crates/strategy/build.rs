@@ -15,11 +15,16 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-env-changed=PLAYGROUND_GIT_REVISION");
     // Rebuild when HEAD moves: HEAD itself, the branch's ref file, and packed refs.
+    // Only files that exist: cargo takes a missing one as changed on every build (a
+    // clone without `packed-refs` rebuilt this crate, and all that depends on it, in
+    // every build). A ref packed later removes its loose file, which is a change.
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/packed-refs");
+        let mut watched = vec![format!("{git_dir}/HEAD"), format!("{git_dir}/packed-refs")];
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={git_dir}/{branch}");
+            watched.push(format!("{git_dir}/{branch}"));
+        }
+        for path in watched.iter().filter(|p| std::path::Path::new(p).exists()) {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     let revision = std::env::var("PLAYGROUND_GIT_REVISION")
