@@ -1,7 +1,9 @@
 //! A static file server on 127.0.0.1 for the built web app, with the MIME types
-//! browsers insist on (`application/wasm` for streaming compilation).
+//! browsers insist on (`application/wasm` for streaming compilation). It keeps the
+//! paths asked of it, so a test can tell what the page fetched and when.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
@@ -10,6 +12,7 @@ use anyhow::{Context, Result};
 pub struct StaticServer {
     server: std::sync::Arc<tiny_http::Server>,
     thread: Option<JoinHandle<()>>,
+    requested: Arc<Mutex<Vec<String>>>,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
 }
@@ -40,6 +43,8 @@ impl StaticServer {
             .port();
         let server = std::sync::Arc::new(server);
         let worker = server.clone();
+        let requested = Arc::new(Mutex::new(Vec::new()));
+        let log = requested.clone();
         let thread = std::thread::spawn(move || {
             for request in worker.incoming_requests() {
                 let path = request
@@ -48,6 +53,9 @@ impl StaticServer {
                     .next()
                     .unwrap_or("/")
                     .to_string();
+                if let Ok(mut log) = log.lock() {
+                    log.push(path.clone());
+                }
                 let rel = path.trim_start_matches('/');
                 let rel = if rel.is_empty() { "index.html" } else { rel };
                 let file = root.join(rel);
@@ -71,8 +79,16 @@ impl StaticServer {
         Ok(Self {
             server,
             thread: Some(thread),
+            requested,
             url: format!("http://127.0.0.1:{port}"),
         })
+    }
+}
+
+impl StaticServer {
+    /// Every path asked of the server so far (`/index.html`, `/x.wasm`, …), in order.
+    pub fn requested(&self) -> Vec<String> {
+        self.requested.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 

@@ -15,7 +15,7 @@ use playground_tests::page::{
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the web app built by trunk: run through `cargo xtask test`"]
 async fn page_shows_the_preset_and_the_environment_panel() {
-    let (_server, browser) = open_app().await;
+    let (server, browser) = open_app().await;
     let c = &browser.client;
 
     // The panel is in the DOM as soon as the app mounts; the report once the probe ends.
@@ -32,12 +32,44 @@ async fn page_shows_the_preset_and_the_environment_panel() {
             .expect("panel text")
             .contains("Environment")
     );
-    let report_el = c
+    // Before anything asks for the trainer, the page knows the browser's facts and so
+    // the device `auto` trains on, and has not fetched the trainer's module.
+    let page_facts = c
         .wait()
         .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-testid=env-browser]"))
+        .await
+        .expect("the browser's facts appear");
+    assert_eq!(attr(&page_facts, "data-backend").await, "wgpu");
+    let fetched = server.requested();
+    assert!(
+        fetched.iter().any(|r| r.contains("playground-web")),
+        "the page's module is fetched: {fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|r| r.contains("playground-trainer")),
+        "the first screen must not fetch the trainer's module: {fetched:?}"
+    );
+    // The backends' own report comes from the trainer, fetched on request.
+    c.find(Locator::Css("[data-testid=env-probe]"))
+        .await
+        .expect("the probe button")
+        .click()
+        .await
+        .expect("click");
+    let report_el = c
+        .wait()
+        .at_most(Duration::from_secs(300))
         .for_element(Locator::Css("[data-testid=env-report]"))
         .await
         .expect("the environment report appears");
+    let fetched = server.requested();
+    assert!(
+        fetched
+            .iter()
+            .any(|r| r.ends_with("playground-trainer_bg.wasm")),
+        "the probe fetched the trainer's module: {fetched:?}"
+    );
     let json = report_el
         .attr("data-report")
         .await

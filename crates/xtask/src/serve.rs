@@ -12,13 +12,20 @@ fn dist_dir(ctx: &Context) -> PathBuf {
     ctx.target_dir.join("web-dist")
 }
 
-/// Builds the shipped bundle (`wasm-release`: optimised for size) and returns its
-/// folder: what the web smoke test uses and the web benchmark measures.
+/// Builds the shipped bundle (`wasm-release`: optimised for size; the page's module
+/// through `wasm-opt -Oz`) and returns its folder: what the web tests use and the web
+/// benchmark measures.
 pub fn build_web_release(ctx: &Context) -> Result<PathBuf> {
     tools::ensure_web_tools(ctx)?;
+    let binaryen = tools::ensure_binaryen(ctx)?;
     let dist = ctx.target_dir.join("web-dist-release");
+    // binaryen's `wasm-opt` right after `~/.cargo/bin`, for trunk only: the
+    // `wasm-release` profile is built by trunk alone, so no other build sees this PATH.
+    let mut path = vec![crate::context::cargo_bin(), binaryen];
+    path.extend(std::env::split_paths(&ctx.path_with_cargo_bin()).skip(1));
     exec(
         ctx.command("trunk")
+            .env("PATH", std::env::join_paths(path)?)
             .args([
                 "build",
                 "--release",

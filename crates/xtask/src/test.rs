@@ -109,6 +109,8 @@ fn web(ctx: &Context) -> Result<()> {
                 "test",
                 "--locked",
                 "--test",
+                "web_bundle",
+                "--test",
                 "web_smoke",
                 "--test",
                 "web_train",

@@ -51,6 +51,8 @@ const BENCH_PYTHON_PACKAGES: &[(&str, &str)] = &[
     ("mmengine-lite", "0.10.7"),
     ("packaging", "26.4"),
     ("numpy", "2.4.6"),
+    // The CSV ingestion row's peer.
+    ("pandas", "3.1.1"),
 ];
 
 /// TensorFlow.js for the browser benchmarks (npm).
@@ -124,30 +126,49 @@ fn ensure_venv(ctx: &Context, dir: &str, packages: &[(&str, &str)]) -> Result<st
 /// TensorFlow.js from npm in `<target>/bench-npm`, installed once; returns its
 /// `node_modules`.
 pub fn ensure_tfjs(ctx: &Context) -> Result<std::path::PathBuf> {
-    let prefix = ctx.target_dir.join("bench-npm");
+    ensure_npm(ctx, "bench-npm", "TensorFlow.js", TFJS_PACKAGES)
+}
+
+/// binaryen (`wasm-opt`) from npm: Debian's 108 corrupts wasm-bindgen 0.2.130's
+/// output, and trunk would otherwise download one from GitHub. Trunk accepts it when
+/// its `--version` matches `Trunk.toml`'s `wasm_opt = "version_132"`.
+const BINARYEN_PACKAGES: &[(&str, &str)] = &[("binaryen", "132.0.0")];
+
+/// binaryen from npm in `<target>/binaryen`, installed once; returns the folder with
+/// its `wasm-opt`, which trunk's release builds need first on PATH.
+pub fn ensure_binaryen(ctx: &Context) -> Result<std::path::PathBuf> {
+    Ok(ensure_npm(ctx, "binaryen", "binaryen", BINARYEN_PACKAGES)?.join(".bin"))
+}
+
+/// npm `packages` at exact versions in `<target>/<dir>`, installed once (checked
+/// through each package's `package.json`); returns its `node_modules`.
+fn ensure_npm(
+    ctx: &Context,
+    dir: &str,
+    what: &str,
+    packages: &[(&str, &str)],
+) -> Result<std::path::PathBuf> {
+    let prefix = ctx.target_dir.join(dir);
     let modules = prefix.join("node_modules");
     let installed = |name: &str| -> Option<String> {
         let text = std::fs::read_to_string(modules.join(name).join("package.json")).ok()?;
         let json: serde_json::Value = serde_json::from_str(&text).ok()?;
         json["version"].as_str().map(str::to_string)
     };
-    if TFJS_PACKAGES
+    if packages
         .iter()
         .all(|(p, v)| installed(p).as_deref() == Some(*v))
     {
-        eprintln!("xtask: TensorFlow.js in {}: present", modules.display());
+        eprintln!("xtask: {what} in {}: present", modules.display());
         return Ok(modules);
     }
     ensure_command("npm", "npm")?;
     eprintln!(
-        "xtask: installing TensorFlow.js from npm into {}",
+        "xtask: installing {what} from npm into {}",
         prefix.display()
     );
     std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
-    let pins: Vec<String> = TFJS_PACKAGES
-        .iter()
-        .map(|(p, v)| format!("{p}@{v}"))
-        .collect();
+    let pins: Vec<String> = packages.iter().map(|(p, v)| format!("{p}@{v}")).collect();
     exec(
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])

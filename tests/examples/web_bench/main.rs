@@ -9,8 +9,8 @@
 //!   PyTorch + MMEngine training the same config natively on this machine's CPU (one
 //!   thread, as the page has), the peer process of the native benchmarks: no browser
 //!   runs PyTorch, so this row compares the browser with the native tool people use;
-//! - the download, gzipped: the app's `.wasm` and JS against TensorFlow.js's scripts
-//!   and `.wasm`;
+//! - the download, gzipped: the first screen's files and the trainer's (fetched on the
+//!   first Train) against TensorFlow.js's scripts and `.wasm`;
 //! - the time to first render of the app (no peer).
 //!
 //! `web_bench --dist <trunk dist> --tfjs <node_modules> [--python <venv python>]
@@ -21,7 +21,6 @@
 mod pages;
 mod torch;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -30,6 +29,7 @@ use clap::Parser;
 use playground_bench::rows::{self, Row};
 use playground_bench::stats::median;
 use playground_tests::browser::Browser;
+use playground_tests::bundle::{Bundle, gzipped_mb};
 use playground_tests::static_server::StaticServer;
 use serde_json::{Value, json};
 
@@ -55,8 +55,9 @@ struct Cli {
     /// Rounds (each a fresh browser), medians over them.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only these workloads (spiral, wide, gpt); all when omitted. The rows of the
-    /// others keep their earlier tables in `BENCHMARKS.md`.
+    /// Only these workloads (spiral, wide, gpt; `none` for only the download and the
+    /// first render); all when omitted. The rows of the others keep their earlier
+    /// tables in `BENCHMARKS.md`.
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// The bench venv's Python (torch, mmengine-lite): the peer of the sequence
@@ -167,31 +168,17 @@ fn with_options(text: &str, options: &[&str], path: &Path) -> Result<String> {
     Ok(toml::to_string(&table)?)
 }
 
-fn gzipped(paths: &[PathBuf]) -> Result<f64> {
-    let mut total = 0;
-    for p in paths {
-        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&bytes)?;
-        total += gz.finish()?.len();
-    }
-    Ok(total as f64 / 1e6)
-}
-
-/// The app's download: its `.wasm` and `.js` files.
-fn our_files(dist: &Path) -> Result<Vec<PathBuf>> {
-    let files: Vec<PathBuf> = std::fs::read_dir(dist)
-        .with_context(|| format!("reading {}", dist.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "wasm" || e == "js"))
-        .collect();
-    if !files
-        .iter()
-        .any(|p| p.extension().is_some_and(|e| e == "wasm"))
-    {
-        bail!("no .wasm in {}", dist.display());
-    }
-    Ok(files)
+/// `@tensorflow/tfjs`'s version in `node_modules`.
+fn tfjs_package_version(node_modules: &Path) -> Result<String> {
+    let path = node_modules.join("@tensorflow/tfjs/package.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    json["version"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("{}: no \"version\"", path.display()))
 }
 
 /// One side of a training comparison: ours on a backend, TensorFlow.js on one, or
@@ -243,6 +230,13 @@ const PAIRS: [(usize, usize); 5] = [(0, 1), (0, 2), (3, 4), (0, 5), (3, 5)];
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(unknown) = cli
+        .workloads
+        .iter()
+        .find(|w| *w != "none" && !WORKLOADS.iter().any(|k| k.name == w.as_str()))
+    {
+        bail!("--workloads: no workload {unknown:?} (spiral, wide, gpt or none)");
+    }
     let machine = format!(
         "{} headless on {}",
         chromium_version(),
@@ -267,7 +261,8 @@ async fn main() -> Result<()> {
     let mut speeds = vec![vec![Vec::new(); SIDES.len()]; WORKLOADS.len()];
     let mut devices = vec![String::new(); SIDES.len()];
     let (mut mounted, mut paint) = (Vec::new(), Vec::new());
-    let mut tfjs_version = String::from("?");
+    // The installed package's version; the pages report theirs as they load.
+    let mut tfjs_version = tfjs_package_version(&cli.tfjs)?;
     let rounds = cli.rounds.max(1);
     for round in 0..rounds {
         eprintln!("web_bench: round {}/{rounds}", round + 1);
@@ -389,17 +384,32 @@ async fn main() -> Result<()> {
             out.push(row);
         }
     }
-    let ours_files = our_files(&cli.dist)?;
+    let bundle = Bundle::read(&cli.dist)?;
+    let tfjs_mb = gzipped_mb(&tfjs_files)?;
+    let tfjs_peer = format!(
+        "TensorFlow.js {tfjs_version}: tf.min.js (cpu + webgl backends) and the wasm backend (.js + SIMD .wasm)"
+    );
     out.push(Row {
         group: "web bundle".into(),
-        workload: "download, gzipped (level 9): the whole app (.wasm + .js) against the library alone".into(),
-        ours: gzipped(&ours_files)?,
-        peer: format!("TensorFlow.js {tfjs_version}: tf.min.js (cpu + webgl backends) and the wasm backend (.js + SIMD .wasm)"),
-        peer_value: Some(gzipped(&tfjs_files)?),
+        workload: "download, gzipped (level 9): the first screen (index.html, CSS, the page's .js + .wasm) against the library alone".into(),
+        ours: gzipped_mb(&bundle.page)?,
+        peer: tfjs_peer.clone(),
+        peer_value: Some(tfjs_mb),
         unit: "MB".into(),
         higher_is_better: false,
         machine: "any".into(),
-        note: "our bundle is the trunk release build (`wasm-release`: opt-level \"s\", thin LTO, no wasm-opt) and holds the app, the strategy, burn's CPU backend and its WebGPU backend with the kernel compiler".into(),
+        note: "the page's module (trunk release build, `wasm-release`: opt-level \"s\", thin LTO, then `wasm-opt -Oz`, binaryen 132) holds the app and the strategy crate's configs, schedulers and plan; no backend is reachable from it, so the linker leaves burn's backends out (budget: 3 MB, checked by `cargo xtask test`)".into(),
+    });
+    out.push(Row {
+        group: "web bundle".into(),
+        workload: "download, gzipped (level 9): the trainer, fetched on the first Train (the worker's .js + .wasm) against the library alone".into(),
+        ours: gzipped_mb(&bundle.trainer)?,
+        peer: tfjs_peer,
+        peer_value: Some(tfjs_mb),
+        unit: "MB".into(),
+        higher_is_better: false,
+        machine: "any".into(),
+        note: "the worker's module (the same build, no wasm-opt) holds the strategy, burn's CPU backend and its WebGPU backend with the kernel compiler".into(),
     });
     out.push(Row {
         group: "web bundle".into(),

@@ -1,20 +1,137 @@
-//! The Environment panel: the strategy crate's `collect_env` report, as a person reads it.
+//! The Environment panel: what the page can tell at once (the browser's WebGPU
+//! adapter, and so the device `auto` trains on), and, on request, the strategy
+//! crate's full `collect_env` report from the trainer's module (the backends), as a
+//! person reads it.
 
 use leptos::prelude::*;
-use playground_strategy::env::{EnvReport, WgpuReport, collect_env};
+use playground_strategy::env::{
+    AutoDevice, BrowserReport, EnvReport, WgpuReport, auto_device_in_browser, backends_compiled,
+    probe_browser,
+};
 
-/// Shows which backend training will use here and why, the adapter, and the browser.
+use crate::worker::client::TrainerClient;
+use crate::worker::protocol::{Request, Response};
+
+/// Shows which backend training will use here and why, and the browser; the backends'
+/// own report (adapter, CPU backend, precisions) once the trainer has been asked.
 #[component]
 pub fn EnvPanel() -> impl IntoView {
-    let report = LocalResource::new(collect_env);
+    let browser = LocalResource::new(probe_browser);
+    let report = RwSignal::new(None::<EnvReport>);
+    let probing = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
+    // The worker asked for the report; dropped (terminated) once it has answered.
+    let prober = StoredValue::new_local(None::<TrainerClient>);
+    let on_probe = move |_| {
+        probing.set(true);
+        failed.set(None);
+        let answered = move |response: Response, _: Option<Vec<u8>>| {
+            match response {
+                Response::Env(r) => report.set(Some(*r)),
+                Response::Error { message } => failed.set(Some(message)),
+                _ => return,
+            }
+            probing.set(false);
+            // Not from inside the worker's own message handler.
+            leptos::task::spawn_local(async move { prober.set_value(None) });
+        };
+        match TrainerClient::spawn(answered) {
+            Ok(c) => {
+                if let Err(e) = c.send(&Request::Env, None) {
+                    failed.set(Some(e));
+                }
+                prober.set_value(Some(c));
+            }
+            Err(e) => {
+                probing.set(false);
+                failed.set(Some(e));
+            }
+        }
+    };
     view! {
         <section class="panel" data-testid="env-panel" aria-labelledby="env-title">
             <h2 id="env-title">"Environment"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Probing the browser for WebGPU…"</p> }>
-                {move || report.get().map(|r| view! { <EnvDetails report=r /> })}
-            </Suspense>
+            {move || match report.get() {
+                Some(r) => view! { <EnvDetails report=r /> }.into_any(),
+                None => view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Probing the browser for WebGPU…"</p> }>
+                        {move || browser.get().map(|b| view! { <BrowserDetails browser=b /> })}
+                    </Suspense>
+                    <p>
+                        <button data-testid="env-probe" on:click=on_probe disabled=move || probing.get()>
+                            {move || if probing.get() { "Probing the backends…" } else { "Probe the backends" }}
+                        </button>
+                        <span class="muted">
+                            " loads the trainer (the backends' module, also fetched by the first Train) \
+                             and shows its adapter and precisions"
+                        </span>
+                    </p>
+                    {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                }
+                .into_any(),
+            }}
         </section>
     }
+}
+
+/// The badge and reason of the device `auto` trains on.
+fn training_on(auto: &AutoDevice) -> impl IntoView + use<> {
+    let backend = auto
+        .backend
+        .map_or_else(|| "none".to_string(), |b| b.to_string());
+    view! {
+        <dt>"Training on"</dt>
+        <dd>
+            <span class=format!("badge {backend}")>{backend.clone()}</span>
+            " "
+            {auto.reason.clone()}
+        </dd>
+        <dt>"Strategy"</dt>
+        <dd data-testid="env-strategy">
+            "SingleDeviceStrategy, world size 1: a page trains on one device "
+            "(DDPStrategy over several devices runs natively: "
+            <code>"playground-cli train --devices cpu,cpu"</code>
+            ")"
+        </dd>
+    }
+}
+
+/// What the page knows without the trainer: the browser's facts, and from them the
+/// device `auto` will pick (the same decision the trainer makes).
+#[component]
+fn BrowserDetails(browser: Option<BrowserReport>) -> impl IntoView {
+    let Some(b) = browser else {
+        return view! { <p class="muted">"No browser facts (not in a browser)"</p> }.into_any();
+    };
+    let auto = auto_device_in_browser(&backends_compiled(), &b);
+    let backend = auto
+        .backend
+        .map_or_else(|| "none".to_string(), |b| b.to_string());
+    let webgpu = if b.webgpu_adapter {
+        format!(
+            "offered by the browser ({})",
+            if b.shader_f16 {
+                "with shader-f16"
+            } else {
+                "no shader-f16: f32 only"
+            }
+        )
+    } else if b.navigator_gpu {
+        "none: navigator.gpu.requestAdapter() returned no adapter".to_string()
+    } else {
+        "none: this browser has no navigator.gpu".to_string()
+    };
+    let json = serde_json::to_string(&b).unwrap_or_default();
+    view! {
+        <dl class="env" data-testid="env-browser" data-backend=backend data-browser=json>
+            {training_on(&auto)}
+            <dt>"WebGPU adapter"</dt>
+            <dd>{webgpu}</dd>
+            <dt>"User agent"</dt>
+            <dd>{b.user_agent.clone()}</dd>
+        </dl>
+    }
+    .into_any()
 }
 
 #[component]
@@ -55,20 +172,8 @@ fn EnvDetails(report: EnvReport) -> impl IntoView {
         .unwrap_or_else(|| "unknown".into());
     let json = serde_json::to_string(&report).unwrap_or_default();
     view! {
-        <dl class="env" data-testid="env-report" data-backend=backend.clone() data-report=json>
-            <dt>"Training on"</dt>
-            <dd>
-                <span class=format!("badge {backend}")>{backend.clone()}</span>
-                " "
-                {report.auto_device.reason.clone()}
-            </dd>
-            <dt>"Strategy"</dt>
-            <dd data-testid="env-strategy">
-                "SingleDeviceStrategy, world size 1: a page trains on one device "
-                "(DDPStrategy over several devices runs natively: "
-                <code>"playground-cli train --devices cpu,cpu"</code>
-                ")"
-            </dd>
+        <dl class="env" data-testid="env-report" data-backend=backend data-report=json>
+            {training_on(&report.auto_device)}
             <dt>"WebGPU adapter"</dt>
             <dd>{adapter}</dd>
             <dt>"CPU backend"</dt>

@@ -5,6 +5,8 @@
 //! The strategy crate's `Runner` trains in a Web Worker (see [`crate::worker`]), so
 //! the page never freezes; this component sends it requests and shows what it reports.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use playground_strategy::runs::RunRecord;
 
@@ -72,15 +74,35 @@ pub fn TrainPanel(
     let keep_next_checkpoint = StoredValue::new(false);
     let files_sent = StoredValue::new(None::<Files>);
 
+    // The worker, started by the first request that needs it: the page loads without
+    // the trainer's module (the backends), which is fetched then.
     let client = StoredValue::new_local(None::<TrainerClient>);
+    // Where the worker's messages go (set below, once the handler exists).
+    let handler = StoredValue::new_local(None::<Rc<dyn Fn(Response, Option<Vec<u8>>)>>);
     let send = move |request: Request, bytes: Option<&[u8]>| {
-        client.with_value(|c| match c {
-            Some(c) => {
-                if let Err(e) = c.send(&request, bytes) {
+        if client.with_value(Option::is_none) {
+            // Without a worker there is no run to pause, reset, save or look into.
+            if !request.needs_trainer() {
+                return;
+            }
+            let Some(handler) = handler.get_value() else {
+                return;
+            };
+            match TrainerClient::spawn(move |r, b| handler(r, b)) {
+                Ok(c) => client.set_value(Some(c)),
+                Err(e) => {
+                    running.set(false);
                     message.set(Some(e));
+                    return;
                 }
             }
-            None => message.set(Some("the training worker is not running".into())),
+        }
+        client.with_value(|c| {
+            if let Some(c) = c
+                && let Err(e) = c.send(&request, bytes)
+            {
+                message.set(Some(e));
+            }
         });
     };
     // Keeps the finished (or reset) run for the runs table, once.
@@ -104,7 +126,8 @@ pub fn TrainPanel(
         });
     };
     let on_response = move |response: Response, bytes: Option<Vec<u8>>| match response {
-        Response::Ready => {}
+        // The Environment panel asks its own worker.
+        Response::Ready | Response::Env(_) => {}
         Response::Progress(p) => {
             running.set(p.running);
             let just_finished = p.finished && !snap.with_untracked(|s| s.finished);
@@ -144,11 +167,8 @@ pub fn TrainPanel(
             message.set(Some(m));
         }
     };
-    // The worker starts with the page and lives as long as this panel.
-    match TrainerClient::spawn(on_response) {
-        Ok(c) => client.set_value(Some(c)),
-        Err(e) => message.set(Some(e)),
-    }
+    // The worker, once started, lives as long as this panel.
+    handler.set_value(Some(Rc::new(on_response)));
     // The attention view's choice goes to the worker, which answers with the map.
     Effect::new(move |_| {
         let (sample, layer, head) = view.attention_choice.get();

@@ -1,9 +1,9 @@
 //! The page's side: starts the training worker and exchanges messages with it.
 //!
-//! The worker runs this same wasm module: a tiny module script imports the app's JS
-//! glue (found through `import.meta.url`) and initialises it with the page's compiled
-//! `WebAssembly.Module` (posted to it, so nothing is fetched or compiled twice); `main`
-//! sees it is in a worker and starts [`super::scope::run`] instead of the page.
+//! The worker is its own wasm module (`playground-trainer`, built by trunk next to the
+//! page's): a tiny module script imports its JS glue (found next to the page's glue,
+//! through `import.meta.url`) and initialises it; its `main` starts
+//! [`super::scope::run`]. Nothing of it is fetched before the first `spawn`.
 //! Requests sent before the worker says `Ready` are held and sent then.
 
 use std::cell::RefCell;
@@ -14,9 +14,15 @@ use wasm_bindgen::prelude::*;
 
 use super::protocol::{Request, Response, decode, encode};
 
+/// The training worker's JS glue, next to the page's (trunk names worker files after
+/// their binary, without a content hash).
+pub const TRAINER_GLUE: &str = "playground-trainer.js";
+/// The training worker's wasm module.
+pub const TRAINER_WASM: &str = "playground-trainer_bg.wasm";
+
 #[wasm_bindgen]
 extern "C" {
-    /// The URL of this module's JS glue.
+    /// The URL of the page's JS glue.
     #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
     static MODULE_URL: String;
 }
@@ -51,15 +57,16 @@ impl TrainerClient {
     pub fn spawn(
         on_response: impl Fn(Response, Option<Vec<u8>>) + 'static,
     ) -> Result<Self, String> {
-        let glue = MODULE_URL.with(Clone::clone);
-        let glue = serde_json::to_string(&glue).map_err(|e| e.to_string())?;
+        let page_glue = MODULE_URL.with(Clone::clone);
+        let sibling = |name: &str| -> Result<String, String> {
+            let url = web_sys::Url::new_with_base(name, &page_glue).map_err(|e| js_error(&e))?;
+            serde_json::to_string(&url.href()).map_err(|e| e.to_string())
+        };
+        let (glue, wasm) = (sibling(TRAINER_GLUE)?, sibling(TRAINER_WASM)?);
         let script = format!(
             "import init from {glue};\n\
-             self.onmessage = (e) => {{\n\
-               self.onmessage = null;\n\
-               init({{ module_or_path: e.data }}).catch((err) => self.postMessage([JSON.stringify(\n\
-                 {{ Error: {{ message: `the training worker could not start: ${{err}}` }} }})]));\n\
-             }};\n"
+             init({{ module_or_path: {wasm} }}).catch((err) => self.postMessage([JSON.stringify(\n\
+               {{ Error: {{ message: `the training worker could not start: ${{err}}` }} }})]));\n"
         );
         let options = web_sys::BlobPropertyBag::new();
         options.set_type("text/javascript");
@@ -128,10 +135,6 @@ impl TrainerClient {
             })
         };
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        // The worker's first message is this module, compiled; it answers `Ready`.
-        worker
-            .post_message(&wasm_bindgen::module())
-            .map_err(|e| format!("could not start the training worker: {}", js_error(&e)))?;
         Ok(Self {
             worker,
             outbox,

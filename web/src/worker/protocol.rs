@@ -4,6 +4,7 @@
 //! checkpoint's bytes, when it carries one, as a `Uint8Array` whose buffer is
 //! transferred, not copied.
 
+use playground_strategy::env::EnvReport;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -57,6 +58,10 @@ pub enum Request {
         /// The head.
         head: usize,
     },
+    /// Report the environment as the trainer sees it (`collect_env`: the backends
+    /// compiled in, the wgpu adapter, the CPU backend's precisions); answered by
+    /// [`Response::Env`].
+    Env,
     /// Resume from the checkpoint whose bytes come with this message.
     Resume {
         /// The config to build from when there is no runner yet.
@@ -66,6 +71,23 @@ pub enum Request {
         /// The file's name, for messages.
         name: String,
     },
+}
+
+impl Request {
+    /// Whether the request needs a worker started for it: the ones that may build a
+    /// run (and its data files), and the environment report. Without a worker there is
+    /// no run to pause, reset, save or show a view of, so those are dropped instead.
+    pub fn needs_trainer(&self) -> bool {
+        match self {
+            Self::Files { .. }
+            | Self::Train { .. }
+            | Self::Step { .. }
+            | Self::Evaluate { .. }
+            | Self::Resume { .. }
+            | Self::Env => true,
+            Self::Pause | Self::Reset | Self::Checkpoint | Self::View { .. } => false,
+        }
+    }
 }
 
 /// What the worker tells the page.
@@ -92,6 +114,8 @@ pub enum Response {
         /// Metric name → value (`accuracy/top1` in percent).
         metrics: Vec<(String, f64)>,
     },
+    /// The trainer's environment report.
+    Env(Box<EnvReport>),
     /// A request failed; the session is as it was before it.
     Error {
         /// What went wrong, naming the file or config key.

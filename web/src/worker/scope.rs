@@ -26,13 +26,6 @@ struct Inbox {
     wake: Option<js_sys::Function>,
 }
 
-/// Whether this code runs in a dedicated worker (not on a page).
-pub fn in_worker() -> bool {
-    js_sys::global()
-        .dyn_into::<DedicatedWorkerGlobalScope>()
-        .is_ok()
-}
-
 /// Starts the worker: installs the message handler and the training task.
 pub fn run() {
     // A panic in the worker is told to the page (which shows it) as well as logged.
@@ -238,6 +231,10 @@ impl Worker {
                         Err(e) => self.fail(e),
                     }
                 }
+            }
+            Request::Env => {
+                let report = playground_strategy::env::collect_env().await;
+                self.post(&Response::Env(Box::new(report)), None);
             }
             Request::Checkpoint => match self.session.checkpoint().await {
                 Ok((name, bytes)) => self.post(&Response::Checkpoint { name }, Some(&bytes)),

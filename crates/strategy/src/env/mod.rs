@@ -12,6 +12,60 @@ pub use report::{
     AdapterReport, AutoDevice, BackendName, BrowserReport, CpuBackendReport, EnvReport, WgpuReport,
 };
 
+/// The tensor backends compiled into this build (its `cpu` and `wgpu` features).
+///
+/// Reads no device: a page that has not loaded its trainer can ask.
+pub fn backends_compiled() -> Vec<BackendName> {
+    let mut compiled = Vec::new();
+    if cfg!(feature = "cpu") {
+        compiled.push(BackendName::Cpu);
+    }
+    if cfg!(feature = "wgpu") {
+        compiled.push(BackendName::Wgpu);
+    }
+    compiled
+}
+
+/// The browser's facts (user agent, `navigator.gpu`, whether it gives an adapter and
+/// offers `shader-f16`); `None` natively.
+///
+/// Touches no backend: the web app's page asks this before its trainer (the module
+/// with the backends) is loaded, and [`collect_env`] asks it too.
+pub async fn probe_browser() -> Option<BrowserReport> {
+    probe::browser().await
+}
+
+/// The device `auto` resolves to in a browser, from the browser's facts alone.
+///
+/// The same decision as [`collect_env`]'s there (any WebGPU adapter, else the CPU
+/// backend), without loading wgpu to name the adapter.
+pub fn auto_device_in_browser(compiled: &[BackendName], browser: &BrowserReport) -> AutoDevice {
+    let wgpu = if !compiled.contains(&BackendName::Wgpu) {
+        WgpuReport::NotCompiled
+    } else if browser.webgpu_adapter {
+        // The page cannot name the adapter without wgpu; the reason says "WebGPU".
+        WgpuReport::Found {
+            adapters: vec![AdapterReport {
+                name: "WebGPU".into(),
+                backend: "webgpu".into(),
+                device_type: "other".into(),
+                driver: String::new(),
+                driver_info: String::new(),
+                shader_f16: browser.shader_f16,
+            }],
+        }
+    } else {
+        return choose_auto(
+            compiled,
+            &WgpuReport::NoAdapter {
+                reason: probe::no_webgpu_reason(browser).to_string(),
+            },
+            Some(browser),
+        );
+    };
+    choose_auto(compiled, &wgpu, Some(browser))
+}
+
 /// Collects the environment report.
 ///
 /// Async because asking the browser for a WebGPU adapter is; natively, drive it with
@@ -20,13 +74,7 @@ pub use report::{
 pub async fn collect_env() -> EnvReport {
     let browser = probe::browser().await;
     let wgpu = probe::wgpu_adapters(browser.as_ref()).await;
-    let mut backends_compiled = Vec::new();
-    if cfg!(feature = "cpu") {
-        backends_compiled.push(BackendName::Cpu);
-    }
-    if cfg!(feature = "wgpu") {
-        backends_compiled.push(BackendName::Wgpu);
-    }
+    let backends_compiled = backends_compiled();
     let auto_device = choose_auto(&backends_compiled, &wgpu, browser.as_ref());
     EnvReport {
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -169,6 +217,38 @@ mod tests {
             choose_auto(BOTH, &wgpu, Some(&browser)).backend,
             Some(BackendName::Wgpu)
         );
+    }
+
+    #[test]
+    fn the_page_predicts_the_trainers_choice_from_the_browser_alone() {
+        for (navigator_gpu, webgpu_adapter) in [(true, true), (true, false), (false, false)] {
+            let browser = BrowserReport {
+                user_agent: "test".into(),
+                navigator_gpu,
+                webgpu_adapter,
+                shader_f16: false,
+            };
+            for compiled in [BOTH, &[BackendName::Cpu][..], &[BackendName::Wgpu][..]] {
+                // What `collect_env` decides in that browser, adapter named or not.
+                let wgpu = if !compiled.contains(&BackendName::Wgpu) {
+                    WgpuReport::NotCompiled
+                } else if webgpu_adapter {
+                    WgpuReport::Found {
+                        adapters: vec![adapter("SwiftShader", "webgpu", "cpu")],
+                    }
+                } else {
+                    WgpuReport::NoAdapter {
+                        reason: probe::no_webgpu_reason(&browser).into(),
+                    }
+                };
+                let trainer = choose_auto(compiled, &wgpu, Some(&browser));
+                let page = auto_device_in_browser(compiled, &browser);
+                assert_eq!(page.backend, trainer.backend, "{compiled:?} {browser:?}");
+                if !webgpu_adapter {
+                    assert_eq!(page.reason, trainer.reason);
+                }
+            }
+        }
     }
 
     #[test]

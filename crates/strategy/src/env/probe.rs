@@ -29,6 +29,15 @@ pub(super) fn cpu_backend() -> Option<CpuBackendReport> {
     })
 }
 
+/// Why a browser gives no WebGPU adapter.
+pub(super) fn no_webgpu_reason(b: &BrowserReport) -> &'static str {
+    if b.navigator_gpu {
+        "navigator.gpu.requestAdapter() returned no adapter (Chromium without a GPU: start it with --enable-unsafe-webgpu)"
+    } else {
+        "this browser has no navigator.gpu (WebGPU is unavailable or disabled)"
+    }
+}
+
 /// Lists the wgpu adapters, or says why there are none.
 #[cfg(feature = "wgpu")]
 pub(super) async fn wgpu_adapters(browser: Option<&BrowserReport>) -> WgpuReport {
@@ -37,13 +46,8 @@ pub(super) async fn wgpu_adapters(browser: Option<&BrowserReport>) -> WgpuReport
     if let Some(b) = browser
         && !b.webgpu_adapter
     {
-        let reason = if b.navigator_gpu {
-            "navigator.gpu.requestAdapter() returned no adapter (Chromium without a GPU: start it with --enable-unsafe-webgpu)"
-        } else {
-            "this browser has no navigator.gpu (WebGPU is unavailable or disabled)"
-        };
         return WgpuReport::NoAdapter {
-            reason: reason.to_string(),
+            reason: no_webgpu_reason(b).to_string(),
         };
     }
     let instance =
