@@ -15,6 +15,7 @@ Requests:
   {"cmd": "ckpt_save"} / {"cmd": "ckpt_load"}       -> {"seconds": t, "bytes": b}
   {"cmd": "sched_setup", "config": path, "cfg_options": [...]}
   {"cmd": "sched", "iters": n}                       -> {"seconds": t, "lr": last}
+  {"cmd": "csv_setup", "path": p} -> {"pandas": version}; {"cmd": "csv_read"} -> {"seconds": t, "rows": r, ...}
   {"cmd": "quit"}
 """
 
@@ -389,6 +390,34 @@ class Schedules:
         return {"seconds": time.perf_counter() - start, "lr": lr}
 
 
+class CsvTable:
+    """`pandas.read_csv` of a table whose last column is a class-name label, then the
+    labels to class indices in order of first appearance and the features to one
+    row-major float32 array: what `read_csv` hands a dataset."""
+
+    def __init__(self, path):
+        import numpy
+        import pandas
+
+        self.np = numpy
+        self.path = path
+        self.pandas = pandas
+
+    def read(self):
+        start = time.perf_counter()
+        frame = self.pandas.read_csv(self.path)
+        labels, classes = self.pandas.factorize(frame.iloc[:, -1])
+        features = self.np.ascontiguousarray(frame.iloc[:, :-1].to_numpy(dtype=self.np.float32))
+        seconds = time.perf_counter() - start
+        return {
+            "seconds": seconds,
+            "rows": int(features.shape[0]),
+            "features": int(features.shape[1]),
+            "classes": len(classes),
+            "labels": int(labels.shape[0]),
+        }
+
+
 def versions():
     return {
         "python": platform.python_version(),
@@ -416,6 +445,11 @@ def main():
                     request.get("seed", 0),
                 )
                 answer = {"ok": True}
+            elif cmd == "csv_setup":
+                state["csv"] = CsvTable(request["path"])
+                answer = {"pandas": state["csv"].pandas.__version__}
+            elif cmd == "csv_read":
+                answer = state["csv"].read()
             elif cmd == "train":
                 answer = state["train"].run(request["iters"])
             elif cmd == "ckpt_setup":

@@ -9,6 +9,7 @@
 //! nothing fails on a timing.
 
 pub mod checkpoint;
+pub mod csv_ingest;
 pub mod machine;
 pub mod overhead;
 pub mod peer;

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use playground_bench::rows;
 use playground_bench::{
-    checkpoint, machine, overhead, peer, precision, report, scaling, schedules, train,
+    checkpoint, csv_ingest, machine, overhead, peer, precision, report, scaling, schedules, train,
 };
 use playground_strategy::device::DeviceChoice;
 
@@ -23,6 +23,8 @@ enum Group {
     Wgpu,
     /// Saving and loading a ~100 MB checkpoint against torch.save/load and a file copy.
     Checkpoint,
+    /// Reading a CSV table into samples against pandas.read_csv.
+    Csv,
     /// Schedule simulation against MMEngine's schedulers.
     Schedules,
     /// A training iteration through the strategy against a bare burn loop.
@@ -105,7 +107,13 @@ fn run(cli: RunArgs) -> Result<()> {
         let rows = precision::run(&settings)?;
         rows::append(rows_file, &rows)?;
     }
-    let with_peer = [Group::Cpu, Group::Wgpu, Group::Checkpoint, Group::Schedules];
+    let with_peer = [
+        Group::Cpu,
+        Group::Wgpu,
+        Group::Checkpoint,
+        Group::Csv,
+        Group::Schedules,
+    ];
     if !with_peer.into_iter().any(wanted) {
         if wanted(Group::Overhead) {
             let rows = overhead::run(rounds, &machine)?;
@@ -178,6 +186,10 @@ fn run(cli: RunArgs) -> Result<()> {
     }
     if wanted(Group::Checkpoint) {
         let rows = checkpoint::run(&mut peer, &versions, rounds, &machine)?;
+        rows::append(rows_file, &rows)?;
+    }
+    if wanted(Group::Csv) {
+        let rows = csv_ingest::run(&mut peer, rounds, &machine)?;
         rows::append(rows_file, &rows)?;
     }
     if wanted(Group::Schedules) {

@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             Some(&python),
             &out,
             rounds,
-            "cpu,wgpu,checkpoint,schedules,overhead",
+            "cpu,wgpu,checkpoint,csv,schedules,overhead",
         )?;
     }
     if wanted(Stage::Scaling) {
