@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use playground_strategy::env::EnvReport;
 use playground_tests::page::{
-    attr, editor_text, open_app, output_dir, set_editor, wait_for_number,
+    attr, click, editor_text, open_app, output_dir, set_editor, wait_for_number,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,12 +51,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
         "the first screen must not fetch the trainer's module: {fetched:?}"
     );
     // The backends' own report comes from the trainer, fetched on request.
-    c.find(Locator::Css("[data-testid=env-probe]"))
-        .await
-        .expect("the probe button")
-        .click()
-        .await
-        .expect("click");
+    click(c, "env-probe").await;
     let report_el = c
         .wait()
         .at_most(Duration::from_secs(300))

@@ -182,10 +182,12 @@ fn ensure_npm(
 /// Debian packages for the browser tests and the native wgpu tests.
 const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers"];
 
-/// Everything every task needs.
+/// Everything every task needs (`cargo xtask setup`), binaryen for the release bundle
+/// included.
 pub fn ensure_all(ctx: &Context) -> Result<()> {
     ensure_system_packages()?;
-    ensure_web_tools(ctx)
+    ensure_web_tools(ctx)?;
+    ensure_binaryen(ctx).map(drop)
 }
 
 /// The wasm32 target, wasm-bindgen and trunk: what building the web app needs.

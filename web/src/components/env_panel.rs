@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use playground_strategy::env::{
     AutoDevice, BrowserReport, EnvReport, WgpuReport, auto_device_in_browser, backends_compiled,
-    probe_browser,
+    no_webgpu_reason, probe_browser,
 };
 
 use crate::worker::client::TrainerClient;
@@ -116,10 +116,8 @@ fn BrowserDetails(browser: Option<BrowserReport>) -> impl IntoView {
                 "no shader-f16: f32 only"
             }
         )
-    } else if b.navigator_gpu {
-        "none: navigator.gpu.requestAdapter() returned no adapter".to_string()
     } else {
-        "none: this browser has no navigator.gpu".to_string()
+        format!("none: {}", no_webgpu_reason(&b))
     };
     let json = serde_json::to_string(&b).unwrap_or_default();
     view! {

@@ -38,12 +38,11 @@ pub async fn probe_browser() -> Option<BrowserReport> {
 /// The device `auto` resolves to in a browser, from the browser's facts alone.
 ///
 /// The same decision as [`collect_env`]'s there (any WebGPU adapter, else the CPU
-/// backend), without loading wgpu to name the adapter.
+/// backend), without loading wgpu to name the adapter: the reason says "WebGPU".
 pub fn auto_device_in_browser(compiled: &[BackendName], browser: &BrowserReport) -> AutoDevice {
     let wgpu = if !compiled.contains(&BackendName::Wgpu) {
         WgpuReport::NotCompiled
     } else if browser.webgpu_adapter {
-        // The page cannot name the adapter without wgpu; the reason says "WebGPU".
         WgpuReport::Found {
             adapters: vec![AdapterReport {
                 name: "WebGPU".into(),
@@ -55,15 +54,20 @@ pub fn auto_device_in_browser(compiled: &[BackendName], browser: &BrowserReport)
             }],
         }
     } else {
-        return choose_auto(
-            compiled,
-            &WgpuReport::NoAdapter {
-                reason: probe::no_webgpu_reason(browser).to_string(),
-            },
-            Some(browser),
-        );
+        WgpuReport::NoAdapter {
+            reason: no_webgpu_reason(browser).to_string(),
+        }
     };
     choose_auto(compiled, &wgpu, Some(browser))
+}
+
+/// Why a browser gives no WebGPU adapter (what [`collect_env`] reports there).
+pub fn no_webgpu_reason(browser: &BrowserReport) -> &'static str {
+    if browser.navigator_gpu {
+        "navigator.gpu.requestAdapter() returned no adapter (Chromium without a GPU: start it with --enable-unsafe-webgpu)"
+    } else {
+        "this browser has no navigator.gpu (WebGPU is unavailable or disabled)"
+    }
 }
 
 /// Collects the environment report.
@@ -238,7 +242,7 @@ mod tests {
                     }
                 } else {
                     WgpuReport::NoAdapter {
-                        reason: probe::no_webgpu_reason(&browser).into(),
+                        reason: no_webgpu_reason(&browser).into(),
                     }
                 };
                 let trainer = choose_auto(compiled, &wgpu, Some(&browser));

@@ -29,15 +29,6 @@ pub(super) fn cpu_backend() -> Option<CpuBackendReport> {
     })
 }
 
-/// Why a browser gives no WebGPU adapter.
-pub(super) fn no_webgpu_reason(b: &BrowserReport) -> &'static str {
-    if b.navigator_gpu {
-        "navigator.gpu.requestAdapter() returned no adapter (Chromium without a GPU: start it with --enable-unsafe-webgpu)"
-    } else {
-        "this browser has no navigator.gpu (WebGPU is unavailable or disabled)"
-    }
-}
-
 /// Lists the wgpu adapters, or says why there are none.
 #[cfg(feature = "wgpu")]
 pub(super) async fn wgpu_adapters(browser: Option<&BrowserReport>) -> WgpuReport {
@@ -47,7 +38,7 @@ pub(super) async fn wgpu_adapters(browser: Option<&BrowserReport>) -> WgpuReport
         && !b.webgpu_adapter
     {
         return WgpuReport::NoAdapter {
-            reason: no_webgpu_reason(b).to_string(),
+            reason: super::no_webgpu_reason(b).to_string(),
         };
     }
     let instance =
