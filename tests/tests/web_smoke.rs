@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use playground_strategy::env::EnvReport;
 use playground_tests::page::{
-    attr, click, editor_text, open_app, output_dir, set_editor, wait_for_number,
+    attr, click, editor_text, open_app, output_dir, set_editor, wait_for_at_least, wait_for_number,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -64,6 +64,18 @@ async fn page_shows_the_preset_and_the_environment_panel() {
             .iter()
             .any(|r| r.ends_with("playground-trainer_bg.wasm")),
         "the probe fetched the trainer's module: {fetched:?}"
+    );
+    // A step after the probe trains in the same worker: the module is not fetched again.
+    click(c, "step-button").await;
+    wait_for_at_least(c, "[data-testid=loss-chart]", "data-iter", 1.0).await;
+    let trainer_fetches = server
+        .requested()
+        .iter()
+        .filter(|r| r.ends_with("playground-trainer_bg.wasm"))
+        .count();
+    assert_eq!(
+        trainer_fetches, 1,
+        "the probe and the first step share one worker"
     );
     let json = report_el
         .attr("data-report")

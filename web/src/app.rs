@@ -61,6 +61,8 @@ pub fn App() -> impl IntoView {
     });
     let run = RunView::new();
     let runs = RwSignal::new(load_runs());
+    // One training worker for the page, started by the first request that needs it.
+    let trainer = crate::worker::shared::SharedTrainer::new();
     view! {
         <header class="top">
             <h1>"Strategy Playground"</h1>
@@ -68,7 +70,7 @@ pub fn App() -> impl IntoView {
         </header>
         <div class="page">
             <main class="playground">
-                <TrainPanel text=text files=files view=run runs=runs />
+                <TrainPanel text=text files=files view=run runs=runs trainer=trainer />
                 <Knobs text=text />
                 <div class="columns">
                     <DataPanel text=text files=files />
@@ -85,7 +87,7 @@ pub fn App() -> impl IntoView {
                     <SchedulePanel result=result />
                 </div>
                 <RunsPanel runs=runs />
-                <EnvPanel />
+                <EnvPanel trainer=trainer />
             </main>
             <details class="editor-side" open=true>
                 <summary data-testid="editor-toggle">"Config editor"</summary>

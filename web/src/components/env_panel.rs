@@ -9,43 +9,35 @@ use playground_strategy::env::{
     no_webgpu_reason, probe_browser,
 };
 
-use crate::worker::client::TrainerClient;
-use crate::worker::protocol::{Request, Response};
+use crate::worker::protocol::Request;
+use crate::worker::shared::SharedTrainer;
 
 /// Shows which backend training will use here and why, and the browser; the backends'
 /// own report (adapter, CPU backend, precisions) once the trainer has been asked.
 #[component]
-pub fn EnvPanel() -> impl IntoView {
+pub fn EnvPanel(
+    /// The page's training worker (shared with the Train panel).
+    trainer: SharedTrainer,
+) -> impl IntoView {
     let browser = LocalResource::new(probe_browser);
-    let report = RwSignal::new(None::<EnvReport>);
+    let report = trainer.env;
     let probing = RwSignal::new(false);
     let failed = RwSignal::new(None::<String>);
-    // The worker asked for the report; dropped (terminated) once it has answered.
-    let prober = StoredValue::new_local(None::<TrainerClient>);
+    // An error from the worker while the report is awaited is the probe's.
+    Effect::new(move |_| {
+        if let Some(e) = trainer.error.get()
+            && probing.get_untracked()
+        {
+            probing.set(false);
+            failed.set(Some(e));
+        }
+    });
     let on_probe = move |_| {
         probing.set(true);
         failed.set(None);
-        let answered = move |response: Response, _: Option<Vec<u8>>| {
-            match response {
-                Response::Env(r) => report.set(Some(*r)),
-                Response::Error { message } => failed.set(Some(message)),
-                _ => return,
-            }
+        if let Err(e) = trainer.send(&Request::Env, None) {
             probing.set(false);
-            // Not from inside the worker's own message handler.
-            leptos::task::spawn_local(async move { prober.set_value(None) });
-        };
-        match TrainerClient::spawn(answered) {
-            Ok(c) => {
-                if let Err(e) = c.send(&Request::Env, None) {
-                    failed.set(Some(e));
-                }
-                prober.set_value(Some(c));
-            }
-            Err(e) => {
-                probing.set(false);
-                failed.set(Some(e));
-            }
+            failed.set(Some(e));
         }
     };
     view! {
@@ -62,7 +54,7 @@ pub fn EnvPanel() -> impl IntoView {
                             {move || if probing.get() { "Probing the backends…" } else { "Probe the backends" }}
                         </button>
                         <span class="muted">
-                            " loads the trainer (the backends' module, also fetched by the first Train) \
+                            " loads the trainer (the backends' module, the same worker the first Train uses) \
                              and shows its adapter and precisions"
                         </span>
                     </p>

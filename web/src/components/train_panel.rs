@@ -5,8 +5,6 @@
 //! The strategy crate's `Runner` trains in a Web Worker (see [`crate::worker`]), so
 //! the page never freezes; this component sends it requests and shows what it reports.
 
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use playground_strategy::runs::RunRecord;
 
@@ -14,8 +12,8 @@ use crate::data_files::Files;
 use crate::download::{bytes as download, to_base64};
 use crate::file_input::take_chosen_file;
 use crate::run_state::{MAX_RUNS, RunView, SavedRun, Snapshot};
-use crate::worker::client::TrainerClient;
 use crate::worker::protocol::{Request, Response};
+use crate::worker::shared::SharedTrainer;
 
 /// Checkpoints kept with a run when at most this big (localStorage is small).
 const KEEP_CHECKPOINT: usize = 384 << 10;
@@ -59,6 +57,8 @@ pub fn TrainPanel(
     view: RunView,
     /// The runs kept for the runs table.
     runs: RwSignal<Vec<SavedRun>>,
+    /// The page's training worker.
+    trainer: SharedTrainer,
 ) -> impl IntoView {
     let snap = view.snap;
     let running = RwSignal::new(false);
@@ -74,36 +74,13 @@ pub fn TrainPanel(
     let keep_next_checkpoint = StoredValue::new(false);
     let files_sent = StoredValue::new(None::<Files>);
 
-    // The worker, started by the first request that needs it: the page loads without
-    // the trainer's module (the backends), which is fetched then.
-    let client = StoredValue::new_local(None::<TrainerClient>);
-    // Where the worker's messages go (set below, once the handler exists).
-    let handler = StoredValue::new_local(None::<Rc<dyn Fn(Response, Option<Vec<u8>>)>>);
+    // The page's worker (shared with the Environment panel), started by the first
+    // request that needs it: the page loads without the trainer's module.
     let send = move |request: Request, bytes: Option<&[u8]>| {
-        if client.with_value(Option::is_none) {
-            // Without a worker there is no run to pause, reset, save or look into.
-            if !request.needs_trainer() {
-                return;
-            }
-            let Some(handler) = handler.get_value() else {
-                return;
-            };
-            match TrainerClient::spawn(move |r, b| handler(r, b)) {
-                Ok(c) => client.set_value(Some(c)),
-                Err(e) => {
-                    running.set(false);
-                    message.set(Some(e));
-                    return;
-                }
-            }
+        if let Err(e) = trainer.send(&request, bytes) {
+            running.set(false);
+            message.set(Some(e));
         }
-        client.with_value(|c| {
-            if let Some(c) = c
-                && let Err(e) = c.send(&request, bytes)
-            {
-                message.set(Some(e));
-            }
-        });
     };
     // Keeps the finished (or reset) run for the runs table, once.
     let record = move || {
@@ -126,7 +103,7 @@ pub fn TrainPanel(
         });
     };
     let on_response = move |response: Response, bytes: Option<Vec<u8>>| match response {
-        // The Environment panel asks its own worker.
+        // The environment report goes to the Environment panel.
         Response::Ready | Response::Env(_) => {}
         Response::Progress(p) => {
             running.set(p.running);
@@ -167,8 +144,7 @@ pub fn TrainPanel(
             message.set(Some(m));
         }
     };
-    // The worker, once started, lives as long as this panel.
-    handler.set_value(Some(Rc::new(on_response)));
+    trainer.set_handler(on_response);
     // The attention view's choice goes to the worker, which answers with the map.
     Effect::new(move |_| {
         let (sample, layer, head) = view.attention_choice.get();
