@@ -1,6 +1,6 @@
 //! The web app's download as trunk lays it out in its dist folder: what the first
-//! screen fetches (the page: `index.html`, its stylesheet, the `playground-web` glue
-//! and module) and what the first **Train** fetches (the `playground-trainer` glue and
+//! screen fetches (the page: `index.html`, its stylesheet and icon, the
+//! `playground-web` glue and module; the presets are inside the module) and what the first **Train** fetches (the `playground-trainer` glue and
 //! module, which hold the backends).
 
 use std::io::Write as _;
@@ -41,6 +41,7 @@ impl Bundle {
             if name.starts_with("playground-trainer") && matches!(ext, "js" | "wasm") {
                 trainer.push(path);
             } else if name == "index.html"
+                || name == "favicon.svg"
                 || ext == "css"
                 || (name.starts_with("playground-web") && matches!(ext, "js" | "wasm"))
             {

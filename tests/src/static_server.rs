@@ -47,15 +47,15 @@ impl StaticServer {
         let log = requested.clone();
         let thread = std::thread::spawn(move || {
             for request in worker.incoming_requests() {
+                if let Ok(mut log) = log.lock() {
+                    log.push(request.url().to_string());
+                }
                 let path = request
                     .url()
                     .split(['?', '#'])
                     .next()
                     .unwrap_or("/")
                     .to_string();
-                if let Ok(mut log) = log.lock() {
-                    log.push(path.clone());
-                }
                 let rel = path.trim_start_matches('/');
                 let rel = if rel.is_empty() { "index.html" } else { rel };
                 let file = root.join(rel);
@@ -86,7 +86,8 @@ impl StaticServer {
 }
 
 impl StaticServer {
-    /// Every path asked of the server so far (`/index.html`, `/x.wasm`, …), in order.
+    /// Every URL asked of the server so far, as requested (`/index.html`,
+    /// `/x.wasm?v=…`, …), in order.
     pub fn requested(&self) -> Vec<String> {
         self.requested.lock().map(|l| l.clone()).unwrap_or_default()
     }

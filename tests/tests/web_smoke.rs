@@ -62,8 +62,8 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     assert!(
         fetched
             .iter()
-            .any(|r| r.ends_with("playground-trainer_bg.wasm")),
-        "the probe fetched the trainer's module: {fetched:?}"
+            .any(|r| r.contains("/playground-trainer_bg.wasm?v=")),
+        "the probe fetched the trainer's module, its URL tagged with the build: {fetched:?}"
     );
     // A step after the probe trains in the same worker: the module is not fetched again.
     click(c, "step-button").await;
@@ -71,7 +71,7 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     let trainer_fetches = server
         .requested()
         .iter()
-        .filter(|r| r.ends_with("playground-trainer_bg.wasm"))
+        .filter(|r| r.contains("/playground-trainer_bg.wasm"))
         .count();
     assert_eq!(
         trainer_fetches, 1,
@@ -120,6 +120,12 @@ async fn page_shows_the_preset_and_the_environment_panel() {
     assert!(
         shown.contains(webgpu) && shown.contains(cpu_text),
         "the low precisions are shown ({webgpu}; {cpu_text}): {shown}"
+    );
+    // The shipped bundle's trainer: burn without fusion and autotune, and the page says so.
+    assert_eq!(report.burn_kernels, "none", "{shown}");
+    assert!(
+        shown.contains("burn's compile-time options: none"),
+        "the WebGPU kernel options are shown: {shown}"
     );
     eprintln!(
         "web smoke: WebGPU shader-f16 {}, CPU backend f16 {} bf16 {}",

@@ -21,17 +21,6 @@ pub mod schedules;
 pub mod stats;
 pub mod train;
 
-/// burn's compile-time kernel options in this build of the benchmark: `""` (neither),
-/// `"fusion"`, `"autotune"` or `"fusion + autotune"`.
-pub fn burn_kernels() -> &'static str {
-    match (cfg!(feature = "fusion"), cfg!(feature = "autotune")) {
-        (false, false) => "",
-        (true, false) => "fusion",
-        (false, true) => "autotune",
-        (true, true) => "fusion + autotune",
-    }
-}
-
 /// How every native comparison runs.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -76,6 +76,11 @@ struct RunArgs {
     /// Scales the training blocks' lengths (0.1 for a quick look).
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
+    /// The wgpu rows are a second run on a cubecl environment an earlier run of this
+    /// build filled (`CUBECL_ENVIRONMENT` names it): with `autotune`, its kernel choices
+    /// are read back instead of timed again. Their group says so.
+    #[arg(long)]
+    second_run: bool,
 }
 
 fn main() -> Result<()> {
@@ -170,10 +175,13 @@ fn run(cli: RunArgs) -> Result<()> {
         };
         // A build with burn's fusion or autotune gets its own group (they are
         // compile-time features: `cargo xtask bench --only fusion` builds each).
-        let group = match playground_bench::burn_kernels() {
-            "" => "native wgpu training".to_string(),
+        let mut group = match playground_strategy::env::burn_kernels() {
+            "none" => "native wgpu training".to_string(),
             kernels => format!("native wgpu training, burn with {kernels}"),
         };
+        if cli.second_run {
+            group.push_str(", second run");
+        }
         let rows = train::run(
             &mut peer,
             &versions,

@@ -29,6 +29,8 @@ fn env_text_names_every_section() {
         "playground-strategy",
         "platform",
         "backends compiled    cpu, wgpu",
+        // The default build: burn without fusion and autotune.
+        "wgpu kernel options  none",
         "cpu backend",
         "wgpu adapters",
         "device auto",

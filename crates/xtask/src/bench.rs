@@ -31,6 +31,10 @@ pub enum Stage {
     /// `playground-bench` (release) built with burn's `fusion`, `autotune` and both:
     /// the wgpu training rows of each build (the default build's are `native`'s).
     Fusion,
+    /// The release web bundle built with neither of burn's `fusion` and `autotune`,
+    /// each, and both: the trainer's WebGPU rows of each build in headless Chromium, in
+    /// one run (the CPU backend is the same in every build).
+    WebFusion,
 }
 
 impl Stage {
@@ -41,6 +45,7 @@ impl Stage {
             Stage::Scaling => "scaling",
             Stage::Precision => "precision",
             Stage::Fusion => "fusion",
+            Stage::WebFusion => "web-fusion",
         }
     }
 }
@@ -72,23 +77,23 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             "xtask: [bench native] ours against PyTorch + MMEngine, a file copy, a bare burn loop"
         );
         run_groups(
-            ctx,
-            &bench,
+            ctx.command(&bench),
             Some(&python),
             &out,
             rounds,
             "cpu,wgpu,checkpoint,csv,schedules,overhead",
+            &[],
         )?;
     }
     if wanted(Stage::Scaling) {
         let out = fresh(rows(Stage::Scaling))?;
         eprintln!("xtask: [bench scaling] DDPStrategy on two CPU devices against one");
-        run_groups(ctx, &bench, None, &out, rounds, "scaling")?;
+        run_groups(ctx.command(&bench), None, &out, rounds, "scaling", &[])?;
     }
     if wanted(Stage::Precision) {
         let out = fresh(rows(Stage::Precision))?;
         eprintln!("xtask: [bench precision] AmpOptimWrapper (float16) against f32");
-        run_groups(ctx, &bench, None, &out, rounds, "precision")?;
+        run_groups(ctx.command(&bench), None, &out, rounds, "precision", &[])?;
     }
     if wanted(Stage::Fusion) {
         let python = tools::ensure_bench_python(ctx)?;
@@ -102,29 +107,74 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             std::fs::copy(&bench, &kept)
                 .with_context(|| format!("copying {} to {}", bench.display(), kept.display()))?;
             eprintln!("xtask: [bench fusion] wgpu training with burn's {features}");
-            run_groups(ctx, &kept, Some(&python), &out, rounds, "wgpu")?;
+            if !features.contains("autotune") {
+                run_groups(ctx.command(&kept), Some(&python), &out, rounds, "wgpu", &[])?;
+                continue;
+            }
+            // autotune keeps its choices in a cubecl environment (burn's `persistence`):
+            // a fresh one for this build, run twice, so the first run tunes from nothing
+            // and the second reads the choices back.
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let env = format!("bench-{}-{stamp}", features.replace(',', "-"));
+            for args in [&[][..], &["--second-run"][..]] {
+                if !args.is_empty() {
+                    eprintln!(
+                        "xtask: [bench fusion] again, on the environment {env} the first run filled"
+                    );
+                }
+                let mut cmd = ctx.command(&kept);
+                cmd.env("CUBECL_ENVIRONMENT", &env);
+                run_groups(cmd, Some(&python), &out, rounds, "wgpu", args)?;
+            }
         }
     }
     if wanted(Stage::Web) {
-        let node_modules = tools::ensure_tfjs(ctx)?;
-        let python = tools::ensure_bench_python(ctx)?;
         let dist = crate::serve::build_web_release(ctx)?;
         let out = fresh(rows(Stage::Web))?;
         eprintln!("xtask: [bench web] the app against TensorFlow.js in headless Chromium");
-        // The default members' selection, as in the tests: no second native burn build.
-        exec(
-            ctx.command("cargo")
-                .args(["run", "--locked", "--example", "web_bench", "--"])
-                .arg("--dist")
-                .arg(&dist)
-                .arg("--tfjs")
-                .arg(&node_modules)
-                .arg("--python")
-                .arg(&python)
-                .arg("--rows")
-                .arg(&out)
-                .args(["--rounds", &rounds.min(3).to_string()]),
-        )?;
+        web_bench(ctx, &dist, &out, rounds, &[])?;
+    }
+    if wanted(Stage::WebFusion) {
+        let out = fresh(rows(Stage::WebFusion))?;
+        // Each combination is its own release bundle (compile-time features of the
+        // trainer's burn), in a folder of its own; only the WebGPU sides and their peers.
+        // The shipped bundle first: the baseline, measured in the same run.
+        for (features, label) in [
+            (None, "none"),
+            (Some("fusion"), "fusion"),
+            (Some("autotune"), "autotune"),
+            (Some("fusion,autotune"), "fusion + autotune"),
+        ] {
+            let features_named = features.unwrap_or("neither fusion nor autotune");
+            eprintln!(
+                "xtask: [bench web-fusion] building the web bundle with burn's {features_named}"
+            );
+            let dist = crate::serve::build_web_bundle(ctx, features)?;
+            eprintln!("xtask: [bench web-fusion] WebGPU training with burn's {features_named}");
+            // A build whose trainer fails (autotune's did, 2026-12-06) loses its rows, not
+            // the other builds'.
+            let measured = web_bench(
+                ctx,
+                &dist,
+                &out,
+                rounds,
+                // The MLPs: the tiny GPT on SwiftShader's WebGPU does not reach its 30
+                // warm-up iterations in web_bench's 300 s (BENCHMARKS.md).
+                &[
+                    "--kernels",
+                    label,
+                    "--workloads",
+                    "spiral,wide",
+                    "--sides",
+                    "ours-wgpu,tfjs-webgl",
+                ],
+            );
+            if let Err(e) = measured {
+                eprintln!("xtask: [bench web-fusion] no rows with burn's {features_named}: {e:#}");
+            }
+        }
     }
     // Every stage's latest rows, in stage order.
     let all = dir.join("all.jsonl");
@@ -135,6 +185,7 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
         Stage::Scaling,
         Stage::Precision,
         Stage::Web,
+        Stage::WebFusion,
     ] {
         if let Ok(t) = std::fs::read_to_string(rows(stage)) {
             text.push_str(&t);
@@ -161,23 +212,28 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     )
 }
 
-/// `bench run --only <groups>`, its rows appended to `out`; the PyTorch peer runs on
-/// `python` where the groups need it.
+/// `bench run --only <groups> <extra>` (`bench`: the bench binary's command, with any
+/// extra environment), its rows appended to `out`; the PyTorch peer runs on `python`
+/// where the groups need it. Mesa's shader cache is off, so a wgpu run's first iteration
+/// compiles its kernels as a machine's first run does, whichever run came before.
 fn run_groups(
-    ctx: &Context,
-    bench: &Path,
+    mut bench: std::process::Command,
     python: Option<&Path>,
     out: &Path,
     rounds: usize,
     groups: &str,
+    extra: &[&str],
 ) -> Result<()> {
-    let mut cmd = ctx.command(bench);
-    cmd.arg("run");
+    bench
+        .env("MESA_SHADER_CACHE_DISABLE", "true")
+        .arg("run")
+        .args(extra);
     if let Some(python) = python {
-        cmd.arg("--python").arg(python);
+        bench.arg("--python").arg(python);
     }
     exec(
-        cmd.arg("--rows")
+        bench
+            .arg("--rows")
             .arg(out)
             .args(["--rounds", &rounds.to_string()])
             .args(["--only", groups]),
@@ -193,6 +249,28 @@ fn build_bench(ctx: &Context, features: Option<&str>) -> Result<()> {
         cmd.args(["--features", features]);
     }
     exec(&mut cmd)
+}
+
+/// `web_bench` on the bundle in `dist` (TensorFlow.js and the PyTorch peer installed
+/// first), its rows appended to `out`, with `extra` arguments.
+fn web_bench(ctx: &Context, dist: &Path, out: &Path, rounds: usize, extra: &[&str]) -> Result<()> {
+    let node_modules = tools::ensure_tfjs(ctx)?;
+    let python = tools::ensure_bench_python(ctx)?;
+    // The default members' selection, as in the tests: no second native burn build.
+    exec(
+        ctx.command("cargo")
+            .args(["run", "--locked", "--example", "web_bench", "--"])
+            .arg("--dist")
+            .arg(dist)
+            .arg("--tfjs")
+            .arg(&node_modules)
+            .arg("--python")
+            .arg(&python)
+            .arg("--rows")
+            .arg(out)
+            .args(["--rounds", &rounds.min(3).to_string()])
+            .args(extra),
+    )
 }
 
 /// `path`, emptied.

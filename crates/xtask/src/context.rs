@@ -86,6 +86,15 @@ impl Context {
     pub fn path_with_cargo_bin(&self) -> std::ffi::OsString {
         with_first(cargo_bin(), std::env::var_os("PATH"))
     }
+
+    /// [`Self::path_with_cargo_bin`] with `then` right after `~/.cargo/bin`: a tool
+    /// that one build needs ahead of the system's copy (binaryen's `wasm-opt`).
+    pub fn path_with_cargo_bin_then(&self, then: PathBuf) -> std::ffi::OsString {
+        let rest = self.path_with_cargo_bin();
+        let mut paths = vec![cargo_bin(), then];
+        paths.extend(std::env::split_paths(&rest).skip(1));
+        std::env::join_paths(paths).unwrap_or_default()
+    }
 }
 
 /// `first` followed by the entries of `path`, with `first` not repeated when `path`

@@ -48,7 +48,7 @@ enum Task {
     /// Run every benchmark against its peer and write BENCHMARKS.md (ratios; nothing
     /// fails on a timing).
     Bench {
-        /// Only these stages (native, scaling, web); all when omitted.
+        /// Only these stages; all when omitted.
         #[arg(long, value_delimiter = ',')]
         only: Vec<bench::Stage>,
         /// Interleaved rounds per comparison (the browser stage uses at most 3).

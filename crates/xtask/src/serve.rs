@@ -16,25 +16,30 @@ fn dist_dir(ctx: &Context) -> PathBuf {
 /// through `wasm-opt -Oz`) and returns its folder: what the web tests use and the web
 /// benchmark measures.
 pub fn build_web_release(ctx: &Context) -> Result<PathBuf> {
+    build_web_bundle(ctx, None)
+}
+
+/// The release bundle built with the web crate's `features` (burn's `fusion`,
+/// `autotune`: the benchmarks' builds), in a folder of its own; the shipped one without.
+pub fn build_web_bundle(ctx: &Context, features: Option<&str>) -> Result<PathBuf> {
     tools::ensure_web_tools(ctx)?;
     let binaryen = tools::ensure_binaryen(ctx)?;
-    let dist = ctx.target_dir.join("web-dist-release");
+    let dist = match features {
+        None => ctx.target_dir.join("web-dist-release"),
+        Some(f) => ctx
+            .target_dir
+            .join(format!("web-dist-release-{}", f.replace(',', "-"))),
+    };
+    let mut trunk = ctx.command("trunk");
     // binaryen's `wasm-opt` right after `~/.cargo/bin`, for trunk only: the
     // `wasm-release` profile is built by trunk alone, so no other build sees this PATH.
-    let mut path = vec![crate::context::cargo_bin(), binaryen];
-    path.extend(std::env::split_paths(&ctx.path_with_cargo_bin()).skip(1));
-    exec(
-        ctx.command("trunk")
-            .env("PATH", std::env::join_paths(path)?)
-            .args([
-                "build",
-                "--release",
-                "--cargo-profile",
-                "wasm-release",
-                "--dist",
-            ])
-            .arg(&dist),
-    )?;
+    trunk
+        .env("PATH", ctx.path_with_cargo_bin_then(binaryen))
+        .args(["build", "--release", "--cargo-profile", "wasm-release"]);
+    if let Some(features) = features {
+        trunk.args(["--features", features]);
+    }
+    exec(trunk.arg("--dist").arg(&dist))?;
     Ok(dist)
 }
 

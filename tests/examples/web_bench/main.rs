@@ -13,8 +13,13 @@
 //!   first Train) against TensorFlow.js's scripts and `.wasm`;
 //! - the time to first render of the app (no peer).
 //!
+//! With `--kernels`, the bundle is one built with burn's `fusion` and/or `autotune`
+//! (`cargo xtask bench --only web-fusion` builds each): the training rows go to groups
+//! of their own ("browser training, burn with fusion"), after the trainer's own
+//! environment report has confirmed what it was built with.
+//!
 //! `web_bench --dist <trunk dist> --tfjs <node_modules> [--python <venv python>]
-//! [--rows FILE] [--rounds N]`.
+//! [--rows FILE] [--rounds N] [--workloads ...] [--sides ...] [--kernels LABEL]`.
 //! Rows are printed and appended to `--rows` for `BENCHMARKS.md`. Not a test: nothing
 //! asserts a timing.
 
@@ -33,7 +38,7 @@ use playground_tests::bundle::{Bundle, gzipped_mb};
 use playground_tests::static_server::StaticServer;
 use serde_json::{Value, json};
 
-use pages::{app_speed, chromium_version, first_render, tfjs_page, tfjs_speed};
+use pages::{app_speed, chromium_version, first_render, tfjs_page, tfjs_speed, trainer_report};
 
 /// Iterations trained before timing (kernel set-up, allocator warm-up).
 const WARM_UP: i64 = 30;
@@ -68,6 +73,13 @@ struct Cli {
     /// torch-cpu), e.g. to profile one; rows are written for the pairs measured.
     #[arg(long, value_delimiter = ',')]
     sides: Vec<String>,
+    /// The wgpu kernel options the bundle's trainer was built with, as the strategy's
+    /// environment report words them (`none`, `fusion`, `autotune`, `fusion +
+    /// autotune`): the trainer must report them, and the training rows go to groups of
+    /// their own (the fusion comparison's; `none` is its baseline, measured in the same
+    /// run). The bundle's download and first-render rows are not written.
+    #[arg(long)]
+    kernels: Option<String>,
 }
 
 /// What a workload trains, which decides its peers.
@@ -245,6 +257,24 @@ async fn main() -> Result<()> {
     let peer_dir = tempfile::tempdir()?;
     let tfjs_files = tfjs_page(&cli.tfjs, peer_dir.path())?;
     let app = StaticServer::start(&cli.dist)?;
+    let kernels = cli.kernels.as_deref().unwrap_or("none");
+    {
+        // The trainer says what it was built with; a bundle that is not the one named
+        // would put its numbers under the wrong heading.
+        let browser = Browser::start().await?;
+        let report = trainer_report(&browser, &app.url).await?;
+        browser.close().await?;
+        let reported = report["burn_kernels"]
+            .as_str()
+            .unwrap_or("unknown (an older build)");
+        if reported != kernels {
+            bail!(
+                "{}: the trainer was built with wgpu kernel options {reported:?}, not {kernels:?}",
+                cli.dist.display()
+            );
+        }
+        eprintln!("web_bench: the trainer reports wgpu kernel options: {reported}");
+    }
     let peer = StaticServer::start(peer_dir.path())?;
     let peer_url = format!("{}/tfjs.html", peer.url);
     let workloads: Vec<(String, Option<Value>)> =
@@ -259,6 +289,12 @@ async fn main() -> Result<()> {
 
     // speeds[workload][side] over rounds; what the pages said about their devices.
     let mut speeds = vec![vec![Vec::new(); SIDES.len()]; WORKLOADS.len()];
+    // Seconds from Train to our first progress report, [workload][side].
+    let mut first_reports = vec![vec![Vec::new(); SIDES.len()]; WORKLOADS.len()];
+    // With autotune: a second Train of ours on WebGPU in the same browser, whose tuning
+    // results cubecl kept in the origin's private file system: (first report s, it/s).
+    let tuned = kernels.contains("autotune");
+    let mut second_runs = vec![Vec::new(); WORKLOADS.len()];
     let mut devices = vec![String::new(); SIDES.len()];
     let (mut mounted, mut paint) = (Vec::new(), Vec::new());
     // The installed package's version; the pages report theirs as they load.
@@ -290,7 +326,17 @@ async fn main() -> Result<()> {
                 }
                 let (speed, device) = match (side, spec) {
                     (Side::Ours(backend), _) => {
-                        app_speed(&browser, &app.url, config, backend).await?
+                        let m = app_speed(&browser, &app.url, config, backend).await?;
+                        first_reports[wi][si].push(m.first_report_s);
+                        if tuned && backend == "wgpu" {
+                            let again = app_speed(&browser, &app.url, config, backend).await?;
+                            eprintln!(
+                                "web_bench: {} again in the same browser: first report after {:.1} s, {:.1} it/s",
+                                WORKLOADS[wi].label, again.first_report_s, again.speed
+                            );
+                            second_runs[wi].push((again.first_report_s, again.speed));
+                        }
+                        (m.speed, m.device)
                     }
                     (Side::Tfjs(backend), Some(spec)) => {
                         let (speed, info) = tfjs_speed(&browser, &peer_url, spec, backend).await?;
@@ -333,8 +379,30 @@ async fn main() -> Result<()> {
         SAMPLE.as_secs()
     );
     let torch_name = torch.as_ref().map(torch::Torch::name).unwrap_or_default();
+    // The groups: the default bundle's, or their own for a bundle with kernel options.
+    let group = |base: &str| match cli.kernels.as_deref() {
+        None => base.to_string(),
+        Some("none") => format!("{base}, burn without fusion or autotune"),
+        Some(k) => format!("{base}, burn with {k}"),
+    };
     for (wi, w) in WORKLOADS.iter().enumerate() {
         let med = |si: usize| median(speeds[wi][si].clone());
+        let first = |si: usize| {
+            let mut text = format!(
+                "; our first progress report came {:.1} s after Train (median; the trainer's start, the first chunk and the kernels it compiles)",
+                median(first_reports[wi][si].clone())
+            );
+            if SIDES[si] == Side::Ours("wgpu") && !second_runs[wi].is_empty() {
+                let (firsts, speeds): (Vec<f64>, Vec<f64>) =
+                    second_runs[wi].iter().copied().unzip();
+                text.push_str(&format!(
+                    "; a second Train in the same browser, autotune's choices read back from the origin's private file system: first report after {:.1} s, {:.3} it/s (medians)",
+                    median(firsts),
+                    median(speeds)
+                ));
+            }
+            text
+        };
         for (ours, peer) in PAIRS {
             let (Side::Ours(ob), peer_side) = (SIDES[ours], SIDES[peer]) else {
                 continue;
@@ -355,7 +423,7 @@ async fn main() -> Result<()> {
             };
             let row = match (peer_side, w.kind) {
                 (Side::Tfjs(pb), _) => Row {
-                    group: "browser training".into(),
+                    group: group("browser training"),
                     workload: format!("{}: ours on {on}", w.label),
                     ours: med(ours),
                     peer: format!(
@@ -366,10 +434,10 @@ async fn main() -> Result<()> {
                     unit: "it/s".into(),
                     higher_is_better: true,
                     machine,
-                    note: note.clone(),
+                    note: format!("{note}{}", first(ours)),
                 },
                 (_, Kind::Sequence { tokens }) => Row {
-                    group: "browser sequence training".into(),
+                    group: group("browser sequence training"),
                     workload: format!("{}: ours on {on}", w.label),
                     ours: med(ours) * tokens as f64,
                     peer: torch_name.clone(),
@@ -377,12 +445,15 @@ async fn main() -> Result<()> {
                     unit: "tokens/s".into(),
                     higher_is_better: true,
                     machine,
-                    note: torch_note.clone(),
+                    note: format!("{torch_note}{}", first(ours)),
                 },
                 _ => continue,
             };
             out.push(row);
         }
+    }
+    if cli.kernels.is_some() {
+        return rows::append(cli.rows.as_deref(), &out);
     }
     let bundle = Bundle::read(&cli.dist)?;
     let tfjs_mb = gzipped_mb(&tfjs_files)?;
@@ -391,7 +462,7 @@ async fn main() -> Result<()> {
     );
     out.push(Row {
         group: "web bundle".into(),
-        workload: "download, gzipped (level 9): the first screen (index.html, CSS, the page's .js + .wasm) against the library alone".into(),
+        workload: "download, gzipped (level 9): the first screen (index.html, CSS, favicon, the page's .js + .wasm) against the library alone".into(),
         ours: gzipped_mb(&bundle.page)?,
         peer: tfjs_peer.clone(),
         peer_value: Some(tfjs_mb),

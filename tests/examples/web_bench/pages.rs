@@ -81,18 +81,50 @@ pub async fn first_render(url: &str) -> Result<(f64, f64)> {
     Ok((v[0], v[1]))
 }
 
+/// The trainer's full environment report (the Environment panel's "Probe the backends"),
+/// as the panel's JSON: what the bundle's trainer was built with.
+pub async fn trainer_report(browser: &Browser, url: &str) -> Result<Value> {
+    open_app(browser, url).await?;
+    let c = &browser.client;
+    c.find(Locator::Css("[data-testid=env-probe]"))
+        .await?
+        .click()
+        .await?;
+    let report = c
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-testid=env-report]"))
+        .await?;
+    let json = report
+        .attr("data-report")
+        .await?
+        .context("the Environment panel's report has no data-report")?;
+    serde_json::from_str(&json).context("parsing the panel's data-report")
+}
+
+/// What [`app_speed`] measured.
+pub struct AppSpeed {
+    /// Iterations per second.
+    pub speed: f64,
+    /// The device the page reports.
+    pub device: String,
+    /// Seconds from the Train click to the first progress report (the trainer's
+    /// start, the first chunk of iterations and the kernels they compile).
+    pub first_report_s: f64,
+}
+
 /// Iterations per second of `config` trained in the app's worker on `backend`
 /// (`cpu` or `wgpu`), from one progress report after [`WARM_UP`] iterations to the
-/// first one at least [`SAMPLE`] later. Returns the speed and the device the page
-/// reports.
+/// first one at least [`SAMPLE`] later.
 pub async fn app_speed(
     browser: &Browser,
     url: &str,
     config: &str,
     backend: &str,
-) -> Result<(f64, String)> {
+) -> Result<AppSpeed> {
     open_app(browser, url).await?;
     let c = &browser.client;
+    let clicked = Instant::now();
     c.execute(
         "const t = document.querySelector('[data-testid=config-editor]');\
          t.value = arguments[0]; t.dispatchEvent(new Event('input', { bubbles: true }));\
@@ -109,13 +141,31 @@ pub async fn app_speed(
         Ok::<_, anyhow::Error>((v.parse::<i64>().unwrap_or(0), device))
     };
     let deadline = Instant::now() + Duration::from_secs(300);
+    let mut first_report_s = None;
+    let mut reached = 0;
     let (start, device) = loop {
         let (at, device) = iter().await?;
+        reached = reached.max(at);
+        if at > 0 && first_report_s.is_none() {
+            first_report_s = Some(clicked.elapsed().as_secs_f64());
+        }
         if at >= WARM_UP {
             break (at, device);
         }
         if Instant::now() > deadline {
-            bail!("the app did not reach {WARM_UP} iterations on {backend} in 300 s");
+            let status = c
+                .execute(
+                    "const e = document.querySelector('[data-testid=train-error]') || document.querySelector('[data-testid=run-status]'); return e ? e.textContent : '';",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            bail!(
+                "the app did not reach {WARM_UP} iterations on {backend} in 300 s (it reached {reached}; first report after {:?} s; the page says {status:?})",
+                first_report_s
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -143,7 +193,11 @@ pub async fn app_speed(
     tokio::time::sleep(SAMPLE).await;
     let (now, _) = iter().await?;
     let (last, t1) = next_report(now.max(first)).await?;
-    Ok(((last - first) as f64 / (t1 - t0).as_secs_f64(), device))
+    Ok(AppSpeed {
+        speed: (last - first) as f64 / (t1 - t0).as_secs_f64(),
+        device,
+        first_report_s: first_report_s.unwrap_or_default(),
+    })
 }
 
 /// TensorFlow.js's iterations per second on `backend`, on the peer page.

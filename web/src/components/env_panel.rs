@@ -179,6 +179,13 @@ fn EnvDetails(report: EnvReport) -> impl IntoView {
             <dd>{browser.map(|b| b.user_agent).unwrap_or_default()}</dd>
             <dt>"Build"</dt>
             <dd>{format!("playground-strategy {} (git {revision})", report.crate_version)}</dd>
+            <dt>"WebGPU kernels"</dt>
+            <dd data-testid="env-kernels">
+                {format!(
+                    "burn's compile-time options: {} (fusion and autotune are chosen when the app is built, not at run time)",
+                    report.burn_kernels,
+                )}
+            </dd>
         </dl>
     }
 }

@@ -15,10 +15,26 @@ use wasm_bindgen::prelude::*;
 use super::protocol::{Request, Response, decode, encode};
 
 /// The training worker's JS glue, next to the page's (trunk names worker files after
-/// their binary, without a content hash).
+/// their binary, without a content hash: their URLs carry [`build_tag`] instead).
 pub const TRAINER_GLUE: &str = "playground-trainer.js";
 /// The training worker's wasm module.
 pub const TRAINER_WASM: &str = "playground-trainer_bg.wasm";
+
+/// What the trainer's URLs carry (`?v=`), so that a browser never pairs a cached older
+/// trainer (its files have no content hash) with a newer page: the page glue's file
+/// name, which trunk hashes from its content, and the git revision of the build.
+fn build_tag(page_glue: &str) -> String {
+    let file = page_glue
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".js");
+    let revision = playground_strategy::env::git_revision().unwrap_or("unknown");
+    format!("{file}-{revision}")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -58,8 +74,10 @@ impl TrainerClient {
         on_response: impl Fn(Response, Option<Vec<u8>>) + 'static,
     ) -> Result<Self, String> {
         let page_glue = MODULE_URL.with(Clone::clone);
+        let tag = build_tag(&page_glue);
         let sibling = |name: &str| -> Result<String, String> {
-            let url = web_sys::Url::new_with_base(name, &page_glue).map_err(|e| js_error(&e))?;
+            let url = web_sys::Url::new_with_base(&format!("{name}?v={tag}"), &page_glue)
+                .map_err(|e| js_error(&e))?;
             serde_json::to_string(&url.href()).map_err(|e| e.to_string())
         };
         let (glue, wasm) = (sibling(TRAINER_GLUE)?, sibling(TRAINER_WASM)?);

@@ -26,6 +26,24 @@ pub fn backends_compiled() -> Vec<BackendName> {
     compiled
 }
 
+/// The git revision this crate was built from (`PLAYGROUND_GIT_REVISION`, else the
+/// checkout's `HEAD`), if known.
+pub fn git_revision() -> Option<&'static str> {
+    option_env!("PLAYGROUND_GIT_REVISION")
+}
+
+/// burn's compile-time kernel options in this build, for the wgpu backend: `"none"`,
+/// `"fusion"`, `"autotune"` or `"fusion + autotune"` (the `fusion` and `autotune`
+/// features). The CPU backend is the same in every build.
+pub fn burn_kernels() -> &'static str {
+    match (cfg!(feature = "fusion"), cfg!(feature = "autotune")) {
+        (false, false) => "none",
+        (true, false) => "fusion",
+        (false, true) => "autotune",
+        (true, true) => "fusion + autotune",
+    }
+}
+
 /// The browser's facts (user agent, `navigator.gpu`, whether it gives an adapter and
 /// offers `shader-f16`); `None` natively.
 ///
@@ -82,7 +100,7 @@ pub async fn collect_env() -> EnvReport {
     let auto_device = choose_auto(&backends_compiled, &wgpu, browser.as_ref());
     EnvReport {
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_revision: option_env!("PLAYGROUND_GIT_REVISION").map(str::to_string),
+        git_revision: git_revision().map(str::to_string),
         os: if cfg!(target_family = "wasm") {
             "browser".to_string()
         } else {
@@ -90,6 +108,7 @@ pub async fn collect_env() -> EnvReport {
         },
         arch: std::env::consts::ARCH.to_string(),
         backends_compiled,
+        burn_kernels: burn_kernels().to_string(),
         wgpu,
         cpu: probe::cpu_backend(),
         browser,

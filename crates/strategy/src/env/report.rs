@@ -20,6 +20,9 @@ pub struct EnvReport {
     pub arch: String,
     /// Tensor backends compiled into this build.
     pub backends_compiled: Vec<BackendName>,
+    /// burn's compile-time kernel options for wgpu ([`super::burn_kernels`]).
+    #[serde(default)]
+    pub burn_kernels: String,
     /// The wgpu adapters found, or why there are none.
     pub wgpu: WgpuReport,
     /// The CPU backend, when compiled in.
@@ -182,6 +185,9 @@ impl fmt::Display for EnvReport {
             compiled.join(", ")
         };
         writeln!(f, "  backends compiled    {compiled}")?;
+        if !self.burn_kernels.is_empty() {
+            writeln!(f, "  wgpu kernel options  {}", self.burn_kernels)?;
+        }
         match &self.cpu {
             Some(cpu) => writeln!(
                 f,
@@ -259,6 +265,7 @@ mod tests {
             os: "linux".into(),
             arch: "x86_64".into(),
             backends_compiled: vec![BackendName::Cpu, BackendName::Wgpu],
+            burn_kernels: "fusion".into(),
             wgpu: WgpuReport::Found {
                 adapters: vec![AdapterReport {
                     name: "llvmpipe".into(),
@@ -305,6 +312,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("git unknown"), "{text}");
+        assert!(text.contains("wgpu kernel options  fusion"), "{text}");
     }
 
     #[test]

@@ -13,11 +13,14 @@
 //!
 //! ## What `compile` does on burn
 //! MMEngine's `compile` wraps a method in `torch.compile`. burn's equivalent is kernel
-//! fusion and autotuning, which are compile-time features of burn (`fusion`,
-//! `autotune`). This build leaves them off: they roughly double burn's build time and
-//! make kernel choice depend on timing (so runs stop being repeatable). `compile =
-//! true` (or a table without `disable = true`) is therefore accepted, checked and
-//! logged as a no-op on both backends, and the log says why.
+//! fusion and autotuning, which are compile-time features of burn (this crate's
+//! `fusion` and `autotune` features), with no switch at run time. The default build
+//! leaves them off: measured on lavapipe and SwiftShader, no combination wins on every
+//! workload (BENCHMARKS.md), they lengthen burn's build, and autotuning makes kernel
+//! choice depend on timing (so runs stop being bit-identical). `compile = true` (or a
+//! table without `disable = true`) is therefore accepted, checked and logged: the run
+//! uses the kernels this build was compiled with, and the log names them
+//! ([`crate::env::burn_kernels`]). It cannot change the result.
 
 pub mod checkpointing;
 pub mod choice;

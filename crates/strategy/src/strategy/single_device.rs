@@ -252,8 +252,10 @@ impl Strategy for SingleDeviceStrategy {
     fn compile_model(&mut self, compile: &CompileCfg) {
         if compile.enabled {
             self.logger.info(format!(
-                "compile: `{}` runs uncompiled on {}: burn's kernel fusion and autotuning are compile-time features this build leaves off (repeatable runs, half the build time)",
-                compile.target, self.device.description
+                "compile: `{}` runs as this build was compiled on {}: burn's kernel fusion and autotuning are compile-time features, not switched at run time (this build's wgpu kernel options: {})",
+                compile.target,
+                self.device.description,
+                crate::env::burn_kernels()
             ));
         }
     }
