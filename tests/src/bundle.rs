@@ -1,7 +1,8 @@
 //! The web app's download as trunk lays it out in its dist folder: what the first
 //! screen fetches (the page: `index.html`, its stylesheet and icon, the
-//! `playground-web` glue and module; the presets are inside the module) and what the first **Train** fetches (the `playground-trainer` glue and
-//! module, which hold the backends).
+//! `playground-web` glue and module; the presets are inside the module) and what the
+//! first **Train** fetches (the `playground-trainer` glue and module, which hold the
+//! backends).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

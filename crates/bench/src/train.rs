@@ -90,14 +90,9 @@ fn train_block(runner: &mut Runner, n: usize) -> Result<()> {
     Ok(())
 }
 
-/// The workspace root (the configs' paths and the peer script are relative to it):
-/// `PLAYGROUND_ROOT` when set (a copied binary run in another checkout, such as the GPU
-/// kit's), else the checkout it was built in.
+/// The workspace root (the configs' paths are relative to it).
 pub fn workspace_root() -> PathBuf {
-    match std::env::var_os("PLAYGROUND_ROOT") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Measures every workload on `device` against the peer on `peer_device`; the rows go
