@@ -52,6 +52,23 @@ fn resuming_an_iteration_based_run_with_accumulation_is_bit_identical() {
     );
 }
 
+/// With `foreach = true` the optimizer state lives concatenated between steps; the
+/// checkpoint must still hold each parameter's own state, and the resumed run (which
+/// concatenates it again) must continue bit for bit.
+#[test]
+fn resuming_a_foreach_run_is_bit_identical() {
+    law(
+        &[
+            "train_cfg.max_epochs=4",
+            "default_hooks.checkpoint.interval=2",
+            "optim_wrapper.optimizer.foreach=true",
+        ],
+        "spiral_mlp.toml",
+        "epoch_2.safetensors",
+        50,
+    );
+}
+
 #[test]
 fn the_checkpoint_hook_writes_files_and_last_checkpoint_and_keeps_a_few() {
     let dir = tempfile::tempdir().expect("tempdir");

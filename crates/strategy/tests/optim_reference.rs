@@ -3,7 +3,10 @@
 //! (the same with the rest of torch.optim, mmpretrain's LARS and Lamb and
 //! lion-pytorch's Lion, written by that directory's `generate.py`) reproduced on
 //! burn's CPU backend: a linear layer trained with MSE, the lr and momentum each step
-//! and the weights after each step, f32 relative error ≤ 1e-5.
+//! and the weights after each step, f32 relative error ≤ 1e-5. Every case whose
+//! optimizer takes PyTorch's `foreach` runs twice, per parameter (the CPU default) and
+//! with `foreach = true` (the weight and the bias as one concatenated tensor, the GPU
+//! default): both must match PyTorch, and each other bit for bit.
 #![cfg(all(feature = "cpu", not(target_family = "wasm")))]
 
 mod common;
@@ -61,12 +64,18 @@ fn close(got: f32, want: f32) -> bool {
     (got - want).abs() <= 1e-5 * got.abs().max(want.abs()).max(1e-2)
 }
 
-fn run_case(case: &Value) -> Result<(), String> {
+/// Trains `case` (with `foreach` set in its optimizer when given) and returns the
+/// weights after each step, each checked against PyTorch's.
+fn run_case(case: &Value, foreach: Option<bool>) -> Result<Vec<Vec<f32>>, String> {
     let device = Device::flex().autodiff();
     let max_iters = case["max_iters"].as_i64().expect("max_iters");
+    let mut optim_wrapper = case["optim_wrapper"].clone();
+    if let Some(f) = foreach {
+        optim_wrapper["optimizer"]["foreach"] = json!(f);
+    }
     let cfg = ExperimentConfig::from_tree(
         json!({
-            "optim_wrapper": case["optim_wrapper"],
+            "optim_wrapper": optim_wrapper,
             "param_scheduler": case["param_scheduler"],
             "train_cfg": {"by_epoch": false, "max_iters": max_iters},
         }),
@@ -98,6 +107,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         None => Vec::new(),
     };
     wrapper.groups = named.remove(0).1;
+    let mut trajectory = Vec::new();
     for (it, batch) in case["batches"]
         .as_array()
         .expect("batches")
@@ -149,6 +159,33 @@ fn run_case(case: &Value) -> Result<(), String> {
                 ));
             }
         }
+        trajectory.push(got_w.into_iter().chain(got_b).collect());
+    }
+    Ok(trajectory)
+}
+
+/// The optimizers that take PyTorch's `foreach` argument (not LARS, Lamb, Lion).
+fn takes_foreach(case: &Value) -> bool {
+    let kind = case["optim_wrapper"]["optimizer"]["type"]
+        .as_str()
+        .unwrap_or("");
+    !matches!(kind, "LARS" | "Lamb" | "Lion")
+}
+
+/// Both runs of `case` (see the module doc), compared with each other.
+fn run_both(case: &Value) -> Result<(), String> {
+    let plain = run_case(case, None)?;
+    if !takes_foreach(case) {
+        return Ok(());
+    }
+    let grouped = run_case(case, Some(true)).map_err(|e| format!("foreach = true: {e}"))?;
+    for (it, (a, b)) in plain.iter().zip(&grouped).enumerate() {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        if bits(a) != bits(b) {
+            return Err(format!(
+                "step {it}: foreach = true gives {b:?}, per parameter {a:?}"
+            ));
+        }
     }
     Ok(())
 }
@@ -173,7 +210,7 @@ fn every_reference_trajectory_matches_pytorch() {
         .filter_map(|f| {
             let case: Value =
                 serde_json::from_str(&std::fs::read_to_string(f).expect("readable")).expect("json");
-            run_case(&case).err().map(|e| {
+            run_both(&case).err().map(|e| {
                 format!(
                     "{}: {e}",
                     f.file_name().and_then(|n| n.to_str()).unwrap_or("?")

@@ -114,3 +114,24 @@ fn the_training_loop_on_wgpu_follows_the_cpu_run_and_the_loss_falls() {
         gpu.strategy.device.description
     );
 }
+
+/// PyTorch's `foreach` on the adapter: the grouped update (wgpu's default: the
+/// parameters of a group as one concatenated tensor) and the per-parameter one
+/// (`foreach = false`) give the same losses, bit for bit.
+#[test]
+fn foreach_on_wgpu_gives_the_per_parameter_results() {
+    let grouped = train_spiral(DeviceChoice::Wgpu, 2);
+    let plain = train_spiral_with(
+        DeviceChoice::Wgpu,
+        2,
+        &["optim_wrapper.optimizer.foreach=false"],
+    )
+    .expect("trains");
+    let (g, p) = (
+        grouped.hub.history("train/loss"),
+        plain.hub.history("train/loss"),
+    );
+    assert_eq!(g.len(), 50);
+    let bits = |s: &[(i64, f64)]| s.iter().map(|(_, v)| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(g), bits(p), "grouped {g:?}\nper parameter {p:?}");
+}

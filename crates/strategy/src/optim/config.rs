@@ -42,6 +42,11 @@ pub struct OptimWrapperSpec {
     pub paramwise_cfg: Option<ParamwiseCfg>,
     /// `AmpOptimWrapper`'s mixed precision (None for `OptimWrapper`).
     pub amp: Option<AmpSpec>,
+    /// The optimizer's `foreach`: update the parameters that share a group as one
+    /// concatenated tensor (`true`), one by one (`false`), or as the device prefers
+    /// (absent: grouped on the GPU backends). The results are the same either way
+    /// (see `optim::foreach`).
+    pub foreach: Option<bool>,
     /// Keys of this wrapper that were accepted but cannot change the result here,
     /// each as `key.path: why` (see [`OptimWrapperConfig::ignored_notes`]).
     pub ignored: Vec<String>,
@@ -75,8 +80,8 @@ impl OptimWrapperConfig {
 
     /// The keys MMEngine accepts that were accepted here but cannot change the
     /// result, each as `optim_wrapper.key.path: why`, for the config layer to log:
-    /// PyTorch's implementation switches (`foreach`, `fused`, `capturable`,
-    /// `differentiable`), `paramwise_cfg.bypass_duplicate`,
+    /// PyTorch's implementation switches (`fused`, `capturable`, `differentiable`;
+    /// `clip_grad.foreach`), `paramwise_cfg.bypass_duplicate`,
     /// `paramwise_cfg.dcn_offset_lr_mult`, and a `flat_decay_mult` that MMEngine
     /// skips for want of a weight decay. Empty for a config without them.
     pub fn ignored_notes(&self) -> Vec<String> {
@@ -157,6 +162,7 @@ fn parse_wrapper(
     } else {
         None
     };
+    let foreach = opt.get("foreach").and_then(Value::as_bool);
     for switch in IMPLEMENTATION_SWITCHES {
         if opt.get(switch).is_some() {
             ignored.push(implementation_note(&path.key("optimizer").key(*switch)));
@@ -208,6 +214,7 @@ fn parse_wrapper(
         clip_grad,
         paramwise_cfg,
         amp,
+        foreach,
         ignored,
     })
 }

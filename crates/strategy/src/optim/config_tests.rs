@@ -125,7 +125,6 @@ fn pytorch_implementation_switches_are_accepted_and_noted() {
     .expect("parses");
     let notes = cfg.ignored_notes();
     for key in [
-        "optimizer.foreach",
         "optimizer.fused",
         "optimizer.capturable",
         "optimizer.differentiable",
@@ -139,19 +138,26 @@ fn pytorch_implementation_switches_are_accepted_and_noted() {
             "{key}: {notes:?}"
         );
     }
-    assert_eq!(notes.len(), 7, "{notes:?}");
+    assert_eq!(notes.len(), 6, "{notes:?}");
+    // `foreach` is honoured, not noted: it chooses the grouped update (optim::foreach).
+    let OptimWrapperConfig::Single(w) = &cfg else {
+        panic!("one wrapper")
+    };
+    assert_eq!(w.foreach, Some(true));
     let plain = parse(json!({"optimizer": SGD()})).expect("parses");
     assert_eq!(plain.ignored_notes(), Vec::<String>::new());
     let multi = parse(json!({
         "constructor": "MultiOptimWrapperConstructor",
-        "generator": {"optimizer": {"type": "SGD", "lr": 0.1, "foreach": false}},
+        "generator": {"optimizer": {"type": "SGD", "lr": 0.1, "foreach": false, "fused": false}},
     }))
     .expect("parses");
     let notes = multi.ignored_notes();
     assert!(
-        notes[0].starts_with("optim_wrapper.generator.optimizer.foreach: "),
+        notes[0].starts_with("optim_wrapper.generator.optimizer.fused: "),
         "{notes:?}"
     );
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(multi.wrappers()[0].1.foreach, Some(false));
 }
 
 #[test]

@@ -15,6 +15,8 @@
 //! With a tensor backend:
 //! - [`algorithm`]: the fourteen optimizers' updates, as their reference
 //!   implementations compute them.
+//! - [`foreach`]: PyTorch's `foreach` update: the parameters of a group as one
+//!   concatenated tensor, bit-identical, fewer kernel launches (the GPU default).
 //! - [`param_groups`]: a burn module's parameters, classified and grouped.
 //! - [`wrapper`]: MMEngine's `OptimWrapper` on burn modules: accumulation, clipping,
 //!   the update.
@@ -30,6 +32,8 @@ mod amp_step;
 pub mod clip;
 pub mod config;
 pub mod constructor;
+#[cfg(any(feature = "cpu", feature = "wgpu"))]
+pub mod foreach;
 pub mod keys;
 pub mod loss_scaler;
 pub mod optimizer_spec;

@@ -12,6 +12,7 @@ use super::algorithm::{ParamState, SCALAR_NAMES, update};
 use super::amp_step::{PendingStep, flag_is_set, non_finite_flag, unscale};
 use super::clip::clip_grads;
 use super::config::{OptimWrapperSpec, OptimizerSpec};
+use super::foreach::{self, FlatState, Pending};
 use super::loss_scaler::{LossScaler, StepOutcome};
 use super::param_groups::{ParamGroups, param_groups};
 use super::reduce::RankReducer;
@@ -106,6 +107,9 @@ pub struct OptimWrapper {
     assignment: HashMap<ParamId, usize>,
     names: Vec<(ParamId, String)>,
     state: HashMap<ParamId, ParamState>,
+    /// The state of the parameters the last `foreach` step updated together, still
+    /// concatenated (their entries in `state` are absent until split back).
+    flat: Vec<FlatState>,
     accumulated: HashMap<ParamId, Tensor<1>>,
     inner_count: i64,
     max_counts: i64,
@@ -149,6 +153,7 @@ impl OptimWrapper {
             assignment,
             names,
             state: HashMap::new(),
+            flat: Vec::new(),
             accumulated: HashMap::new(),
             inner_count: 0,
             max_counts: -1,
@@ -178,11 +183,11 @@ impl OptimWrapper {
     /// state, with the state's tensors on `device`, reducing through `reducer`.
     pub fn replica(&self, device: &burn::tensor::Device, reducer: RankReducer) -> Self {
         Self {
-            state: self
-                .state
+            state: foreach::split_all(&self.flat, &self.state)
                 .iter()
                 .map(|(id, s)| (*id, s.to_device(device)))
                 .collect(),
+            flat: Vec::new(),
             accumulated: self
                 .accumulated
                 .iter()
@@ -327,12 +332,55 @@ impl OptimWrapper {
         if let OptimizerSpec::Lamb(l) = &self.spec.optimizer {
             lamb_clip(&mut grads, l.max_grad_norm, &order);
         }
+        let done = self.foreach_step(&module, &mut grads);
         let mut stepper = Stepper {
             wrapper: self,
             grads,
-            done: HashMap::new(),
+            done,
         };
         module.map(&mut stepper)
+    }
+
+    /// The `foreach` update (see [`foreach`]) of every parameter in `grads`, taking
+    /// them out of it; nothing when the wrapper updates per parameter (`foreach =
+    /// false`, the CPU backend by default, LARS and Lamb, mixed precision's master
+    /// weights).
+    fn foreach_step<M: Module>(
+        &mut self,
+        module: &M,
+        grads: &mut HashMap<ParamId, Tensor<1>>,
+    ) -> HashMap<ParamId, Tensor<1>> {
+        if grads.len() < 2
+            || self.amp_masters.is_some()
+            || !foreach::elementwise(&self.spec.optimizer)
+            || self.spec.foreach == Some(false)
+        {
+            foreach::unflatten(&mut self.flat, &mut self.state);
+            return HashMap::new();
+        }
+        let values = foreach::read_params(module, grads);
+        let grouped = match (self.spec.foreach, values.first()) {
+            (_, None) => false,
+            (Some(forced), _) => forced,
+            (None, Some((_, first))) => foreach::grouped_by_default(&first.device()),
+        };
+        if !grouped {
+            foreach::unflatten(&mut self.flat, &mut self.state);
+            return HashMap::new();
+        }
+        let pending = values
+            .into_iter()
+            .filter_map(|(id, param)| grads.remove(&id).map(|grad| Pending { id, param, grad }))
+            .collect();
+        let (groups, assignment) = (&self.groups, &self.assignment);
+        let group_of = |id: ParamId| groups[assignment.get(&id).copied().unwrap_or(0)].clone();
+        foreach::step(
+            &self.spec.optimizer,
+            pending,
+            group_of,
+            &mut self.state,
+            &mut self.flat,
+        )
     }
 
     /// `update_params`: backward, then step and zero_grad when an accumulation window
@@ -368,10 +416,11 @@ impl OptimWrapper {
     /// (NAdam's `mu_product`, ASGD's `eta` and `mu`) comes as one-element tensors,
     /// as PyTorch's 0-d ones.
     pub fn state_tensors(&self) -> Vec<(String, u64, Vec<(&'static str, Tensor<1>)>)> {
+        let states = foreach::split_all(&self.flat, &self.state);
         self.names
             .iter()
             .filter_map(|(id, name)| {
-                self.state.get(id).map(|s| {
+                states.get(id).map(|s| {
                     let mut buffers: Vec<(&'static str, Tensor<1>)> = s
                         .buffers()
                         .into_iter()
@@ -401,6 +450,7 @@ impl OptimWrapper {
             return Err(format!("the model has no parameter `{name}`"));
         };
         let id = *id;
+        foreach::unflatten(&mut self.flat, &mut self.state);
         let mut state = ParamState::default();
         state.step = step;
         for (buffer, values) in buffers {

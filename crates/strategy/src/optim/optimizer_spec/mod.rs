@@ -292,16 +292,12 @@ pub fn optimizer_registry() -> Registry<OptimizerSpec> {
     registry
 }
 
-/// Arguments that only choose how the same update is computed (a for-each loop over
-/// tensors, a fused kernel, CUDA-graph capture, autograd through the step, Lion's
-/// Triton kernel). Accepted, and reported as having no effect here.
-pub const IMPLEMENTATION_SWITCHES: &[&str] = &[
-    "foreach",
-    "fused",
-    "capturable",
-    "differentiable",
-    "use_triton",
-];
+/// Arguments that only choose how the same update is computed (a fused kernel,
+/// CUDA-graph capture, autograd through the step, Lion's Triton kernel). Accepted, and
+/// reported as having no effect here. `foreach` is honoured (`optim::foreach`): it
+/// chooses between two implementations that exist here, with the same results.
+pub const IMPLEMENTATION_SWITCHES: &[&str] =
+    &["fused", "capturable", "differentiable", "use_triton"];
 
 /// The note for an implementation switch at `path`.
 pub(crate) fn implementation_note(path: &KeyPath) -> String {
