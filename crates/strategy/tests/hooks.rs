@@ -193,3 +193,97 @@ fn published_keys_write_the_last_and_best_weights_alone() {
         assert!(!ck.state_dict.is_empty() && ck.meta.contains_key("epoch"));
     }
 }
+
+/// What a run's log sink saw, in order: each text line with the iterations finished
+/// when it came, and each `scalars.json` record.
+#[derive(Default)]
+struct Events {
+    lines: Vec<(i64, String)>,
+    records: Vec<serde_json::Value>,
+    iter: i64,
+}
+
+impl playground_strategy::base::log::LogSink for Events {
+    fn line(&mut self, _level: playground_strategy::base::log::Level, text: &str) {
+        self.lines.push((self.iter, text.to_string()));
+    }
+
+    fn scalars(&mut self, record: &serde_json::Value) {
+        self.records.push(record.clone());
+    }
+
+    fn progress(&mut self, progress: &playground_strategy::base::log::Progress) {
+        self.iter = progress.iter;
+    }
+}
+
+/// Trains 2 epochs of the spiral (25 iterations each) logging every 5, with the
+/// logger's read-backs deferred or not; returns what the sink saw.
+fn logged(defer_log_reads: bool) -> Events {
+    use playground_strategy::device::DeviceChoice;
+    use playground_strategy::runner::RunnerOptions;
+
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Events::default()));
+    let cfg = load(
+        &preset("spiral_mlp.toml"),
+        &["train_cfg.max_epochs=2", "default_hooks.logger.interval=5"],
+    );
+    let mut r = pollster::block_on(Runner::from_config(
+        cfg,
+        RunnerOptions {
+            device: DeviceChoice::Cpu,
+            write_files: false,
+            defer_log_reads,
+            sinks: vec![Box::new(events.clone())],
+            ..RunnerOptions::default()
+        },
+    ))
+    .expect("runner builds");
+    pollster::block_on(r.train()).expect("trains");
+    drop(r);
+    std::mem::take(&mut *events.lock().expect("the sink's lock"))
+}
+
+/// `RunnerOptions::defer_log_reads` (the browser's WebGPU runs): the logger's lines
+/// wait for the epoch's read-back instead of forcing one every `interval`, and are
+/// the same lines: every record's values but its timings are equal.
+#[test]
+fn deferred_log_reads_write_the_same_records_later() {
+    let (now, later) = (logged(false), logged(true));
+    let train_lines = |e: &Events| -> Vec<i64> {
+        e.lines
+            .iter()
+            .filter(|(_, l)| l.starts_with("Epoch(train)"))
+            .map(|(at, _)| *at)
+            .collect()
+    };
+    // Without deferral a line comes before its iteration's progress report: after
+    // 4, 9, 14, 19 and 24 iterations of each epoch (ignore_last drops none: 25 = 5·5).
+    assert_eq!(
+        train_lines(&now),
+        vec![4, 9, 14, 19, 24, 29, 34, 39, 44, 49]
+    );
+    // Deferred, an epoch's lines wait for its end's read-back.
+    assert_eq!(
+        train_lines(&later),
+        vec![24, 24, 24, 24, 24, 49, 49, 49, 49, 49]
+    );
+    let untimed = |e: &Events| -> Vec<serde_json::Value> {
+        e.records
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(m) = r.as_object_mut() {
+                    m.retain(|k, _| !k.contains("time") && k != "eta");
+                }
+                r
+            })
+            .collect()
+    };
+    assert_eq!(
+        untimed(&now).len(),
+        11,
+        "10 training records, the final validation"
+    );
+    assert_eq!(untimed(&now), untimed(&later));
+}

@@ -143,6 +143,10 @@ impl Session {
             RunnerOptions {
                 device: self.device.clone(),
                 write_files: false,
+                // The losses are read back once a chunk (see `chunk`), not at every
+                // logger interval: under WebGPU each read-back costs about an
+                // iteration (BENCHMARKS.md).
+                defer_log_reads: true,
                 ..RunnerOptions::default()
             },
         )

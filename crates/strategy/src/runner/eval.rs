@@ -114,8 +114,10 @@ impl Runner {
         Ok(metrics)
     }
 
-    /// Reads any losses still queued on the device into the hub.
+    /// Reads any losses still queued on the device into the hub, and lets the hooks
+    /// that waited for them (the logger's deferred lines) finish.
     pub async fn flush(&mut self) -> Result<(), RunError> {
-        Ok(self.hub.flush().await?)
+        self.hub.flush().await?;
+        self.call_hooks(&mut |h, cx| h.after_scalars(cx))
     }
 }

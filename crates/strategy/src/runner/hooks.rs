@@ -61,6 +61,11 @@ pub trait Hook: Send {
     fn after_train_iter(&mut self, _cx: &mut HookContext<'_>) -> Result<(), RunError> {
         Ok(())
     }
+    /// After [`Runner::flush`](super::Runner::flush) read the queued values back
+    /// outside the loop (the browser's read-back after each chunk of iterations).
+    fn after_scalars(&mut self, _cx: &mut HookContext<'_>) -> Result<(), RunError> {
+        Ok(())
+    }
     /// After every training epoch.
     fn after_train_epoch(&mut self, _cx: &mut HookContext<'_>) -> Result<(), RunError> {
         Ok(())

@@ -2,6 +2,11 @@
 //! text line and a `scalars.json` record (the processor's statistics of the message
 //! hub: window means of losses and times, the latest lr, `custom_cfg`'s own), and
 //! after every validation the metrics with the validation's timing.
+//!
+//! When the runner leaves the losses on the device at the logger's intervals
+//! (`RunnerOptions::defer_log_reads`, the browser's WebGPU runs), a due line waits
+//! with the loop's position until they are read back, and is then made from the
+//! values recorded up to its iteration: the same line, written later.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +28,18 @@ pub struct LoggerHook {
     pub ignore_last: bool,
     /// How values are summarised and printed (`log_processor`; `by_epoch` resolved).
     pub processor: LogProcessorCfg,
+    /// Lines due while their losses were still on the device, oldest first.
+    waiting: Vec<Waiting>,
+}
+
+/// A training line that waits for its values: the loop's position when it was due.
+#[derive(Debug)]
+struct Waiting {
+    st: LoopState,
+    batch_idx: i64,
+    eta: Option<f64>,
+    by_epoch: bool,
+    step: i64,
 }
 
 impl LoggerHook {
@@ -32,6 +49,7 @@ impl LoggerHook {
             interval: interval.max(1),
             ignore_last: true,
             processor: LogProcessorCfg::default(),
+            waiting: Vec::new(),
         }
     }
 
@@ -52,13 +70,22 @@ impl LoggerHook {
 
 /// The hub's histories of `prefix` keys, in the order they first appeared.
 fn histories(hub: &MessageHub, prefix: &str) -> Vec<(String, Vec<f64>)> {
+    histories_until(hub, prefix, i64::MAX)
+}
+
+/// [`histories`] with only the values recorded at iterations up to `step` (a key
+/// without one left out).
+fn histories_until(hub: &MessageHub, prefix: &str, step: i64) -> Vec<(String, Vec<f64>)> {
     hub.keys()
         .filter(|k| k.starts_with(prefix))
-        .map(|k| {
-            (
-                k.to_string(),
-                hub.history(k).iter().map(|(_, v)| *v).collect(),
-            )
+        .filter_map(|k| {
+            let values: Vec<f64> = hub
+                .history(k)
+                .iter()
+                .filter(|(at, _)| *at <= step)
+                .map(|(_, v)| *v)
+                .collect();
+            (!values.is_empty()).then(|| (k.to_string(), values))
         })
         .collect()
 }
@@ -76,6 +103,29 @@ fn record(tag: &[(String, TagValue)], step: i64) -> Value {
     Value::Object(m)
 }
 
+impl LoggerHook {
+    /// Writes the waiting training lines, unless values are still on the device.
+    fn write_waiting(&mut self, cx: &mut HookContext<'_>) {
+        if cx.hub.has_pending() {
+            return;
+        }
+        for w in std::mem::take(&mut self.waiting) {
+            let owned = histories_until(cx.hub, "train/", w.step);
+            let view: Vec<(&str, &[f64])> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_slice()))
+                .collect();
+            let processor = LogProcessorCfg {
+                by_epoch: Some(w.by_epoch),
+                ..self.processor.clone()
+            };
+            let (tag, line) = processor.after_train_iter(&view, &w.st, w.batch_idx, w.eta);
+            cx.log.info(line);
+            cx.log.scalars(&record(&tag, w.step));
+        }
+    }
+}
+
 impl Hook for LoggerHook {
     fn name(&self) -> &str {
         "LoggerHook"
@@ -90,15 +140,11 @@ impl Hook for LoggerHook {
     }
 
     fn after_train_iter(&mut self, cx: &mut HookContext<'_>) -> Result<(), RunError> {
+        self.write_waiting(cx);
         let hub = &*cx.hub;
         if !self.due(hub) {
             return Ok(());
         }
-        let owned = histories(hub, "train/");
-        let view: Vec<(&str, &[f64])> = owned
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
-            .collect();
         let by_epoch = self.by_epoch(cx);
         let st = LoopState {
             epoch: hub.epoch,
@@ -120,14 +166,19 @@ impl Hook for LoggerHook {
             times.iter().map(|(_, t)| t).sum::<f64>() / times.len() as f64
                 * (hub.max_iters - hub.iter) as f64
         });
-        let processor = LogProcessorCfg {
-            by_epoch: Some(by_epoch),
-            ..self.processor.clone()
-        };
-        let (tag, line) = processor.after_train_iter(&view, &st, batch_idx, eta);
-        let step = hub.iter;
-        cx.log.info(line);
-        cx.log.scalars(&record(&tag, step));
+        self.waiting.push(Waiting {
+            st,
+            batch_idx,
+            eta,
+            by_epoch,
+            step: hub.iter,
+        });
+        self.write_waiting(cx);
+        Ok(())
+    }
+
+    fn after_scalars(&mut self, cx: &mut HookContext<'_>) -> Result<(), RunError> {
+        self.write_waiting(cx);
         Ok(())
     }
 
@@ -141,6 +192,7 @@ impl Hook for LoggerHook {
         cx: &mut HookContext<'_>,
         _metrics: &BTreeMap<String, f64>,
     ) -> Result<(), RunError> {
+        self.write_waiting(cx);
         let hub = &*cx.hub;
         let owned = histories(hub, "val/");
         let view: Vec<(&str, &[f64])> = owned
@@ -171,6 +223,7 @@ impl Hook for LoggerHook {
     }
 
     fn after_train(&mut self, cx: &mut HookContext<'_>) -> Result<(), RunError> {
+        self.write_waiting(cx);
         cx.log.sync();
         Ok(())
     }

@@ -69,6 +69,12 @@ pub struct RunnerOptions {
     /// Write the log files and the periodic checkpoints (off in the browser; off to
     /// train without touching the disk).
     pub write_files: bool,
+    /// Leave the losses on the device at the logger's intervals: the logger's lines
+    /// wait for the next read-back (an epoch's end, a validation, the end, or the
+    /// caller's [`Runner::flush`]) instead of draining the device every `interval`
+    /// iterations. The lines are the same; they are written later. The browser's
+    /// worker sets it: under WebGPU a read-back costs about an iteration.
+    pub defer_log_reads: bool,
     /// Extra log sinks (terminal, charts).
     pub sinks: Vec<Box<dyn LogSink>>,
     /// Extra hooks.
@@ -89,6 +95,7 @@ impl Default for RunnerOptions {
             work_dir: None,
             experiment_name: None,
             write_files: cfg!(not(target_family = "wasm")),
+            defer_log_reads: false,
             sinks: Vec::new(),
             hooks: Vec::new(),
             models: model_registry(),
@@ -145,6 +152,8 @@ pub struct Runner {
     // Read by the periodic checkpoint saving, which the browser build leaves out.
     #[cfg_attr(target_family = "wasm", allow(dead_code))]
     write_files: bool,
+    /// See [`RunnerOptions::defer_log_reads`].
+    defer_log_reads: bool,
 }
 
 impl Runner {
@@ -399,6 +408,7 @@ impl Runner {
             stopped_early: None,
             ema,
             write_files: opts.write_files,
+            defer_log_reads: opts.defer_log_reads,
         };
         runner.share_schema()?;
         Ok(runner)

@@ -192,7 +192,8 @@ impl Runner {
         }
         let epoch_end = self.data_index >= self.train_loader.len();
         let run_end = self.hub.iter >= self.hub.max_iters;
-        if epoch_end || run_end || self.hooks.iter().any(|h| h.wants_scalars(&self.hub)) {
+        let wanted = !self.defer_log_reads && self.hooks.iter().any(|h| h.wants_scalars(&self.hub));
+        if epoch_end || run_end || wanted {
             self.hub.flush().await?;
         }
         self.ema_after_train_iter();
