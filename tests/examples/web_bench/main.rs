@@ -38,7 +38,10 @@ use playground_tests::bundle::{Bundle, gzipped_mb};
 use playground_tests::static_server::StaticServer;
 use serde_json::{Value, json};
 
-use pages::{app_speed, chromium_version, first_render, tfjs_page, tfjs_speed, trainer_report};
+use pages::{
+    app_speed, chromium_version, first_render, tfjs_package_version, tfjs_page, tfjs_speed,
+    trainer_report,
+};
 
 /// Iterations trained before timing (kernel set-up, allocator warm-up).
 const WARM_UP: i64 = 30;
@@ -180,19 +183,6 @@ fn with_options(text: &str, options: &[&str], path: &Path) -> Result<String> {
     Ok(toml::to_string(&table)?)
 }
 
-/// `@tensorflow/tfjs`'s version in `node_modules`.
-fn tfjs_package_version(node_modules: &Path) -> Result<String> {
-    let path = node_modules.join("@tensorflow/tfjs/package.json");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    json["version"]
-        .as_str()
-        .map(str::to_string)
-        .with_context(|| format!("{}: no \"version\"", path.display()))
-}
-
 /// One side of a training comparison: ours on a backend, TensorFlow.js on one, or
 /// PyTorch natively.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -296,6 +286,8 @@ async fn main() -> Result<()> {
     let tuned = kernels.contains("autotune");
     let mut second_runs = vec![Vec::new(); WORKLOADS.len()];
     let mut devices = vec![String::new(); SIDES.len()];
+    // (workload, side) whose measurement failed: not tried again, no row.
+    let mut failed: Vec<(usize, usize)> = Vec::new();
     let (mut mounted, mut paint) = (Vec::new(), Vec::new());
     // The installed package's version; the pages report theirs as they load.
     let mut tfjs_version = tfjs_package_version(&cli.tfjs)?;
@@ -320,13 +312,24 @@ async fn main() -> Result<()> {
             }
             for si in order {
                 let side = SIDES[si];
-                if !side.runs(kind) || (!cli.sides.is_empty() && !cli.sides.contains(&side.name()))
+                if !side.runs(kind)
+                    || (!cli.sides.is_empty() && !cli.sides.contains(&side.name()))
+                    || failed.contains(&(wi, si))
                 {
                     continue;
                 }
                 let (speed, device) = match (side, spec) {
                     (Side::Ours(backend), _) => {
-                        let m = app_speed(&browser, &app.url, config, backend).await?;
+                        // A side that fails (the GPT on SwiftShader) loses its row only.
+                        let m = match app_speed(&browser, &app.url, config, backend).await {
+                            Ok(m) => m,
+                            Err(e) => {
+                                let label = WORKLOADS[wi].label;
+                                eprintln!("web_bench: no row for {label} {side:?}: {e:#}");
+                                failed.push((wi, si));
+                                continue;
+                            }
+                        };
                         first_reports[wi][si].push(m.first_report_s);
                         if tuned && backend == "wgpu" {
                             let again = app_speed(&browser, &app.url, config, backend).await?;

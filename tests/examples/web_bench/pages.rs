@@ -247,3 +247,16 @@ pub fn chromium_version() -> String {
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "Chromium".into())
 }
+
+/// `@tensorflow/tfjs`'s version in `node_modules`.
+pub fn tfjs_package_version(node_modules: &Path) -> Result<String> {
+    let path = node_modules.join("@tensorflow/tfjs/package.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    json["version"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("{}: no \"version\"", path.display()))
+}
