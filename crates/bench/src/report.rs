@@ -142,16 +142,25 @@ pub fn render(
                 r.machine
             );
         }
-        let mut notes: Vec<&str> = Vec::new();
-        for r in &in_group {
-            if !r.note.is_empty() && !notes.contains(&r.note.as_str()) {
-                notes.push(&r.note);
+        // One note for the whole table; where the rows' notes differ, each note names
+        // the workloads it is about.
+        let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
+        for r in in_group.iter().filter(|r| !r.note.is_empty()) {
+            match notes.iter_mut().find(|(n, _)| *n == r.note) {
+                Some((_, about)) if about.contains(&r.workload.as_str()) => {}
+                Some((_, about)) => about.push(&r.workload),
+                None => notes.push((&r.note, vec![&r.workload])),
             }
         }
         if !notes.is_empty() {
             let _ = writeln!(out);
-            for n in notes {
-                let _ = writeln!(out, "- {n}");
+            let several = notes.len() > 1;
+            for (n, about) in notes {
+                if several {
+                    let _ = writeln!(out, "- {}: {n}", about.join("; "));
+                } else {
+                    let _ = writeln!(out, "- {n}");
+                }
             }
         }
         let _ = writeln!(out);
@@ -228,6 +237,41 @@ mod tests {
         );
         assert!(md.contains("- median of 5"));
         assert!(!md.contains("## native wgpu"), "empty groups are left out");
+    }
+
+    #[test]
+    fn differing_notes_name_their_workloads() {
+        let mut slow = row(
+            "browser training",
+            "spiral: ours on WebGPU",
+            30.0,
+            Some(35.0),
+        );
+        slow.note = "first report after 21 s".into();
+        let rows = [
+            row(
+                "browser training",
+                "spiral: ours on the CPU",
+                1200.0,
+                Some(230.0),
+            ),
+            row(
+                "browser training",
+                "spiral: ours on the CPU",
+                1200.0,
+                Some(460.0),
+            ),
+            slow,
+        ];
+        let md = render(&rows, "today", "cargo xtask bench", None, &[]);
+        assert!(
+            md.contains("- spiral: ours on the CPU: median of 5\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- spiral: ours on WebGPU: first report after 21 s\n"),
+            "{md}"
+        );
     }
 
     #[test]
