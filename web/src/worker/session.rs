@@ -144,8 +144,8 @@ impl Session {
                 device: self.device.clone(),
                 write_files: false,
                 // The losses are read back once a chunk (see `chunk`), not at every
-                // logger interval: under WebGPU each read-back costs about an
-                // iteration (BENCHMARKS.md).
+                // logger interval: under WebGPU each read-back drains the queue
+                // (about 60 ms on SwiftShader, BENCHMARKS.md).
                 defer_log_reads: true,
                 ..RunnerOptions::default()
             },

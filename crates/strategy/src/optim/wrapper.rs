@@ -358,17 +358,17 @@ impl OptimWrapper {
             foreach::unflatten(&mut self.flat, &mut self.state);
             return HashMap::new();
         }
-        let values = foreach::read_params(module, grads);
-        let grouped = match (self.spec.foreach, values.first()) {
-            (_, None) => false,
-            (Some(forced), _) => forced,
-            (None, Some((_, first))) => foreach::grouped_by_default(&first.device()),
-        };
+        let grouped = self.spec.foreach.unwrap_or_else(|| {
+            grads
+                .values()
+                .next()
+                .is_some_and(|g| foreach::grouped_by_default(&g.device()))
+        });
         if !grouped {
             foreach::unflatten(&mut self.flat, &mut self.state);
             return HashMap::new();
         }
-        let pending = values
+        let pending = foreach::read_params(module, grads)
             .into_iter()
             .filter_map(|(id, param)| grads.remove(&id).map(|grad| Pending { id, param, grad }))
             .collect();

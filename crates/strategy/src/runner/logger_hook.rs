@@ -66,6 +66,27 @@ impl LoggerHook {
     fn by_epoch(&self, cx: &HookContext<'_>) -> bool {
         self.processor.by_epoch.unwrap_or(cx.by_epoch)
     }
+
+    /// Writes the waiting training lines, unless values are still on the device.
+    fn write_waiting(&mut self, cx: &mut HookContext<'_>) {
+        if cx.hub.has_pending() {
+            return;
+        }
+        for w in std::mem::take(&mut self.waiting) {
+            let owned = histories_until(cx.hub, "train/", w.step);
+            let view: Vec<(&str, &[f64])> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_slice()))
+                .collect();
+            let processor = LogProcessorCfg {
+                by_epoch: Some(w.by_epoch),
+                ..self.processor.clone()
+            };
+            let (tag, line) = processor.after_train_iter(&view, &w.st, w.batch_idx, w.eta);
+            cx.log.info(line);
+            cx.log.scalars(&record(&tag, w.step));
+        }
+    }
 }
 
 /// The hub's histories of `prefix` keys, in the order they first appeared.
@@ -101,29 +122,6 @@ fn record(tag: &[(String, TagValue)], step: i64) -> Value {
     }
     m.insert("step".into(), json!(step));
     Value::Object(m)
-}
-
-impl LoggerHook {
-    /// Writes the waiting training lines, unless values are still on the device.
-    fn write_waiting(&mut self, cx: &mut HookContext<'_>) {
-        if cx.hub.has_pending() {
-            return;
-        }
-        for w in std::mem::take(&mut self.waiting) {
-            let owned = histories_until(cx.hub, "train/", w.step);
-            let view: Vec<(&str, &[f64])> = owned
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_slice()))
-                .collect();
-            let processor = LogProcessorCfg {
-                by_epoch: Some(w.by_epoch),
-                ..self.processor.clone()
-            };
-            let (tag, line) = processor.after_train_iter(&view, &w.st, w.batch_idx, w.eta);
-            cx.log.info(line);
-            cx.log.scalars(&record(&tag, w.step));
-        }
-    }
 }
 
 impl Hook for LoggerHook {

@@ -73,7 +73,8 @@ pub struct RunnerOptions {
     /// wait for the next read-back (an epoch's end, a validation, the end, or the
     /// caller's [`Runner::flush`]) instead of draining the device every `interval`
     /// iterations. The lines are the same; they are written later. The browser's
-    /// worker sets it: under WebGPU a read-back costs about an iteration.
+    /// worker sets it: under SwiftShader's WebGPU a read-back cost about 60 ms, two
+    /// spiral iterations (BENCHMARKS.md).
     pub defer_log_reads: bool,
     /// Extra log sinks (terminal, charts).
     pub sinks: Vec<Box<dyn LogSink>>,

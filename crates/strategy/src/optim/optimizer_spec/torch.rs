@@ -29,7 +29,8 @@ pub struct SgdSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -67,7 +68,8 @@ pub struct RmspropSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -102,7 +104,8 @@ pub struct AdagradSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -140,7 +143,8 @@ pub struct AdamSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).

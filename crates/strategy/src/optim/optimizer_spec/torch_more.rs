@@ -26,7 +26,8 @@ pub struct AdadeltaSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -58,7 +59,8 @@ pub struct AdamaxSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -96,7 +98,8 @@ pub struct NadamSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -131,7 +134,8 @@ pub struct AsgdSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
@@ -160,7 +164,8 @@ pub struct RpropSpec {
     /// Maximise instead of minimise.
     #[serde(default)]
     pub maximize: bool,
-    /// Accepted and ignored (PyTorch implementation switch).
+    /// PyTorch's `foreach`: honoured by the wrapper (`OptimWrapperSpec::foreach`, the
+    /// grouped update of `optim::foreach`; the same results either way).
     #[serde(default)]
     pub foreach: Option<bool>,
     /// Accepted and ignored (PyTorch implementation switch).
