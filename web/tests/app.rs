@@ -134,7 +134,7 @@ async fn cpu_session_trains_saves_and_resumes_exactly() {
         "resumed training is bit-identical on the CPU backend"
     );
 
-    s.reset();
+    s.reset().await;
     assert!(!s.is_built());
 }
 

@@ -140,6 +140,13 @@ impl Worker {
     }
 
     async fn progress(&mut self, full: bool) {
+        // A stopped session's report has every loss (a running one's arrive a chunk
+        // or two later).
+        if self.budget == 0
+            && let Err(e) = self.session.settle().await
+        {
+            self.fail(e);
+        }
         let p = self.session.progress(full, self.budget > 0).await;
         self.post(&Response::Progress(p), None);
     }
@@ -215,7 +222,7 @@ impl Worker {
             }
             Request::Reset => {
                 self.budget = 0;
-                self.session.reset();
+                self.session.reset().await;
                 self.progress(true).await;
             }
             Request::Evaluate { config, backend } => {

@@ -5,10 +5,13 @@
 use playground_strategy::checkpoint::Checkpoint;
 use playground_strategy::config::{ExperimentConfig, Registries};
 use playground_strategy::device::DeviceChoice;
+use playground_strategy::runner::read_back::ReadBack;
 use playground_strategy::runner::{Runner, RunnerOptions};
 use playground_strategy::strategy::Strategy;
 
-use super::protocol::{ConfusionMatrix, Progress, RegressionScatter, SequenceSamples};
+use super::protocol::{
+    Boundary, ConfusionMatrix, NeuronViews, Progress, RegressionScatter, SequenceSamples,
+};
 
 /// Decision-boundary grid resolution (cells per side).
 pub const GRID: usize = 32;
@@ -43,11 +46,49 @@ pub struct Session {
     train_seconds: f64,
     /// When the views were last computed.
     views_at: Option<web_time::Instant>,
+    /// The views started at one report of a running session and sent with a later one.
+    views_in_flight: Option<ViewsInFlight>,
     /// What the last validation seen gave the views (and how many validations that
     /// was).
     evaluated: Evaluated,
     /// The attention view's `(sample, layer, head)`.
     attention: (usize, usize, usize),
+}
+
+/// The views' read-backs, started but not yet collected: while training runs they are
+/// collected at a later report, so the worker does not wait for the device to finish
+/// the chunk before it (see [`ReadBack`]).
+struct ViewsInFlight {
+    boundary: Option<ReadBack<Option<Boundary>>>,
+    neurons: Option<ReadBack<Option<NeuronViews>>>,
+}
+
+impl ViewsInFlight {
+    /// The views if both have arrived; never waits.
+    fn take(&mut self) -> Option<(Option<Boundary>, Option<NeuronViews>)> {
+        fn ready<T>(r: &mut Option<ReadBack<T>>) -> bool {
+            r.as_mut().is_none_or(ReadBack::is_ready)
+        }
+        if !ready(&mut self.boundary) || !ready(&mut self.neurons) {
+            return None;
+        }
+        let boundary = self.boundary.as_mut().and_then(ReadBack::take);
+        let neurons = self.neurons.as_mut().and_then(ReadBack::take);
+        Some((
+            boundary.and_then(Result::ok).flatten(),
+            neurons.and_then(Result::ok).flatten(),
+        ))
+    }
+
+    /// Waits for both reads (a read is never dropped on its way: see [`ReadBack`]).
+    async fn settle(self) {
+        if let Some(b) = self.boundary {
+            let _ = b.finish().await;
+        }
+        if let Some(n) = self.neurons {
+            let _ = n.finish().await;
+        }
+    }
 }
 
 /// The views that follow the validations (not every chunk).
@@ -94,6 +135,7 @@ impl Session {
             speed: 0.0,
             train_seconds: 0.0,
             views_at: None,
+            views_in_flight: None,
             evaluated: Evaluated::default(),
             attention: (0, 0, 0),
         }
@@ -161,8 +203,9 @@ impl Session {
         Ok(())
     }
 
-    /// Drops the runner.
-    pub fn reset(&mut self) {
+    /// Drops the runner, once the reads it started have arrived.
+    pub async fn reset(&mut self) {
+        let _ = self.settle().await;
         self.runner = None;
         self.speed = 0.0;
     }
@@ -175,9 +218,8 @@ impl Session {
         };
         let started = web_time::Instant::now();
         let mut done = 0;
-        let limit = limit.min(CHUNK_MAX);
         let mut result = Ok(());
-        while done < limit && !r.is_finished() {
+        while done < limit.min(CHUNK_MAX) && !r.is_finished() {
             match r.train_iter().await {
                 Ok(more) => {
                     done += 1;
@@ -194,14 +236,36 @@ impl Session {
                 break;
             }
         }
-        // The losses of a WebGPU run are read back here, once a chunk.
-        let flushed = r.flush().await.map_err(|e| e.to_string());
+        // The losses of a WebGPU run are read back once a chunk: started here and
+        // collected at the end of the next chunk, so the device is not left idle while
+        // the worker waits for the read and starts the next chunk, and the worker stays
+        // at most a chunk ahead of it (BENCHMARKS.md); all of them when this is the
+        // last chunk asked for.
+        let last = done >= limit || r.is_finished() || result.is_err();
+        let flushed = if last {
+            r.flush().await
+        } else {
+            r.collect_reads().await.map(|()| r.read_ahead())
+        }
+        .map_err(|e| e.to_string());
         let secs = started.elapsed().as_secs_f64();
         self.train_seconds += secs;
         if done > 0 && secs > 0.0 {
             self.speed = done as f64 / secs;
         }
         result.and(flushed).map(|()| done)
+    }
+
+    /// Reads back every loss still on its way (a paused session's report shows them
+    /// all) and waits for the views' reads.
+    pub async fn settle(&mut self) -> Result<(), String> {
+        if let Some(views) = self.views_in_flight.take() {
+            views.settle().await;
+        }
+        match self.runner.as_mut() {
+            Some(r) => r.flush().await.map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
     }
 
     /// Where training stands: the history since the last call (all of it when `full`)
@@ -227,9 +291,33 @@ impl Session {
             || self
                 .views_at
                 .is_none_or(|t| t.elapsed().as_secs_f64() * 1000.0 >= VIEWS_EVERY_MS);
-        if views_due {
+        // While training runs the views are started at one report and sent with a
+        // later one; otherwise they are computed and sent at once.
+        let live = running && !full && !r.is_finished();
+        let views;
+        if live {
+            views = self.views_in_flight.as_mut().and_then(ViewsInFlight::take);
+            if views.is_some() {
+                self.views_in_flight = None;
+            }
+            if views_due && self.views_in_flight.is_none() {
+                self.views_at = Some(web_time::Instant::now());
+                self.views_in_flight = Some(ViewsInFlight {
+                    boundary: r.start_decision_boundary(GRID),
+                    neurons: r.start_neuron_views(NEURON_GRID),
+                });
+            }
+        } else {
+            if let Some(stale) = self.views_in_flight.take() {
+                stale.settle().await;
+            }
             self.views_at = Some(web_time::Instant::now());
+            views = Some((
+                r.decision_boundary(GRID).await,
+                r.neuron_views(NEURON_GRID).await,
+            ));
         }
+        let (boundary, neurons) = views.unzip();
         let losses = r.hub.history("train/loss");
         let metric_key = main_metric(r);
         let metric = metric_key.as_deref().map_or(&[][..], |k| r.hub.history(k));
@@ -269,16 +357,8 @@ impl Session {
             running: running && !r.is_finished(),
             device: r.strategy.device.description.clone(),
             speed: self.speed,
-            boundary: if views_due {
-                r.decision_boundary(GRID).await
-            } else {
-                None
-            },
-            neurons: if views_due {
-                r.neuron_views(NEURON_GRID).await
-            } else {
-                None
-            },
+            boundary: boundary.flatten(),
+            neurons: neurons.flatten(),
             confusion: self.evaluated.confusion.clone(),
             scatter: self.evaluated.scatter.clone(),
             train_seconds: self.train_seconds,
@@ -322,6 +402,8 @@ impl Session {
     /// refused with every misfit named and the session keeps its state.
     pub async fn resume(&mut self, config: &str, name: &str, bytes: &[u8]) -> Result<(), String> {
         let ck = Checkpoint::from_bytes(bytes).map_err(|e| format!("{name}: {e}"))?;
+        // Nothing read back before the resume may land after it.
+        self.settle().await?;
         self.ensure(config).await?;
         let Some(r) = self.runner.as_mut() else {
             return Err("no runner".into());

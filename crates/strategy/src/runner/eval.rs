@@ -120,4 +120,20 @@ impl Runner {
         self.hub.flush().await?;
         self.call_hooks(&mut |h, cx| h.after_scalars(cx))
     }
+
+    /// Starts reading the queued losses back without waiting for them (see
+    /// [`ReadBack`](super::read_back::ReadBack)); [`Self::collect_reads`] or
+    /// [`Self::flush`] records them.
+    pub fn read_ahead(&mut self) {
+        self.hub.read_ahead();
+    }
+
+    /// Records the losses [`Self::read_ahead`] started reading (waiting for them if
+    /// they have not arrived), and lets the hooks that waited for them finish.
+    pub async fn collect_reads(&mut self) -> Result<(), RunError> {
+        if self.hub.collect().await? {
+            self.call_hooks(&mut |h, cx| h.after_scalars(cx))?;
+        }
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::Runner;
+use super::read_back::ReadBack;
 use super::views::{axes, model_input, plane_raster};
 use crate::data::Task;
 
@@ -79,6 +80,12 @@ impl Runner {
     /// weights; `None` unless the raw data is 2-D and the model is a stack of dense
     /// layers (an MLP).
     pub async fn neuron_views(&self, grid: usize) -> Option<NeuronViews> {
+        self.start_neuron_views(grid)?.finish().await.ok().flatten()
+    }
+
+    /// [`Self::neuron_views`], its one read-back (every layer's values and every
+    /// weight, concatenated) started but not awaited.
+    pub fn start_neuron_views(&self, grid: usize) -> Option<ReadBack<Option<NeuronViews>>> {
         let samples = &self.train_loader.samples;
         if samples.sample_shape != [2] || samples.is_empty() || grid == 0 {
             return None;
@@ -89,35 +96,51 @@ impl Runner {
         let inputs = model_input(samples, &raster, &device);
         let hidden = model.hidden_activations(inputs.clone())?;
         let weights = model.dense_weights()?;
-        let mut layers = Vec::with_capacity(hidden.len() + 1);
-        let mut widths = Vec::with_capacity(hidden.len() + 2);
+        // Layer widths, inputs to outputs; the weights' shapes.
+        let mut widths: Vec<usize> = Vec::with_capacity(hidden.len() + 2);
+        let mut parts = Vec::with_capacity(hidden.len() + 1 + weights.len());
         for t in std::iter::once(inputs).chain(hidden) {
-            let [_, k] = t.dims();
-            let values: Vec<f32> = t.into_data_async().await.ok()?.try_into_vec_as().ok()?;
-            widths.push(k);
-            layers.push(columns(&values, k).iter().map(|c| quantise(c)).collect());
+            widths.push(t.dims()[1]);
+            parts.push(t.reshape([-1]));
         }
         widths.push(weights.last()?.dims()[1]);
         if weights.len() + 1 != widths.len() {
             return None;
         }
-        let mut flat = Vec::with_capacity(weights.len());
-        for w in weights {
-            flat.push(w.into_data_async().await.ok()?.try_into_vec_as().ok()?);
-        }
+        let weight_lens: Vec<usize> = weights.iter().map(|w| w.dims().iter().product()).collect();
+        parts.extend(weights.into_iter().map(|w| w.reshape([-1])));
+        let layer_count = widths.len() - 1;
         let input_names = samples
             .schema
             .as_ref()
             .map_or_else(|| vec!["x1".into(), "x2".into()], |s| s.input_names());
-        Some(NeuronViews {
-            grid,
-            range,
-            axes: axes(samples),
-            input_names,
-            layers,
-            weights: flat,
-            widths,
-        })
+        let axes = axes(samples);
+        let cells = grid * grid;
+        Some(ReadBack::start(Tensor::cat(parts, 0), move |data| {
+            let values: Vec<f32> = data.try_into_vec_as().ok()?;
+            let mut rest = values.as_slice();
+            let mut layers = Vec::with_capacity(layer_count);
+            for &k in &widths[..layer_count] {
+                let (layer, tail) = rest.split_at_checked(cells * k)?;
+                layers.push(columns(layer, k).iter().map(|c| quantise(c)).collect());
+                rest = tail;
+            }
+            let mut flat = Vec::with_capacity(weight_lens.len());
+            for len in weight_lens {
+                let (w, tail) = rest.split_at_checked(len)?;
+                flat.push(w.to_vec());
+                rest = tail;
+            }
+            Some(NeuronViews {
+                grid,
+                range,
+                axes,
+                input_names,
+                layers,
+                weights: flat,
+                widths,
+            })
+        }))
     }
 
     /// A regression's predictions against the truth on the validation set (the

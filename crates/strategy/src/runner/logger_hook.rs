@@ -67,12 +67,16 @@ impl LoggerHook {
         self.processor.by_epoch.unwrap_or(cx.by_epoch)
     }
 
-    /// Writes the waiting training lines, unless values are still on the device.
+    /// Writes the waiting training lines whose values have all been read back (those
+    /// of iterations before the first one still on the device).
     fn write_waiting(&mut self, cx: &mut HookContext<'_>) {
-        if cx.hub.has_pending() {
-            return;
-        }
-        for w in std::mem::take(&mut self.waiting) {
+        let unread = cx.hub.unread_since();
+        let due = self
+            .waiting
+            .iter()
+            .take_while(|w| unread.is_none_or(|first| w.step < first))
+            .count();
+        for w in self.waiting.drain(..due).collect::<Vec<_>>() {
             let owned = histories_until(cx.hub, "train/", w.step);
             let view: Vec<(&str, &[f64])> = owned
                 .iter()

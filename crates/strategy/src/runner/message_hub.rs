@@ -4,14 +4,25 @@
 //!
 //! Losses stay on the device until someone needs them: [`MessageHub::push_pending`]
 //! queues them and [`MessageHub::flush`] reads all queued values back in one
-//! asynchronous transfer (WebGPU allows no blocking read).
+//! asynchronous transfer (WebGPU allows no blocking read). [`MessageHub::read_ahead`]
+//! starts that transfer without waiting for it, and [`MessageHub::collect`] records
+//! it later (the browser's chunks of iterations: see [`ReadBack`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use burn::tensor::Tensor;
 use serde_json::Value;
 
+use super::read_back::ReadBack;
 use crate::error::{Error, Result};
+
+/// Queued values whose read-back has started: their keys and iterations, in order.
+#[derive(Debug)]
+struct InFlight {
+    keys: Vec<(String, i64)>,
+    device: String,
+    values: ReadBack<std::result::Result<Vec<f32>, String>>,
+}
 
 /// Longest history kept per scalar (MMEngine's `HistoryBuffer` keeps a million).
 pub const MAX_HISTORY: usize = 1_000_000;
@@ -38,6 +49,7 @@ pub struct MessageHub {
     /// is ordered: the log line follows it).
     order: Vec<String>,
     pending: Vec<(String, i64, Tensor<1>)>,
+    in_flight: VecDeque<InFlight>,
     /// Other runtime facts (`seed`, `experiment_name`, ...), saved in checkpoints.
     pub info: BTreeMap<String, Value>,
 }
@@ -65,31 +77,75 @@ impl MessageHub {
         self.pending.push((key.to_string(), self.iter, value));
     }
 
-    /// Whether values wait to be read back.
+    /// Whether values wait to be read back (queued, or on their way).
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || !self.in_flight.is_empty()
     }
 
-    /// Reads every queued scalar back in one transfer and records it.
-    pub async fn flush(&mut self) -> Result<()> {
+    /// The earliest iteration with a value still on the device (queued, or on its
+    /// way); `None` when everything is read back.
+    pub fn unread_since(&self) -> Option<i64> {
+        let in_flight = self
+            .in_flight
+            .iter()
+            .flat_map(|f| f.keys.iter().map(|k| k.1));
+        in_flight.chain(self.pending.iter().map(|p| p.1)).min()
+    }
+
+    /// Starts reading every queued scalar back in one transfer, without waiting:
+    /// [`Self::collect`] or [`Self::flush`] records them.
+    pub fn read_ahead(&mut self) {
         if self.pending.is_empty() {
-            return Ok(());
+            return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let device = pending[0].2.device();
-        let joined = Tensor::cat(pending.iter().map(|(_, _, t)| t.clone()).collect(), 0);
-        let failed = |message: String| Error::Execution {
-            device: format!("{device:?}"),
+        let device = format!("{:?}", pending[0].2.device());
+        let mut keys = Vec::with_capacity(pending.len());
+        let mut tensors = Vec::with_capacity(pending.len());
+        for (key, at, t) in pending {
+            keys.push((key, at));
+            tensors.push(t);
+        }
+        let values = ReadBack::start(Tensor::cat(tensors, 0), |data| {
+            data.try_into_vec_as::<f32>().map_err(|e| format!("{e:?}"))
+        });
+        self.in_flight.push_back(InFlight {
+            keys,
+            device,
+            values,
+        });
+    }
+
+    /// Records the values whose read-back was started by [`Self::read_ahead`], waiting
+    /// for those still on their way (not the values queued since). Returns whether
+    /// there were any.
+    pub async fn collect(&mut self) -> Result<bool> {
+        let any = !self.in_flight.is_empty();
+        while let Some(read) = self.in_flight.pop_front() {
+            let values = read.values.finish().await;
+            self.record_read(read.keys, &read.device, values)?;
+        }
+        Ok(any)
+    }
+
+    /// Reads every queued scalar back and records it, waiting for the values still on
+    /// their way first.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.read_ahead();
+        self.collect().await.map(|_| ())
+    }
+
+    fn record_read(
+        &mut self,
+        keys: Vec<(String, i64)>,
+        device: &str,
+        values: std::result::Result<std::result::Result<Vec<f32>, String>, String>,
+    ) -> Result<()> {
+        let values = values.and_then(|v| v).map_err(|message| Error::Execution {
+            device: device.to_string(),
             message,
-        };
-        let data = joined
-            .into_data_async()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let values: Vec<f32> = data
-            .try_into_vec_as()
-            .map_err(|e| failed(format!("{e:?}")))?;
-        for ((key, at, _), v) in pending.iter().zip(values) {
+        })?;
+        for ((key, at), v) in keys.iter().zip(values) {
             self.record(key, *at, f64::from(v));
         }
         Ok(())
@@ -174,5 +230,34 @@ mod tests {
         pollster::block_on(hub.flush()).expect("reads");
         assert_eq!(hub.history("train/loss"), &[(1, 0.5), (2, 0.25)]);
         assert!(!hub.has_pending());
+    }
+
+    #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
+    #[test]
+    fn values_read_ahead_are_recorded_in_order_when_collected() {
+        let device = burn::tensor::Device::flex();
+        let mut hub = MessageHub::default();
+        hub.iter = 1;
+        hub.push_pending("train/loss", Tensor::from_floats([0.5], &device));
+        hub.read_ahead();
+        assert!(hub.has_pending(), "on its way counts as pending");
+        hub.iter = 2;
+        hub.push_pending("train/loss", Tensor::from_floats([0.25], &device));
+        hub.read_ahead();
+        hub.iter = 3;
+        hub.push_pending("train/loss", Tensor::from_floats([0.125], &device));
+        assert_eq!(hub.unread_since(), Some(1));
+        assert_eq!(pollster::block_on(hub.collect()).ok(), Some(true));
+        assert_eq!(hub.history("train/loss"), &[(1, 0.5), (2, 0.25)]);
+        assert_eq!(hub.unread_since(), Some(3));
+        assert!(hub.has_pending(), "iteration 3 is still queued");
+        assert_eq!(pollster::block_on(hub.collect()).ok(), Some(false));
+        pollster::block_on(hub.flush()).expect("reads");
+        assert_eq!(
+            hub.history("train/loss"),
+            &[(1, 0.5), (2, 0.25), (3, 0.125)]
+        );
+        assert!(!hub.has_pending());
+        assert_eq!(hub.unread_since(), None);
     }
 }

@@ -24,6 +24,7 @@ mod logger_hook;
 pub use crate::base::log;
 pub mod message_hub;
 mod persist;
+pub mod read_back;
 mod saving;
 pub mod sequence;
 mod train_loop;

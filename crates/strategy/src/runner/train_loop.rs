@@ -193,7 +193,8 @@ impl Runner {
         let epoch_end = self.data_index >= self.train_loader.len();
         let run_end = self.hub.iter >= self.hub.max_iters;
         let wanted = !self.defer_log_reads && self.hooks.iter().any(|h| h.wants_scalars(&self.hub));
-        if epoch_end || run_end || wanted {
+        // Deferred, an epoch's end reads nothing back either: the caller's chunks do.
+        if run_end || wanted || (epoch_end && !self.defer_log_reads) {
             self.hub.flush().await?;
         }
         self.ema_after_train_iter();
@@ -223,11 +224,14 @@ impl Runner {
             let e = self.hub.epoch;
             let max = self.hub.max_epochs.unwrap_or(e);
             if self.val.is_some() && self.train_cfg.validates_after(e, max) {
+                // The training lines still waiting are written before the validation's.
+                self.flush().await?;
                 self.val().await?;
             }
         } else if !self.by_epoch {
             let i = self.hub.iter;
             if self.val.is_some() && self.train_cfg.validates_after(i, self.hub.max_iters) {
+                self.flush().await?;
                 self.val().await?;
             }
         }

@@ -6,6 +6,7 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::Runner;
+use super::read_back::ReadBack;
 use crate::data::{Samples, Task};
 
 /// A classifier's decision regions over the plane of its 2-D training points (in the
@@ -98,6 +99,19 @@ impl Runner {
     /// training points; `None` unless the raw data is 2-D, has classes, and the model
     /// classifies.
     pub async fn decision_boundary(&self, grid: usize) -> Option<DecisionBoundary> {
+        self.start_decision_boundary(grid)?
+            .finish()
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// [`Self::decision_boundary`], its read-back started but not awaited: collect it
+    /// when more work has been queued behind it.
+    pub fn start_decision_boundary(
+        &self,
+        grid: usize,
+    ) -> Option<ReadBack<Option<DecisionBoundary>>> {
         let samples = &self.train_loader.samples;
         if samples.sample_shape != [2]
             || samples.task() != Task::Classification
@@ -117,22 +131,28 @@ impl Runner {
         let best = probs.clone().max_dim(1).reshape([-1]);
         let class = probs.argmax(1).float().reshape([-1]);
         let both = Tensor::cat(vec![best, class], 0);
-        let values: Vec<f32> = both.into_data_async().await.ok()?.try_into_vec_as().ok()?;
-        let (confidence, classes) = values.split_at(grid * grid);
-        Some(DecisionBoundary {
-            range,
-            grid,
-            classes: classes.iter().map(|&c| c as u16).collect(),
-            confidence: confidence.to_vec(),
-            class_names: samples.class_names(),
-            axes: axes(samples),
-            points: points(samples, 300),
-            val_points: self
-                .val_samples()
-                .filter(|v| v.sample_shape == [2] && v.task() == Task::Classification)
-                .map(|v| points(v, 150))
-                .unwrap_or_default(),
-        })
+        let class_names = samples.class_names();
+        let axes = axes(samples);
+        let val_points = self
+            .val_samples()
+            .filter(|v| v.sample_shape == [2] && v.task() == Task::Classification)
+            .map(|v| points(v, 150))
+            .unwrap_or_default();
+        let points = points(samples, 300);
+        Some(ReadBack::start(both, move |data| {
+            let values: Vec<f32> = data.try_into_vec_as().ok()?;
+            let (confidence, classes) = values.split_at(grid * grid);
+            Some(DecisionBoundary {
+                range,
+                grid,
+                classes: classes.iter().map(|&c| c as u16).collect(),
+                confidence: confidence.to_vec(),
+                class_names,
+                axes,
+                points,
+                val_points,
+            })
+        }))
     }
 
     /// The lr each optimizer applied, per iteration: `("lr", [(iter, lr), …])` for one
