@@ -145,6 +145,9 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             (None, "none"),
             (Some("fusion"), "fusion"),
             (Some("autotune"), "autotune"),
+            // autotune without its cache in the origin's private file system: tells a
+            // failure of autotune's from one of its cache's (BENCHMARKS.md).
+            (Some("autotune-uncached"), "autotune (uncached)"),
             (Some("fusion,autotune"), "fusion + autotune"),
         ] {
             let features_named = features.unwrap_or("neither fusion nor autotune");

@@ -283,7 +283,7 @@ async fn main() -> Result<()> {
     let mut first_reports = vec![vec![Vec::new(); SIDES.len()]; WORKLOADS.len()];
     // With autotune: a second Train of ours on WebGPU in the same browser, whose tuning
     // results cubecl kept in the origin's private file system: (first report s, it/s).
-    let tuned = kernels.contains("autotune");
+    let tuned = kernels.contains("autotune") && !kernels.contains("uncached");
     let mut second_runs = vec![Vec::new(); WORKLOADS.len()];
     let mut devices = vec![String::new(); SIDES.len()];
     // (workload, side) whose measurement failed: not tried again, no row.

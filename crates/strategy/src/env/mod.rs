@@ -34,13 +34,24 @@ pub fn git_revision() -> Option<&'static str> {
 
 /// burn's compile-time kernel options in this build, for the wgpu backend: `"none"`,
 /// `"fusion"`, `"autotune"` or `"fusion + autotune"` (the `fusion` and `autotune`
-/// features). The CPU backend is the same in every build.
+/// features), with `"autotune (uncached)"` for the `autotune-uncached` feature (no
+/// cache of the choices). The CPU backend is the same in every build.
 pub fn burn_kernels() -> &'static str {
-    match (cfg!(feature = "fusion"), cfg!(feature = "autotune")) {
-        (false, false) => "none",
-        (true, false) => "fusion",
-        (false, true) => "autotune",
-        (true, true) => "fusion + autotune",
+    let autotune = match (
+        cfg!(feature = "autotune"),
+        cfg!(feature = "autotune-uncached"),
+    ) {
+        (true, _) => Some(false),
+        (false, true) => Some(true),
+        (false, false) => None,
+    };
+    match (cfg!(feature = "fusion"), autotune) {
+        (false, None) => "none",
+        (true, None) => "fusion",
+        (false, Some(false)) => "autotune",
+        (true, Some(false)) => "fusion + autotune",
+        (false, Some(true)) => "autotune (uncached)",
+        (true, Some(true)) => "fusion + autotune (uncached)",
     }
 }
 
