@@ -111,11 +111,10 @@ impl<T> ReadBack<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cpu", not(target_family = "wasm")))]
 mod tests {
     use super::*;
 
-    #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
     #[test]
     fn a_read_back_on_the_cpu_is_ready_at_once_and_taken_once() {
         let device = burn::tensor::Device::flex();
