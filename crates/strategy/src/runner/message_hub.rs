@@ -217,15 +217,20 @@ mod tests {
         assert_eq!(hub.history("train/loss").len(), 4);
     }
 
+    /// Queues `value` as `train/loss` of iteration `at`, on the CPU backend.
+    #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
+    fn queue(hub: &mut MessageHub, at: i64, value: f32) {
+        hub.iter = at;
+        let device = burn::tensor::Device::flex();
+        hub.push_pending("train/loss", Tensor::from_floats([value], &device));
+    }
+
     #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
     #[test]
     fn pending_device_values_are_read_back_in_order() {
-        let device = burn::tensor::Device::flex();
         let mut hub = MessageHub::default();
-        hub.iter = 1;
-        hub.push_pending("train/loss", Tensor::from_floats([0.5], &device));
-        hub.iter = 2;
-        hub.push_pending("train/loss", Tensor::from_floats([0.25], &device));
+        queue(&mut hub, 1, 0.5);
+        queue(&mut hub, 2, 0.25);
         assert_eq!(hub.latest("train/loss"), None);
         pollster::block_on(hub.flush()).expect("reads");
         assert_eq!(hub.history("train/loss"), &[(1, 0.5), (2, 0.25)]);
@@ -235,17 +240,13 @@ mod tests {
     #[cfg(all(feature = "cpu", not(target_family = "wasm")))]
     #[test]
     fn values_read_ahead_are_recorded_in_order_when_collected() {
-        let device = burn::tensor::Device::flex();
         let mut hub = MessageHub::default();
-        hub.iter = 1;
-        hub.push_pending("train/loss", Tensor::from_floats([0.5], &device));
+        queue(&mut hub, 1, 0.5);
         hub.read_ahead();
         assert!(hub.has_pending(), "on its way counts as pending");
-        hub.iter = 2;
-        hub.push_pending("train/loss", Tensor::from_floats([0.25], &device));
+        queue(&mut hub, 2, 0.25);
         hub.read_ahead();
-        hub.iter = 3;
-        hub.push_pending("train/loss", Tensor::from_floats([0.125], &device));
+        queue(&mut hub, 3, 0.125);
         assert_eq!(hub.unread_since(), Some(1));
         assert_eq!(pollster::block_on(hub.collect()).ok(), Some(true));
         assert_eq!(hub.history("train/loss"), &[(1, 0.5), (2, 0.25)]);

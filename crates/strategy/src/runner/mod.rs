@@ -70,10 +70,11 @@ pub struct RunnerOptions {
     /// Write the log files and the periodic checkpoints (off in the browser; off to
     /// train without touching the disk).
     pub write_files: bool,
-    /// Leave the losses on the device at the logger's intervals: the logger's lines
-    /// wait for the next read-back (an epoch's end, a validation, the end, or the
-    /// caller's [`Runner::flush`]) instead of draining the device every `interval`
-    /// iterations. The lines are the same; they are written later. The browser's
+    /// Leave the losses on the device at the logger's intervals and epoch ends: the
+    /// logger's lines wait until their iterations are read back (a validation, the
+    /// end, or the caller's [`Runner::flush`] / [`Runner::collect_reads`]) instead of
+    /// draining the device every `interval` iterations. The lines are the same; they
+    /// are written later. The browser's
     /// worker sets it: under SwiftShader's WebGPU a read-back cost about 60 ms, two
     /// spiral iterations (BENCHMARKS.md).
     pub defer_log_reads: bool,
