@@ -124,8 +124,43 @@ impl CsvData {
     }
 }
 
+/// A finite number, as std's `f64` parser reads `text` trimmed.
 pub(crate) fn finite(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    let trimmed = text.trim();
+    // fast_float2 reads the grammar of std's parser, to the same value (its tests).
+    fast_float2::parse::<f64, _>(trimmed.as_bytes())
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// A label column's texts: each distinct one once, in order of first appearance with
+/// the line it first appears on, and every row's index into them.
+#[derive(Default)]
+struct LabelTexts {
+    index: HashMap<Vec<u8>, u32>,
+    distinct: Vec<(u64, String)>,
+    rows: Vec<u32>,
+}
+
+impl LabelTexts {
+    /// Records a row whose label is `field` when that text was seen before.
+    fn seen(&mut self, field: &[u8]) -> bool {
+        match self.index.get(field) {
+            Some(&i) => {
+                self.rows.push(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records a row whose label is a text not seen before.
+    fn add(&mut self, field: &[u8], row: u64, text: String) {
+        let i = self.distinct.len() as u32;
+        self.index.insert(field.to_vec(), i);
+        self.distinct.push((row, text));
+        self.rows.push(i);
+    }
 }
 
 /// A class name for a label: integers are written one way (`1.0` and `1` are class
@@ -168,7 +203,6 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
         .flexible(true)
         .delimiter(opts.delimiter)
         .from_reader(bytes);
-    let mut records = reader.byte_records();
     let text = |field: &[u8], row: u64, col: usize, name: &str| {
         std::str::from_utf8(field).map(str::to_string).map_err(|_| {
             err(
@@ -178,11 +212,12 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
             )
         })
     };
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(err(Some(1), None, format!("unreadable header: {e}"))),
-        None => return Err(err(None, None, "the file is empty".into())),
-    };
+    let mut header = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return Err(err(None, None, "the file is empty".into())),
+        Err(e) => return Err(err(Some(1), None, format!("unreadable header: {e}"))),
+    }
     if header.len() > MAX_CSV_COLUMNS {
         return Err(err(
             Some(1),
@@ -264,12 +299,18 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
         return Err(err(None, None, "no feature column".into()));
     }
     let mut features = Vec::new();
-    let mut label_text: Vec<(u64, String)> = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| {
-            let row = e.position().map(|p| p.line());
-            err(row, None, format!("unreadable row: {e}"))
-        })?;
+    let mut labels = LabelTexts::default();
+    // One record, refilled row by row; cells are read where they lie, not copied.
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let row = e.position().map(|p| p.line());
+                return Err(err(row, None, format!("unreadable row: {e}")));
+            }
+        }
         let row = record.position().map_or(0, |p| p.line());
         if record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
             continue; // a blank line
@@ -286,55 +327,65 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
             ));
         }
         for &c in &feature_cols {
-            let field = text(record.get(c).unwrap_or_default(), row, c, &names[c])?;
-            let at = || Some((c + 1, names[c].clone()));
-            let trimmed = field.trim();
-            let v: f64 = if trimmed.is_empty() {
-                return Err(err(
-                    Some(row),
-                    at(),
-                    "an empty value: expected a number (missing values are not filled in; fill or drop the row)".into(),
-                ));
-            } else {
-                trimmed.parse().map_err(|_| {
-                    err(
-                        Some(row),
-                        at(),
-                        format!("expected a number, found `{}`", shorten(trimmed)),
-                    )
-                })?
+            let field = record.get(c).unwrap_or_default();
+            // The fast path reads what std's `f64` parser reads, to the same value;
+            // anything else (a bad cell, Unicode spaces) takes the careful path.
+            let v = match fast_float2::parse::<f64, _>(field.trim_ascii()) {
+                Ok(v) => v,
+                Err(_) => {
+                    let at = || Some((c + 1, names[c].clone()));
+                    let trimmed = text(field, row, c, &names[c])?.trim().to_string();
+                    if trimmed.is_empty() {
+                        return Err(err(
+                            Some(row),
+                            at(),
+                            "an empty value: expected a number (missing values are not filled in; fill or drop the row)".into(),
+                        ));
+                    }
+                    trimmed.parse().map_err(|_| {
+                        err(
+                            Some(row),
+                            at(),
+                            format!("expected a number, found `{}`", shorten(&trimmed)),
+                        )
+                    })?
+                }
             };
             if !v.is_finite() || !(v as f32).is_finite() {
+                let shown = String::from_utf8_lossy(field);
                 return Err(err(
                     Some(row),
-                    at(),
-                    format!("expected a finite number, found `{}`", shorten(trimmed)),
+                    Some((c + 1, names[c].clone())),
+                    format!(
+                        "expected a finite number, found `{}`",
+                        shorten(shown.trim())
+                    ),
                 ));
             }
             features.push(v as f32);
         }
-        let label = text(
-            record.get(label_col).unwrap_or_default(),
-            row,
-            label_col,
-            &names[label_col],
-        )?;
-        if label.trim().is_empty() {
-            return Err(err(
-                Some(row),
-                Some((label_col + 1, names[label_col].clone())),
-                "an empty label".into(),
-            ));
+        let field = record.get(label_col).unwrap_or_default();
+        if !labels.seen(field) {
+            // A label text not seen before: checked once, kept once.
+            let label = text(field, row, label_col, &names[label_col])?;
+            if label.trim().is_empty() {
+                return Err(err(
+                    Some(row),
+                    Some((label_col + 1, names[label_col].clone())),
+                    "an empty label".into(),
+                ));
+            }
+            labels.add(field, row, label);
         }
-        label_text.push((row, label));
     }
-    if label_text.is_empty() {
+    if labels.rows.is_empty() {
         return Err(err(None, None, "a header but no data rows".into()));
     }
+    let label_text = &labels.distinct;
     let label_at = || Some((label_col + 1, names[label_col].clone()));
     let (task, task_inferred) = match opts.task {
         Some(t) => (t, false),
-        None => (infer_task(&label_text), true),
+        None => (infer_task(label_text), true),
     };
     let mut data = CsvData {
         file: file.to_string(),
@@ -349,9 +400,11 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
     };
     match task {
         Task::Regression => {
-            for (row, l) in &label_text {
+            // Each distinct text's value; the first bad one (in file order) is the error.
+            let mut value = Vec::with_capacity(label_text.len());
+            for (row, l) in label_text {
                 match finite(l) {
-                    Some(v) if (v as f32).is_finite() => data.values.push(v as f32),
+                    Some(v) if (v as f32).is_finite() => value.push(v as f32),
                     _ => {
                         return Err(err(
                             Some(*row),
@@ -364,11 +417,14 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
                     }
                 }
             }
+            data.values = labels.rows.iter().map(|&i| value[i as usize]).collect();
         }
         // `Sequence` is refused by `CsvCfg::check` before a table is read.
         Task::Classification | Task::Sequence => {
+            // Class names in order of first appearance: `1` and `1.0` are one class.
             let mut index: HashMap<String, i64> = HashMap::new();
-            for (row, l) in &label_text {
+            let mut class_of = Vec::with_capacity(label_text.len());
+            for (row, l) in label_text {
                 let name = class_name(l);
                 let next = index.len() as i64;
                 let id = *index.entry(name.clone()).or_insert(next);
@@ -384,8 +440,9 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
                     }
                     data.class_names.push(name);
                 }
-                data.labels.push(id);
+                class_of.push(id);
             }
+            data.labels = labels.rows.iter().map(|&i| class_of[i as usize]).collect();
             if data.class_names.len() < 2 {
                 return Err(err(
                     None,

@@ -142,3 +142,71 @@ fn no_byte_string_panics() {
         }
     }
 }
+
+#[test]
+fn numbers_are_read_as_std_reads_them() {
+    // Every spelling std's `f64` parser takes, to the value it gives, the fast path's
+    // and the careful path's (a Unicode space) alike.
+    let cells = [
+        "+1.5",
+        ".5",
+        "5.",
+        "1e5",
+        "1E-5",
+        "1.e5",
+        "00012",
+        "-0",
+        " 2.5 ",
+        "\u{a0}3.25",
+        "0.1",
+        "3.4028234e38",
+        "123456789.123456789",
+        "1e-50",
+        "-7.000000000000000000000000001",
+    ];
+    let text: String = std::iter::once("x,y\n".to_string())
+        .chain(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c},{}\n", i % 2)),
+        )
+        .collect();
+    let d = read(&text).expect("reads");
+    let want: Vec<f32> = cells
+        .iter()
+        .map(|c| c.trim().parse::<f64>().expect("std reads it") as f32)
+        .collect();
+    assert_eq!(d.features, want);
+    for bad in ["1_0", "0x10", "\"1,5\"", "1d5", "--1", "1e", "."] {
+        let e = read(&format!("x,y\n1,a\n{bad},b\n")).expect_err(bad);
+        assert_eq!((e.row, e.column.as_ref().map(|c| c.0)), (Some(3), Some(1)));
+        assert!(e.message.contains("expected a number"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn repeated_labels_are_read_row_by_row() {
+    // `1`, `1.0` and ` 1` are one class; each row keeps its own.
+    let d = read("x,y\n1,2\n2, 1\n3,2\n4,1.0\n5,1\n").expect("reads");
+    assert_eq!(d.class_names, ["2", "1"]);
+    assert_eq!(d.labels, [0, 1, 0, 1, 1]);
+    let regression = CsvOptions {
+        task: Some(Task::Regression),
+        ..CsvOptions::default()
+    };
+    let d = read_csv(b"x,y\n1,0.5\n2,1.5\n3,0.5\n4,2\n", "t.csv", &regression).expect("reads");
+    assert_eq!(d.values, [0.5, 1.5, 0.5, 2.0]);
+    // The first bad row in file order is named, though a repeated text comes later.
+    let e = read_csv(b"x,y\n1,0.5\n2,1.5\n3,x\n4,y\n5,x\n", "t.csv", &regression)
+        .expect_err("text targets");
+    assert_eq!(e.row, Some(4));
+    let e = read_csv(
+        b"x,y\n1,a\n2,\xff\n3,\xff\n",
+        "t.csv",
+        &CsvOptions::default(),
+    )
+    .expect_err("not UTF-8");
+    assert_eq!((e.row, e.column.as_ref().map(|c| c.0)), (Some(3), Some(2)));
+    assert!(e.message.contains("UTF-8"), "{e}");
+}
