@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 use super::{SAMPLE, WARM_UP, root};
 
+/// Console messages printed when the app's training fails.
+const CONSOLE_SHOWN: usize = 12;
+
 /// TensorFlow.js's files, copied beside the peer page into `dir`.
 pub fn tfjs_page(node_modules: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     let tf = node_modules.join("@tensorflow");
@@ -140,6 +143,30 @@ pub async fn app_speed(
         let device = el.attr("data-device").await?.unwrap_or_default();
         Ok::<_, anyhow::Error>((v.parse::<i64>().unwrap_or(0), device))
     };
+    // What the page says (the trainer's error, or the run's status); the browser's
+    // console (the worker's messages: a trap's stack) goes to stderr.
+    let status = || async {
+        // The first messages, a few lines each: a panicking worker repeats itself.
+        let console = browser.console().await.unwrap_or_default();
+        for (level, message) in console.iter().take(CONSOLE_SHOWN) {
+            let head: Vec<&str> = message.lines().take(4).collect();
+            eprintln!("web_bench: console {level}: {}", head.join(" | "));
+        }
+        if console.len() > CONSOLE_SHOWN {
+            eprintln!(
+                "web_bench: console: {} more messages",
+                console.len() - CONSOLE_SHOWN
+            );
+        }
+        c.execute(
+            "const e = document.querySelector('[data-testid=train-error]') || document.querySelector('[data-testid=run-status]'); return e ? e.textContent : '';",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+    };
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut first_report_s = None;
     let mut reached = 0;
@@ -153,15 +180,7 @@ pub async fn app_speed(
             break (at, device);
         }
         if Instant::now() > deadline {
-            let status = c
-                .execute(
-                    "const e = document.querySelector('[data-testid=train-error]') || document.querySelector('[data-testid=run-status]'); return e ? e.textContent : '';",
-                    vec![],
-                )
-                .await
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let status = status().await;
             bail!(
                 "the app did not reach {WARM_UP} iterations on {backend} in 300 s (it reached {reached}; first report after {:?} s; the page says {status:?})",
                 first_report_s
@@ -184,7 +203,10 @@ pub async fn app_speed(
                 return Ok::<_, anyhow::Error>((at, Instant::now()));
             }
             if Instant::now() > deadline {
-                bail!("no progress report from the app on {backend} in 300 s");
+                let status = status().await;
+                bail!(
+                    "no progress report from the app on {backend} in 300 s after iteration {after} (the page says {status:?})"
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
