@@ -163,8 +163,14 @@ fn run(cli: RunArgs) -> Result<()> {
             runs.push(("CPU training, PyTorch on every core", every_core));
         }
         for (group, s) in runs {
-            let rows = train::run(&mut peer, &versions, (DeviceChoice::Cpu, "cpu"), group, &s)?;
-            rows::append(rows_file, &rows)?;
+            train::run(
+                &mut peer,
+                &versions,
+                (DeviceChoice::Cpu, "cpu"),
+                group,
+                &s,
+                rows_file,
+            )?;
         }
     }
     if wanted(Group::Wgpu) {
@@ -182,15 +188,15 @@ fn run(cli: RunArgs) -> Result<()> {
         if cli.second_run {
             group.push_str(", second run");
         }
-        let rows = train::run(
+        train::run(
             &mut peer,
             &versions,
             (DeviceChoice::Wgpu, peer_device),
             &group,
             &settings,
+            rows_file,
         )
         .context("the wgpu group (a Vulkan, Metal or DX12 adapter is needed; lavapipe counts)")?;
-        rows::append(rows_file, &rows)?;
     }
     if wanted(Group::Checkpoint) {
         let rows = checkpoint::run(&mut peer, &versions, rounds, &machine)?;

@@ -8,8 +8,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-/// The peer script, shipped in the crate.
-pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/peer.py");
+/// The peer script, shipped in the crate (under [`crate::train::workspace_root`]).
+pub fn script() -> std::path::PathBuf {
+    crate::train::workspace_root().join("crates/bench/python/peer.py")
+}
 
 /// A running peer.
 pub struct Peer {
@@ -22,7 +24,7 @@ impl Peer {
     /// Starts `python peer.py`. Its stderr (MMEngine's log) goes to ours.
     pub fn start(python: &Path) -> Result<Self> {
         let mut child = Command::new(python)
-            .arg(SCRIPT)
+            .arg(script())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -90,20 +90,27 @@ fn train_block(runner: &mut Runner, n: usize) -> Result<()> {
     Ok(())
 }
 
-/// The workspace root (the configs' paths are relative to it).
+/// The workspace root (the configs' paths and the peer script are relative to it):
+/// `PLAYGROUND_ROOT` when set (a copied binary run in another checkout, such as the GPU
+/// kit's), else the checkout it was built in.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    match std::env::var_os("PLAYGROUND_ROOT") {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    }
 }
 
 /// Measures every workload on `device` against the peer on `peer_device`; the rows go
-/// in `group`.
+/// in `group`, each appended to `rows_file` (and printed) as soon as it is measured, so
+/// a run stopped part-way (the GPU kit's `timeout`) keeps the rows it finished.
 pub fn run(
     peer: &mut Peer,
     versions: &Versions,
     (device, peer_device): (DeviceChoice, &str),
     group: &str,
     settings: &Settings,
-) -> Result<Vec<Row>> {
+    rows_file: Option<&Path>,
+) -> Result<()> {
     let Settings {
         rounds,
         threads,
@@ -128,7 +135,6 @@ pub fn run(
         versions.mmengine,
         if threads == 1 { "" } else { "s" }
     );
-    let mut rows = Vec::new();
     for w in &WORKLOADS {
         let path = root.join(w.config);
         let block = ((w.block as f64 * scale).round() as usize).max(5);
@@ -181,7 +187,7 @@ pub fn run(
             Some(t) => (t as f64, "tokens/s"),
             None => (1.0, "it/s"),
         };
-        rows.push(Row {
+        let row = Row {
             group: group.clone(),
             workload: w.label.to_string(),
             ours: ours * per_iter,
@@ -195,9 +201,10 @@ pub fn run(
                 block as f64 / ours,
                 block as f64 / theirs
             ),
-        });
+        };
+        crate::rows::append(rows_file, std::slice::from_ref(&row))?;
     }
-    Ok(rows)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -245,7 +245,7 @@ fn run_groups(
 
 /// The release build of `playground-bench`, with burn's kernel `features` if any. One
 /// package selection for every release build of the bench: no other burn build.
-fn build_bench(ctx: &Context, features: Option<&str>) -> Result<()> {
+pub fn build_bench(ctx: &Context, features: Option<&str>) -> Result<()> {
     let mut cmd = ctx.command("cargo");
     cmd.args(["build", "--locked", "--release", "-p", "playground-bench"]);
     if let Some(features) = features {

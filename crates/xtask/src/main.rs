@@ -6,6 +6,8 @@
 //!   test on the web app's release bundle.
 //! - `bench`: every benchmark against its peer (PyTorch + MMEngine, TensorFlow.js, a
 //!   file copy, a bare burn loop), written to `BENCHMARKS.md`.
+//! - `gpu-kit`: pack the GPU rows' benchmark for a machine with a GPU and no network
+//!   (`crates/bench/gpu/run.sh` runs it there).
 //! - `setup`: only install what the other tasks need.
 //! - `gen-data`: write the example tables in `public/data/csv/` (seeded).
 //!
@@ -15,6 +17,7 @@
 mod bench;
 mod context;
 mod gen_data;
+mod gpu_kit;
 mod serve;
 mod test;
 mod tools;
@@ -55,6 +58,9 @@ enum Task {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Pack two release builds of the bench and the peer's wheels into gpu-kit/, for
+    /// `crates/bench/gpu/run.sh` on a machine with a GPU and no network.
+    GpuKit,
     /// Install the toolchain pieces and system packages the other tasks use.
     Setup,
     /// Write the example CSV tables in public/data/csv (from a fixed seed).
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
         Task::Serve { port } => serve::run(&ctx, port),
         Task::Test { only } => test::run(&ctx, &only),
         Task::Bench { only, rounds } => bench::run(&ctx, &only, rounds),
+        Task::GpuKit => gpu_kit::run(&ctx),
         Task::Setup => tools::ensure_all(&ctx),
         Task::GenData => gen_data::run(&ctx.root),
     });
