@@ -51,41 +51,20 @@ pub fn run(ctx: &Context) -> Result<()> {
     eprintln!(
         "xtask: [gpu-kit] the peer's wheels (MMEngine and what it needs; not NumPy or PyTorch)"
     );
-    exec(
-        ctx.command(&python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--only-binary",
-                ":all:",
-                "-d",
-            ])
-            .arg(&wheels)
-            .arg("mmengine-lite==0.10.7"),
-    )?;
+    pip_download(ctx, &python, &wheels, &["mmengine-lite==0.10.7"])?;
     for python_version in PYTHONS {
-        exec(
-            ctx.command(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "download",
-                    "--quiet",
-                    "--no-deps",
-                    "--only-binary",
-                ])
-                .args([
-                    ":all:",
-                    "--platform",
-                    "manylinux2014_x86_64",
-                    "--python-version",
-                ])
-                .arg(python_version)
-                .arg("-d")
-                .arg(&wheels)
-                .arg(PYYAML),
+        pip_download(
+            ctx,
+            &python,
+            &wheels,
+            &[
+                "--no-deps",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--python-version",
+                python_version,
+                PYYAML,
+            ],
         )?;
     }
     // The machine's own NumPy is the one its PyTorch was built against.
@@ -107,6 +86,25 @@ pub fn run(ctx: &Context) -> Result<()> {
         bail!("the kit holds {bytes} bytes, over the {LIMIT_BYTES} a device run carries");
     }
     Ok(())
+}
+
+/// `python -m pip download` of binary wheels into `wheels`, with `args` (the
+/// requirement last).
+fn pip_download(ctx: &Context, python: &Path, wheels: &Path, args: &[&str]) -> Result<()> {
+    exec(
+        ctx.command(python)
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--only-binary",
+                ":all:",
+                "-d",
+            ])
+            .arg(wheels)
+            .args(args),
+    )
 }
 
 /// Bytes under `dir`.
