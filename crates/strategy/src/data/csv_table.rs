@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use super::schema::Task;
 use crate::base::did_you_mean;
+use labels::{LabelTexts, class_name, infer_task};
 
 /// The largest CSV file a dataset reads (64 MiB): the samples live in memory, in the
 /// browser too.
@@ -131,45 +132,6 @@ pub(crate) fn finite(text: &str) -> Option<f64> {
     fast_float2::parse::<f64, _>(trimmed.as_bytes())
         .ok()
         .filter(|v| v.is_finite())
-}
-
-/// A label column's texts: each distinct one once, in order of first appearance with
-/// the line it first appears on, and every row's index into them.
-#[derive(Default)]
-struct LabelTexts {
-    index: HashMap<Vec<u8>, u32>,
-    distinct: Vec<(u64, String)>,
-    rows: Vec<u32>,
-}
-
-impl LabelTexts {
-    /// Records a row whose label is `field` when that text was seen before.
-    fn seen(&mut self, field: &[u8]) -> bool {
-        match self.index.get(field) {
-            Some(&i) => {
-                self.rows.push(i);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Records a row whose label is a text not seen before.
-    fn add(&mut self, field: &[u8], row: u64, text: String) {
-        let i = self.distinct.len() as u32;
-        self.index.insert(field.to_vec(), i);
-        self.distinct.push((row, text));
-        self.rows.push(i);
-    }
-}
-
-/// A class name for a label: integers are written one way (`1.0` and `1` are class
-/// `1`), anything else as trimmed text.
-fn class_name(text: &str) -> String {
-    match finite(text) {
-        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-        _ => text.trim().to_string(),
-    }
 }
 
 /// Reads `bytes` (the contents of `file`) into samples.
@@ -458,33 +420,6 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
     Ok(data)
 }
 
-/// Classes when any label is not a number, or when the numbers are few integers.
-fn infer_task(labels: &[(u64, String)]) -> Task {
-    let mut distinct: Vec<i64> = Vec::new();
-    for (_, l) in labels {
-        match finite(l) {
-            Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
-                if !distinct.contains(&(v as i64)) {
-                    if distinct.len() == MAX_INFERRED_CLASSES {
-                        return Task::Regression;
-                    }
-                    distinct.push(v as i64);
-                }
-            }
-            Some(_) => {
-                // A fraction: a value, unless another label is text.
-                return if labels.iter().any(|(_, l)| finite(l).is_none()) {
-                    Task::Classification
-                } else {
-                    Task::Regression
-                };
-            }
-            None => return Task::Classification,
-        }
-    }
-    Task::Classification
-}
-
 fn shorten(s: &str) -> String {
     if s.chars().count() > 40 {
         format!("{}…", s.chars().take(40).collect::<String>())
@@ -492,6 +427,8 @@ fn shorten(s: &str) -> String {
         s.to_string()
     }
 }
+
+mod labels;
 
 #[cfg(test)]
 mod tests;
