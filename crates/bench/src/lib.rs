@@ -32,4 +32,13 @@ pub struct Settings {
     pub scale: f64,
     /// The machine, for the table ([`machine::describe`]).
     pub machine: String,
+    /// The training workloads to measure, by [`train::Workload::name`]; all when empty.
+    pub workloads: Vec<String>,
+}
+
+impl Settings {
+    /// Whether the training workload named `name` is measured.
+    pub fn measures(&self, name: &str) -> bool {
+        self.workloads.is_empty() || self.workloads.iter().any(|w| w == name)
+    }
 }

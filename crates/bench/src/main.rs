@@ -76,11 +76,28 @@ struct RunArgs {
     /// Scales the training blocks' lengths (0.1 for a quick look).
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
+    /// Only these training workloads (spiral, wide, digits, gpt) in the cpu, wgpu and
+    /// precision groups; all when omitted.
+    #[arg(long, value_delimiter = ',', value_parser = workload_name)]
+    workloads: Vec<String>,
     /// The wgpu rows are a second run on a cubecl environment an earlier run of this
     /// build filled (`CUBECL_ENVIRONMENT` names it): with `autotune`, its kernel choices
     /// are read back instead of timed again. Their group says so.
     #[arg(long)]
     second_run: bool,
+}
+
+/// A training workload's short name, checked against [`train::WORKLOADS`].
+fn workload_name(name: &str) -> Result<String, String> {
+    let names: Vec<&str> = train::WORKLOADS.iter().map(|w| w.name).collect();
+    if names.contains(&name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "no workload `{name}`: expected one of {}",
+            names.join(", ")
+        ))
+    }
 }
 
 fn main() -> Result<()> {
@@ -108,6 +125,7 @@ fn run(cli: RunArgs) -> Result<()> {
             threads: cli.threads,
             scale: cli.scale,
             machine: machine.clone(),
+            workloads: cli.workloads.clone(),
         };
         let rows = precision::run(&settings)?;
         rows::append(rows_file, &rows)?;
@@ -148,6 +166,7 @@ fn run(cli: RunArgs) -> Result<()> {
         threads: cli.threads,
         scale: cli.scale,
         machine: machine.clone(),
+        workloads: cli.workloads.clone(),
     };
     if wanted(Group::Cpu) {
         // Our CPU backend uses one thread (burn is built without its `rayon` feature);

@@ -63,7 +63,7 @@ pub fn run(settings: &Settings) -> Result<Vec<Row>> {
     let root = workspace_root();
     let mut rows = Vec::new();
     for (device, where_) in devices {
-        for w in &WORKLOADS {
+        for w in WORKLOADS.iter().filter(|w| settings.measures(w.name)) {
             let path = root.join(w.config);
             let block = ((w.block as f64 * settings.scale).round() as usize).max(5);
             let f32_opts: Vec<String> = w.options.iter().map(|s| s.to_string()).collect();

@@ -20,6 +20,8 @@ use crate::stats::interleaved;
 /// One workload: a config file and the overrides that make it run for as long as the
 /// benchmark needs, without validation.
 pub struct Workload {
+    /// Its short name (`--workloads`).
+    pub name: &'static str,
     /// The name in the table, with its shapes.
     pub label: &'static str,
     /// The config file, relative to the workspace root.
@@ -38,6 +40,7 @@ pub struct Workload {
 /// digits CNN (batch 64) and the tiny GPT of the sorting preset (tokens per second).
 pub const WORKLOADS: [Workload; 4] = [
     Workload {
+        name: "spiral",
         label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam, LinearLR + CosineAnnealingLR",
         config: "crates/bench/workloads/spiral_mlp.toml",
         block: 1000,
@@ -45,6 +48,7 @@ pub const WORKLOADS: [Workload; 4] = [
         tokens_per_iter: None,
     },
     Workload {
+        name: "wide",
         label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum, LinearLR + CosineAnnealingLR",
         config: "crates/bench/workloads/wide_mlp.toml",
         block: 200,
@@ -52,6 +56,7 @@ pub const WORKLOADS: [Workload; 4] = [
         tokens_per_iter: None,
     },
     Workload {
+        name: "digits",
         label: "digits CNN (conv 16, conv 32, fc 64), batch 64, AdamW, clip_grad, paramwise, EMA, LinearLR + MultiStepLR",
         config: "public/configs/digits_cnn.toml",
         block: 100,
@@ -59,6 +64,7 @@ pub const WORKLOADS: [Workload; 4] = [
         tokens_per_iter: None,
     },
     Workload {
+        name: "gpt",
         label: "tiny GPT (2 layers, 4 heads, width 64, tied head) sorting 6 digits: 12 tokens, batch 64, AdamW, clip_grad, paramwise, LinearLR + CosineAnnealingLR",
         config: "public/configs/sort_gpt.toml",
         block: 20,
@@ -116,6 +122,7 @@ pub fn run(
         threads,
         scale,
         ref machine,
+        ..
     } = *settings;
     let root = workspace_root();
     let ready =
@@ -135,7 +142,7 @@ pub fn run(
         versions.mmengine,
         if threads == 1 { "" } else { "s" }
     );
-    for w in &WORKLOADS {
+    for w in WORKLOADS.iter().filter(|w| settings.measures(w.name)) {
         let path = root.join(w.config);
         let block = ((w.block as f64 * scale).round() as usize).max(5);
         let options: Vec<String> = w.options.iter().map(|s| s.to_string()).collect();
@@ -221,5 +228,29 @@ mod tests {
             assert!(cfg.model.is_some(), "{}", w.config);
             assert!(cfg.optim_wrapper.is_some(), "{}", w.config);
         }
+    }
+
+    #[test]
+    fn workloads_are_chosen_by_their_short_names() {
+        let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
+        assert_eq!(names, ["spiral", "wide", "digits", "gpt"]);
+        let gpt_only = Settings {
+            rounds: 1,
+            threads: 1,
+            scale: 1.0,
+            machine: String::new(),
+            workloads: vec!["gpt".to_string()],
+        };
+        let chosen: Vec<&str> = WORKLOADS
+            .iter()
+            .filter(|w| gpt_only.measures(w.name))
+            .map(|w| w.name)
+            .collect();
+        assert_eq!(chosen, ["gpt"]);
+        let every = Settings {
+            workloads: Vec::new(),
+            ..gpt_only
+        };
+        assert!(names.iter().all(|n| every.measures(n)));
     }
 }

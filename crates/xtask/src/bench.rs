@@ -2,9 +2,13 @@
 //! instead, then `BENCHMARKS.md`. Benchmarks are never tests: they print measurements
 //! and ratios, and nothing fails on a timing.
 //!
-//! Each stage writes its rows (JSON lines) to `<target>/bench/<stage>.jsonl`; the
-//! report is rendered from every stage's latest rows, so `--only web` refreshes the
-//! browser rows and keeps the native ones.
+//! Each stage writes its rows (JSON lines) to `<target>/bench/<stage>.jsonl` while it
+//! runs; once it has finished, they replace the stage's rows kept in the repository
+//! (`crates/bench/rows/<stage>.jsonl`, committed with the report they render). The
+//! report is rendered from every stage's kept rows, so `--only web` on any clone
+//! refreshes the browser rows and keeps the others. Where a stage has no kept rows,
+//! `BENCHMARKS.md` is left as it is and the partial report goes to the target directory:
+//! a run never drops another stage's section.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +16,7 @@ use anyhow::{Context as _, Result};
 use clap::ValueEnum;
 
 use crate::context::{Context, exec};
-use crate::tools;
+use crate::{kept_rows, tools};
 
 /// A group of benchmarks that needs its own build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,16 +88,19 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
             "cpu,wgpu,checkpoint,csv,schedules,overhead",
             &[],
         )?;
+        keep(ctx, Stage::Native, &out)?;
     }
     if wanted(Stage::Scaling) {
         let out = fresh(rows(Stage::Scaling))?;
         eprintln!("xtask: [bench scaling] DDPStrategy on two CPU devices against one");
         run_groups(ctx.command(&bench), None, &out, rounds, "scaling", &[])?;
+        keep(ctx, Stage::Scaling, &out)?;
     }
     if wanted(Stage::Precision) {
         let out = fresh(rows(Stage::Precision))?;
         eprintln!("xtask: [bench precision] AmpOptimWrapper (float16) against f32");
         run_groups(ctx.command(&bench), None, &out, rounds, "precision", &[])?;
+        keep(ctx, Stage::Precision, &out)?;
     }
     if wanted(Stage::Fusion) {
         let python = tools::ensure_bench_python(ctx)?;
@@ -129,12 +136,14 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
                 run_groups(cmd, Some(&python), &out, rounds, "wgpu", args)?;
             }
         }
+        keep(ctx, Stage::Fusion, &out)?;
     }
     if wanted(Stage::Web) {
         let dist = crate::serve::build_web_release(ctx)?;
         let out = fresh(rows(Stage::Web))?;
         eprintln!("xtask: [bench web] the app against TensorFlow.js in headless Chromium");
         web_bench(ctx, &dist, &out, rounds, &[])?;
+        keep(ctx, Stage::Web, &out)?;
     }
     if wanted(Stage::WebFusion) {
         let out = fresh(rows(Stage::WebFusion))?;
@@ -178,23 +187,35 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
                 eprintln!("xtask: [bench web-fusion] no rows with burn's {features_named}: {e:#}");
             }
         }
+        keep(ctx, Stage::WebFusion, &out)?;
     }
-    // Every stage's latest rows, in stage order.
+    // Every stage's kept rows, in the report's order.
+    let rows_dir = ctx.root.join(kept_rows::DIR);
+    let (text, missing) = kept_rows::gather(&rows_dir, &REPORT_ORDER.map(Stage::name));
     let all = dir.join("all.jsonl");
-    let mut text = String::new();
-    for stage in [
-        Stage::Native,
-        Stage::Fusion,
-        Stage::Scaling,
-        Stage::Precision,
-        Stage::Web,
-        Stage::WebFusion,
-    ] {
-        if let Ok(t) = std::fs::read_to_string(rows(stage)) {
-            text.push_str(&t);
-        }
-    }
     std::fs::write(&all, text).with_context(|| format!("writing {}", all.display()))?;
+    let report_path = ctx.root.join("BENCHMARKS.md");
+    let out = if missing.is_empty() {
+        report_path
+    } else {
+        // The partial report keeps the hand-written analysis too.
+        let partial = dir.join("BENCHMARKS.md");
+        if report_path.exists() {
+            std::fs::copy(&report_path, &partial).with_context(|| {
+                format!("copying {} to {}", report_path.display(), partial.display())
+            })?;
+        }
+        eprintln!(
+            "xtask: [bench] no kept rows for the stage(s) {} ({}): BENCHMARKS.md is left as it \
+             is, since rendering it would drop their sections; the report of the stages that \
+             have rows is {} (`cargo xtask bench --only {}` completes the set)",
+            missing.join(", "),
+            kept_rows::DIR,
+            partial.display(),
+            missing.join(","),
+        );
+        partial
+    };
     // The release bench renders the report where it was built; otherwise the tests'
     // dev build does (the same renderer), which the browser stage has built already.
     let mut report = if release_bench {
@@ -206,13 +227,38 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
         cmd.args(["run", "--locked", "--example", "bench_report", "--"]);
         cmd
     };
-    exec(
-        report
-            .arg("--rows")
-            .arg(&all)
-            .arg("--out")
-            .arg(ctx.root.join("BENCHMARKS.md")),
-    )
+    exec(report.arg("--rows").arg(&all).arg("--out").arg(&out))
+}
+
+/// The stages in the order their sections appear in `BENCHMARKS.md`.
+const REPORT_ORDER: [Stage; 6] = [
+    Stage::Native,
+    Stage::Fusion,
+    Stage::Scaling,
+    Stage::Precision,
+    Stage::Web,
+    Stage::WebFusion,
+];
+
+/// Keeps `measured`, a finished stage's rows, as that stage's rows in the repository.
+fn keep(ctx: &Context, stage: Stage, measured: &Path) -> Result<()> {
+    let kept = ctx
+        .root
+        .join(kept_rows::DIR)
+        .join(format!("{}.jsonl", stage.name()));
+    if kept_rows::keep(measured, &kept)? {
+        eprintln!(
+            "xtask: [bench {}] rows kept in {}",
+            stage.name(),
+            kept.display()
+        );
+    } else {
+        eprintln!(
+            "xtask: [bench {}] no rows measured; the kept ones stay",
+            stage.name()
+        );
+    }
+    Ok(())
 }
 
 /// `bench run --only <groups> <extra>` (`bench`: the bench binary's command, with any

@@ -18,6 +18,7 @@ mod bench;
 mod context;
 mod gen_data;
 mod gpu_kit;
+mod kept_rows;
 mod serve;
 mod test;
 mod tools;
