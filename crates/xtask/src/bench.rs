@@ -4,11 +4,11 @@
 //!
 //! Each stage writes its rows (JSON lines) to `<target>/bench/<stage>.jsonl` while it
 //! runs; once it has finished, they replace the stage's rows kept in the repository
-//! (`crates/bench/rows/<stage>.jsonl`, committed with the report they render). The
-//! report is rendered from every stage's kept rows, so `--only web` on any clone
-//! refreshes the browser rows and keeps the others. Where a stage has no kept rows,
-//! `BENCHMARKS.md` is left as it is and the partial report goes to the target directory:
-//! a run never drops another stage's section.
+//! (`crates/bench/rows/<stage>.jsonl`, committed with the report they render), so the
+//! measurements outlive the machine and the report can be rendered again from them. The
+//! report is rendered from every stage's kept rows; a group without rows keeps its
+//! earlier table in `BENCHMARKS.md` (the renderer's own rule), so `--only web` refreshes
+//! the browser's tables and keeps the others.
 
 use std::path::{Path, PathBuf};
 
@@ -194,28 +194,16 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     let (text, missing) = kept_rows::gather(&rows_dir, &REPORT_ORDER.map(Stage::name));
     let all = dir.join("all.jsonl");
     std::fs::write(&all, text).with_context(|| format!("writing {}", all.display()))?;
-    let report_path = ctx.root.join("BENCHMARKS.md");
-    let out = if missing.is_empty() {
-        report_path
-    } else {
-        // The partial report keeps the hand-written analysis too.
-        let partial = dir.join("BENCHMARKS.md");
-        if report_path.exists() {
-            std::fs::copy(&report_path, &partial).with_context(|| {
-                format!("copying {} to {}", report_path.display(), partial.display())
-            })?;
-        }
+    if !missing.is_empty() {
         eprintln!(
-            "xtask: [bench] no kept rows for the stage(s) {} ({}): BENCHMARKS.md is left as it \
-             is, since rendering it would drop their sections; the report of the stages that \
-             have rows is {} (`cargo xtask bench --only {}` completes the set)",
+            "xtask: [bench] no kept rows yet for the stage(s) {} ({}): their groups keep the \
+             tables BENCHMARKS.md has (`cargo xtask bench --only {}` measures them)",
             missing.join(", "),
             kept_rows::DIR,
-            partial.display(),
             missing.join(","),
         );
-        partial
-    };
+    }
+    let out = ctx.root.join("BENCHMARKS.md");
     // The release bench renders the report where it was built; otherwise the tests'
     // dev build does (the same renderer), which the browser stage has built already.
     let mut report = if release_bench {
