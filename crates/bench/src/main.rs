@@ -16,7 +16,7 @@ use playground_strategy::device::DeviceChoice;
 
 /// mimalloc serves every allocation: the CPU backend allocates a fresh buffer for most
 /// tensor operations, and glibc's malloc maps, faults in and unmaps each one over its
-/// mmap threshold (a sixth of the tiny GPT's training time went to the kernel's page
+/// mmap threshold (27 % of the tiny GPT's training time went to the kernel's page
 /// handling; BENCHMARKS.md, "TinyGPT on the CPU").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -29,18 +29,18 @@ mod worker_cmd;
 
 use std::process::ExitCode;
 
-/// mimalloc serves every allocation: the CPU backend allocates a fresh buffer for most
-/// tensor operations, and glibc's malloc maps, faults in and unmaps each one over its
-/// mmap threshold (a sixth of the tiny GPT's training time went to the kernel's page
-/// handling; BENCHMARKS.md, "TinyGPT on the CPU").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use playground_strategy::config::ConfigError;
 use playground_strategy::device::{DeviceChoice, init_device, smoke_test};
 use playground_strategy::env::{BackendName, collect_env};
+
+/// mimalloc serves every allocation: the CPU backend allocates a fresh buffer for most
+/// tensor operations, and glibc's malloc maps, faults in and unmaps each one over its
+/// mmap threshold (27 % of the tiny GPT's training time went to the kernel's page
+/// handling; BENCHMARKS.md, "TinyGPT on the CPU").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Strategy Playground on the command line.
 #[derive(Debug, Parser)]
