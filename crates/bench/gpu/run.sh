@@ -7,7 +7,8 @@
 #   bash crates/bench/gpu/run.sh gpu-kit        # from the checkout's root
 #
 # Rows (JSON lines), the rendered tables and the machine's facts go to $OUT (default
-# ./gpu-out). Every run is bounded by `timeout`, so the whole script stays inside about
+# ./gpu-out); back where Rust is, `cargo xtask bench --gpu-rows gpu-out/gpu.jsonl` keeps
+# the rows in crates/bench/rows/gpu.jsonl and renders BENCHMARKS.md with them. Every run is bounded by `timeout`, so the whole script stays inside about
 # 9 minutes even where a run hangs (TIMEOUT_SCALE=4 for a rehearsal on a software
 # adapter); a run that fails or times out is reported and the others still run.
 set -uo pipefail

@@ -3,7 +3,7 @@
 //! plain file copy, a bare burn loop (natively, in this crate's `playground-bench`
 //! binary) and TensorFlow.js (in the browser, `tests/examples/web_bench.rs`).
 //!
-//! Every pair runs interleaved in one process; the medians of several rounds give the
+//! Every pair runs interleaved in one run; the medians of several rounds give the
 //! ratio. Each run appends [`rows::Row`]s to a JSON-lines file; [`report`] renders them
 //! into `BENCHMARKS.md`. `cargo xtask bench` does all of it. Nothing here is a test and
 //! nothing fails on a timing.

@@ -205,11 +205,18 @@ fn run(cli: RunArgs) -> Result<()> {
         } else {
             "cpu"
         };
-        // A build with burn's fusion or autotune gets its own group (they are
-        // compile-time features: `cargo xtask bench --only fusion` builds each).
+        // Against PyTorch on CUDA (the GPU kit's machine) the rows are a group of their
+        // own, apart from the software adapter's. A build with burn's fusion or autotune
+        // gets its own group too (they are compile-time features: `cargo xtask bench
+        // --only fusion` builds each).
+        let base = if peer_device == "cuda" {
+            report::GPU_GROUP
+        } else {
+            "native wgpu training"
+        };
         let mut group = match playground_strategy::env::burn_kernels() {
-            "none" => "native wgpu training".to_string(),
-            kernels => format!("native wgpu training, burn with {kernels}"),
+            "none" => base.to_string(),
+            kernels => format!("{base}, burn with {kernels}"),
         };
         if cli.second_run {
             group.push_str(", second run");

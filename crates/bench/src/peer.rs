@@ -1,8 +1,10 @@
-//! The Python peer (`python/peer.py`): one long-lived process, one JSON request and
-//! one JSON answer per line, so each of its measurements can alternate with ours.
+//! The Python peer (`python/peer.py`): a process that answers one JSON request per
+//! line with one JSON answer, so each of its measurements can alternate with ours. The
+//! training groups start a fresh one per workload ([`Peer::restart`]), so no workload's
+//! speed depends on what the peer ran before it.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -15,6 +17,7 @@ pub fn script() -> std::path::PathBuf {
 
 /// A running peer.
 pub struct Peer {
+    python: PathBuf,
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -33,10 +36,20 @@ impl Peer {
         let stdin = child.stdin.take().context("the peer's stdin")?;
         let stdout = BufReader::new(child.stdout.take().context("the peer's stdout")?);
         Ok(Self {
+            python: python.to_path_buf(),
             child,
             stdin,
             stdout,
         })
+    }
+
+    /// Ends this process and starts a fresh one on the same Python: a new interpreter,
+    /// allocator and PyTorch state, as a workload run on its own would have.
+    pub fn restart(&mut self) -> Result<()> {
+        let fresh = Self::start(&self.python)?;
+        // The old process is told to quit and waited for when it is dropped here.
+        drop(std::mem::replace(self, fresh));
+        Ok(())
     }
 
     /// Sends one request and returns the answer; an `error` answer is an error.

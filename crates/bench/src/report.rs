@@ -51,11 +51,16 @@ pub fn write(rows_path: &Path, out: &Path, command: &str) -> Result<()> {
 pub const KEEP_MARKER: &str =
     "<!-- Everything below is written by hand and kept by `cargo xtask bench`. -->";
 
+/// The group of the wgpu training rows measured against PyTorch on CUDA (the GPU kit's,
+/// `crates/bench/gpu/run.sh`), apart from the software adapter's `native wgpu training`.
+pub const GPU_GROUP: &str = "wgpu training on a GPU, against PyTorch on CUDA";
+
 /// The order groups appear in; unknown groups follow in the order met.
-const ORDER: [&str; 10] = [
+const ORDER: [&str; 11] = [
     "CPU training",
     "CPU training, PyTorch on every core",
     "native wgpu training",
+    GPU_GROUP,
     "browser training",
     "browser sequence training",
     "checkpoint I/O",
@@ -105,8 +110,8 @@ pub fn render(
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Written by `{command}` on {when}. Each pair ran interleaved in one process (ours, \
-         then the peer, then the other way round), medians of several rounds after a \
+        "Written by `{command}` on {when}. Each pair ran interleaved in one run (ours, then \
+         the peer, then the other way round), medians of several rounds after a \
          warm-up. **Ratio** is how many times better ours is than the peer: above 1 ours \
          is faster (or smaller), below 1 the peer is. Ratios are the headline; absolute \
          numbers depend on the machine, which is named on every row.\n"
@@ -237,6 +242,24 @@ mod tests {
         );
         assert!(md.contains("- median of 5"));
         assert!(!md.contains("## native wgpu"), "empty groups are left out");
+    }
+
+    #[test]
+    fn gpu_rows_have_their_own_section_after_the_software_adapters() {
+        let rows = [
+            row(GPU_GROUP, "spiral", 9000.0, Some(3000.0)),
+            row("checkpoint I/O", "load", 2.0, Some(1.0)),
+            row("native wgpu training", "spiral", 300.0, Some(1700.0)),
+        ];
+        let md = render(&rows, "today", "cargo xtask bench", None, &[]);
+        let lavapipe = md
+            .find("## native wgpu training\n")
+            .expect("software adapter");
+        let gpu = md.find(&format!("## {GPU_GROUP}\n")).expect("GPU section");
+        let ckpt = md.find("## checkpoint I/O").expect("checkpoint section");
+        assert!(lavapipe < gpu && gpu < ckpt, "{md}");
+        let section = &md[gpu..ckpt];
+        assert!(section.contains("| spiral | 9000 it/s |") && !section.contains("300 it/s"));
     }
 
     #[test]

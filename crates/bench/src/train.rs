@@ -158,6 +158,11 @@ pub fn run(
             },
         ))
         .with_context(|| format!("building the runner of {}", path.display()))?;
+        // A fresh peer per workload: a long-lived one carried its allocator's state from
+        // one workload to the next (the GPT, measured last, ran at a speed that depended
+        // on what came before it; BENCHMARKS.md, "TinyGPT on the CPU").
+        peer.restart()
+            .with_context(|| format!("restarting the Python peer for {}", w.label))?;
         peer.call(json!({
             "cmd": "train_setup",
             "config": path,
@@ -204,7 +209,7 @@ pub fn run(
             higher_is_better: true,
             machine: machine.clone(),
             note: format!(
-                "median of {rounds} interleaved blocks of {block} iterations after a warm-up block (a block took {:.2} s ours, {:.2} s the peer's); f32; both sides read the same config file and read the loss back every `logger.interval` iterations and at each epoch's end; our first iteration took {first:.2} s",
+                "median of {rounds} interleaved blocks of {block} iterations after a warm-up block (a block took {:.2} s ours, {:.2} s the peer's); f32; a fresh peer process per workload; both sides read the same config file and read the loss back every `logger.interval` iterations and at each epoch's end; our first iteration took {first:.2} s",
                 block as f64 / ours,
                 block as f64 / theirs
             ),

@@ -42,6 +42,7 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The stage's name: its kept rows' file name and its `--only` value.
     fn name(self) -> &'static str {
         match self {
             Stage::Native => "native",
@@ -54,11 +55,22 @@ impl Stage {
     }
 }
 
-/// Runs the chosen stages (all when `only` is empty), then writes `BENCHMARKS.md`.
-pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
-    let wanted = |s: Stage| only.is_empty() || only.contains(&s);
+/// Keeps `gpu_rows` (the GPU kit's) if given, runs the chosen stages (all when `only` is
+/// empty and no GPU rows are given), then writes `BENCHMARKS.md`.
+pub fn run(ctx: &Context, only: &[Stage], rounds: usize, gpu_rows: Option<&Path>) -> Result<()> {
+    let wanted = |s: Stage| only.contains(&s) || (only.is_empty() && gpu_rows.is_none());
     let dir = ctx.target_dir.join("bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if let Some(measured) = gpu_rows {
+        let count = kept_rows::check(measured)?;
+        let kept = ctx.root.join(kept_rows::DIR).join(format!("{GPU}.jsonl"));
+        kept_rows::keep(measured, &kept)?;
+        eprintln!(
+            "xtask: [bench] {count} GPU rows from {} kept in {}",
+            measured.display(),
+            kept.display()
+        );
+    }
     let rows = |s: Stage| dir.join(format!("{}.jsonl", s.name()));
     let native = [
         Stage::Native,
@@ -191,9 +203,17 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     }
     // Every stage's kept rows, in the report's order.
     let rows_dir = ctx.root.join(kept_rows::DIR);
-    let (text, missing) = kept_rows::gather(&rows_dir, &REPORT_ORDER.map(Stage::name));
+    let (text, missing) = kept_rows::gather(&rows_dir, &REPORT_ORDER);
     let all = dir.join("all.jsonl");
     std::fs::write(&all, text).with_context(|| format!("writing {}", all.display()))?;
+    if missing.contains(&GPU) {
+        eprintln!(
+            "xtask: [bench] no GPU rows kept yet: measure them on a machine with a GPU \
+             (`cargo xtask gpu-kit` here, `bash crates/bench/gpu/run.sh gpu-kit` there), then \
+             `cargo xtask bench --gpu-rows gpu-out/gpu.jsonl`"
+        );
+    }
+    let missing: Vec<&str> = missing.into_iter().filter(|s| *s != GPU).collect();
     if !missing.is_empty() {
         eprintln!(
             "xtask: [bench] no kept rows yet for the stage(s) {} ({}): their groups keep the \
@@ -218,14 +238,19 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize) -> Result<()> {
     exec(report.arg("--rows").arg(&all).arg("--out").arg(&out))
 }
 
-/// The stages in the order their sections appear in `BENCHMARKS.md`.
-const REPORT_ORDER: [Stage; 6] = [
-    Stage::Native,
-    Stage::Fusion,
-    Stage::Scaling,
-    Stage::Precision,
-    Stage::Web,
-    Stage::WebFusion,
+/// The kept rows measured on a GPU machine by the GPU kit (not a stage: no GPU here).
+const GPU: &str = "gpu";
+
+/// The kept rows' names (the stages' and [`GPU`]) in the order their sections appear in
+/// `BENCHMARKS.md`.
+const REPORT_ORDER: [&str; 7] = [
+    "native",
+    GPU,
+    "fusion",
+    "scaling",
+    "precision",
+    "web",
+    "web-fusion",
 ];
 
 /// Keeps `measured`, a finished stage's rows, as that stage's rows in the repository.
@@ -314,4 +339,24 @@ fn web_bench(ctx: &Context, dist: &Path, out: &Path, rounds: usize, extra: &[&st
 fn fresh(path: PathBuf) -> Result<PathBuf> {
     std::fs::write(&path, "").with_context(|| format!("emptying {}", path.display()))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    use super::{GPU, REPORT_ORDER, Stage};
+
+    #[test]
+    fn every_stage_and_the_gpu_rows_have_a_place_in_the_report() {
+        for stage in Stage::value_variants() {
+            assert!(
+                REPORT_ORDER.contains(&stage.name()),
+                "{} has no place in REPORT_ORDER",
+                stage.name()
+            );
+        }
+        assert!(REPORT_ORDER.contains(&GPU));
+        assert_eq!(REPORT_ORDER.len(), Stage::value_variants().len() + 1);
+    }
 }

@@ -58,6 +58,10 @@ enum Task {
         /// Interleaved rounds per comparison (the browser stage uses at most 3).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+        /// Keep these rows (`gpu.jsonl`, written by `crates/bench/gpu/run.sh` on a GPU
+        /// machine) as the GPU's, then render; no stage runs unless `--only` names one.
+        #[arg(long, value_name = "FILE")]
+        gpu_rows: Option<std::path::PathBuf>,
     },
     /// Pack two release builds of the bench and the peer's wheels into gpu-kit/, for
     /// `crates/bench/gpu/run.sh` on a machine with a GPU and no network.
@@ -73,7 +77,11 @@ fn main() -> ExitCode {
     let result = context::Context::new().and_then(|ctx| match cli.task {
         Task::Serve { port } => serve::run(&ctx, port),
         Task::Test { only } => test::run(&ctx, &only),
-        Task::Bench { only, rounds } => bench::run(&ctx, &only, rounds),
+        Task::Bench {
+            only,
+            rounds,
+            gpu_rows,
+        } => bench::run(&ctx, &only, rounds, gpu_rows.as_deref()),
         Task::GpuKit => gpu_kit::run(&ctx),
         Task::Setup => tools::ensure_all(&ctx),
         Task::GenData => gen_data::run(&ctx.root),

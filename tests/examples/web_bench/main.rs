@@ -25,6 +25,7 @@
 
 mod pages;
 mod torch;
+mod workloads;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +43,7 @@ use pages::{
     app_speed, chromium_version, first_render, tfjs_package_version, tfjs_page, tfjs_speed,
     trainer_report,
 };
+use workloads::{Kind, WORKLOADS, Workload};
 
 /// Iterations trained before timing (kernel set-up, allocator warm-up).
 const WARM_UP: i64 = 30;
@@ -84,45 +86,6 @@ struct Cli {
     #[arg(long)]
     kernels: Option<String>,
 }
-
-/// What a workload trains, which decides its peers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    /// An MLP: TensorFlow.js builds the same model on its page.
-    Mlp,
-    /// A sequence model: PyTorch + MMEngine trains the same config natively; speeds are
-    /// tokens per second (`tokens` per iteration).
-    Sequence { tokens: usize },
-}
-
-/// A workload: its label, config file (relative to the workspace root) and kind.
-struct Workload {
-    name: &'static str,
-    label: &'static str,
-    config: &'static str,
-    kind: Kind,
-}
-
-const WORKLOADS: [Workload; 3] = [
-    Workload {
-        name: "spiral",
-        label: "spiral MLP 2-32-32-2 (tanh), batch 16, Adam",
-        config: "crates/bench/workloads/spiral_mlp.toml",
-        kind: Kind::Mlp,
-    },
-    Workload {
-        name: "wide",
-        label: "wide MLP 784-256-10 (ReLU), batch 64, SGD momentum",
-        config: "crates/bench/workloads/wide_mlp.toml",
-        kind: Kind::Mlp,
-    },
-    Workload {
-        name: "gpt",
-        label: "tiny GPT (2 layers, 4 heads, width 64, tied head) sorting 6 digits: 12 tokens, batch 64, AdamW, clip_grad",
-        config: "public/configs/sort_gpt.toml",
-        kind: Kind::Sequence { tokens: 64 * 12 },
-    },
-];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -286,8 +249,10 @@ async fn main() -> Result<()> {
     let tuned = kernels.contains("autotune") && !kernels.contains("uncached");
     let mut second_runs = vec![Vec::new(); WORKLOADS.len()];
     let mut devices = vec![String::new(); SIDES.len()];
-    // (workload, side) whose measurement failed: not tried again, no row.
-    let mut failed: Vec<(usize, usize)> = Vec::new();
+    // (workload, side, round, error) whose measurement failed: not tried again (the
+    // GPT on SwiftShader fails by running out of time, each round); its row, if an
+    // earlier round measured it, says in how many rounds it was measured and why not.
+    let mut failed: Vec<(usize, usize, usize, String)> = Vec::new();
     let (mut mounted, mut paint) = (Vec::new(), Vec::new());
     // The installed package's version; the pages report theirs as they load.
     let mut tfjs_version = tfjs_package_version(&cli.tfjs)?;
@@ -314,7 +279,7 @@ async fn main() -> Result<()> {
                 let side = SIDES[si];
                 if !side.runs(kind)
                     || (!cli.sides.is_empty() && !cli.sides.contains(&side.name()))
-                    || failed.contains(&(wi, si))
+                    || failed.iter().any(|f| (f.0, f.1) == (wi, si))
                 {
                     continue;
                 }
@@ -326,7 +291,7 @@ async fn main() -> Result<()> {
                             Err(e) => {
                                 let label = WORKLOADS[wi].label;
                                 eprintln!("web_bench: no row for {label} {side:?}: {e:#}");
-                                failed.push((wi, si));
+                                failed.push((wi, si, round + 1, format!("{e:#}")));
                                 continue;
                             }
                         };
@@ -395,6 +360,13 @@ async fn main() -> Result<()> {
                 "; our first progress report came {:.1} s after Train (median; the trainer's start, the first chunk and the kernels it compiles)",
                 median(first_reports[wi][si].clone())
             );
+            if let Some((.., round, e)) = failed.iter().find(|f| (f.0, f.1) == (wi, si)) {
+                let e = e.lines().next().unwrap_or_default();
+                text.push_str(&format!(
+                    "; measured in {} of {rounds} rounds: round {round} failed ({e}), and the later ones did not try again",
+                    speeds[wi][si].len()
+                ));
+            }
             if SIDES[si] == Side::Ours("wgpu") && !second_runs[wi].is_empty() {
                 let (firsts, speeds): (Vec<f64>, Vec<f64>) =
                     second_runs[wi].iter().copied().unzip();

@@ -14,6 +14,8 @@ use labels::{LabelTexts, class_name, infer_task};
 /// The largest CSV file a dataset reads (64 MiB): the samples live in memory, in the
 /// browser too.
 pub const MAX_CSV_BYTES: usize = 64 << 20;
+/// After this many rows the reader sizes its arrays for the whole file.
+const SIZING_ROWS: usize = 64;
 /// The most columns a CSV file may have.
 pub const MAX_CSV_COLUMNS: usize = 10_000;
 /// The most classes a classification label column may have.
@@ -274,6 +276,17 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
             }
         }
         let row = record.position().map_or(0, |p| p.line());
+        if labels.rows.len() == SIZING_ROWS {
+            // Room for the whole file at once, from the first rows' length: growing the
+            // arrays row by row copied them and faulted their pages in again.
+            // A row takes at least a byte per column, so this is at most the file's size.
+            let per_row = record.position().map_or(0, |p| p.byte()) as usize / SIZING_ROWS;
+            if per_row >= names.len() {
+                let rows = bytes.len() / per_row * 17 / 16;
+                features.reserve(rows * feature_cols.len());
+                labels.rows.reserve(rows);
+            }
+        }
         if record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
             continue; // a blank line
         }

@@ -10,16 +10,31 @@ use crate::data::schema::Task;
 /// the line it first appears on, and every row's index into them.
 #[derive(Default)]
 pub(super) struct LabelTexts {
+    /// The distinct texts' bytes, in order of first appearance.
+    keys: Vec<Vec<u8>>,
+    /// The same, hashed, once there are more than [`SCANNED`].
     index: HashMap<Vec<u8>, u32>,
     pub(super) distinct: Vec<(u64, String)>,
     pub(super) rows: Vec<u32>,
 }
 
+/// Up to this many distinct texts a row's label is looked up by comparing it with each
+/// (a class column has a handful: cheaper than hashing it); beyond, in a hash map.
+const SCANNED: usize = 16;
+
 impl LabelTexts {
     /// Records a row whose label is `field` when that text was seen before.
     pub(super) fn seen(&mut self, field: &[u8]) -> bool {
-        match self.index.get(field) {
-            Some(&i) => {
+        let found = if self.keys.len() <= SCANNED {
+            self.keys
+                .iter()
+                .position(|k| k.as_slice() == field)
+                .map(|i| i as u32)
+        } else {
+            self.index.get(field).copied()
+        };
+        match found {
+            Some(i) => {
                 self.rows.push(i);
                 true
             }
@@ -30,7 +45,17 @@ impl LabelTexts {
     /// Records a row whose label is a text not seen before.
     pub(super) fn add(&mut self, field: &[u8], row: u64, text: String) {
         let i = self.distinct.len() as u32;
-        self.index.insert(field.to_vec(), i);
+        self.keys.push(field.to_vec());
+        if self.keys.len() > SCANNED {
+            if self.index.is_empty() {
+                // Past the scanned few: every text so far goes into the map.
+                for (j, k) in self.keys.iter().enumerate() {
+                    self.index.insert(k.clone(), j as u32);
+                }
+            } else {
+                self.index.insert(field.to_vec(), i);
+            }
+        }
         self.distinct.push((row, text));
         self.rows.push(i);
     }

@@ -210,3 +210,23 @@ fn repeated_labels_are_read_row_by_row() {
     assert_eq!((e.row, e.column.as_ref().map(|c| c.0)), (Some(3), Some(2)));
     assert!(e.message.contains("UTF-8"), "{e}");
 }
+
+#[test]
+fn many_distinct_labels_keep_their_rows_past_the_scanned_few() {
+    // 40 class names, past the 16 looked up by comparison: the later ones are hashed,
+    // and every row still gets its own class, in order of first appearance.
+    let mut text = String::from("x,y\n");
+    for i in 0..120 {
+        text.push_str(&format!("{i},c{}\n", (i * 7) % 40));
+    }
+    let d = read(&text).expect("reads");
+    assert_eq!(d.class_names.len(), 40);
+    for (i, &l) in d.labels.iter().enumerate() {
+        assert_eq!(
+            d.class_names[l as usize],
+            format!("c{}", (i * 7) % 40),
+            "row {i}"
+        );
+    }
+    assert_eq!(d.features.len(), 120);
+}
