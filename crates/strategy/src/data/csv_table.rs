@@ -277,14 +277,15 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
         }
         let row = record.position().map_or(0, |p| p.line());
         if labels.rows.len() == SIZING_ROWS {
-            // Room for the whole file at once, from the first rows' length: growing the
-            // arrays row by row copied them and faulted their pages in again.
-            // A row takes at least a byte per column, so this is at most the file's size.
+            // Room for the whole file at once, from the first rows' mean length (and a
+            // sixteenth): growing the arrays row by row copied them and faulted their
+            // pages in again. A cell and its separator take two bytes at least, so no
+            // file has more features than half its bytes: the reserve never passes that.
             let per_row = record.position().map_or(0, |p| p.byte()) as usize / SIZING_ROWS;
-            if per_row >= names.len() {
+            if per_row > 0 {
                 let rows = bytes.len() / per_row * 17 / 16;
-                features.reserve(rows * feature_cols.len());
-                labels.rows.reserve(rows);
+                features.reserve((rows * feature_cols.len()).min(bytes.len() / 2));
+                labels.rows.reserve(rows.min(bytes.len() / 2));
             }
         }
         if record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
