@@ -282,9 +282,8 @@ pub fn read_csv(bytes: &[u8], file: &str, opts: &CsvOptions) -> Result<CsvData, 
             // pages in again. A cell and its separator take two bytes at least, so no
             // file has more features than half its bytes: the reserve never passes that.
             let per_row = record.position().map_or(0, |p| p.byte()) as usize / SIZING_ROWS;
-            if per_row > 0 {
-                let rows = bytes.len() / per_row * 17 / 16;
-                features.reserve((rows * feature_cols.len()).min(bytes.len() / 2));
+            if let Some(rows) = bytes.len().checked_div(per_row).map(|r| r * 17 / 16) {
+                features.reserve(rows.saturating_mul(feature_cols.len()).min(bytes.len() / 2));
                 labels.rows.reserve(rows.min(bytes.len() / 2));
             }
         }
