@@ -1,7 +1,7 @@
 //! Benchmarks against the tools people would use instead of the playground: PyTorch
 //! eager with MMEngine's `OptimWrapper` and schedulers, `torch.save`/`torch.load`, a
 //! plain file copy, a bare burn loop (natively, in this crate's `playground-bench`
-//! binary) and TensorFlow.js (in the browser, `tests/examples/web_bench.rs`).
+//! binary) and TensorFlow.js (in the browser, `tests/examples/web_bench/`).
 //!
 //! Every pair runs interleaved in one run; the medians of several rounds give the
 //! ratio. Each run appends [`rows::Row`]s to a JSON-lines file; [`report`] renders them

@@ -263,6 +263,35 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_rows_is_refused_with_its_line_and_nothing_written() {
+        let dir = tempfile::tempdir().expect("scratch folder");
+        let out = dir.path().join("report.md");
+        let good = serde_json::to_string(&row("CPU training", "a", 1.0, Some(1.0))).expect("row");
+        // A line that is not JSON (a log line), and a row without its measurement.
+        for (name, bad) in [
+            ("log.jsonl", "gpu-kit: no torch".to_string()),
+            (
+                "partial.jsonl",
+                r#"{"group":"g","workload":"w"}"#.to_string(),
+            ),
+        ] {
+            let rows = dir.path().join(name);
+            std::fs::write(&rows, format!("{good}\n\n{bad}\n")).expect("scratch file");
+            let e = format!("{:#}", write(&rows, &out, "c").expect_err("not rows"));
+            assert!(e.contains(&format!("{name}:3: not a benchmark row")), "{e}");
+            assert!(!out.exists(), "nothing rendered from {name}");
+        }
+        let rows = dir.path().join("good.jsonl");
+        std::fs::write(&rows, format!("{good}\n")).expect("scratch file");
+        write(&rows, &out, "c").expect("rows");
+        assert!(
+            std::fs::read_to_string(&out)
+                .expect("report")
+                .contains("| a | 1.00 it/s |")
+        );
+    }
+
+    #[test]
     fn differing_notes_name_their_workloads() {
         let mut slow = row(
             "browser training",

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 /// One workload measured on our side and on a peer's, in the same run.
 ///
-/// The file format (one JSON object per line) is shared with the browser benchmarks in
-/// `tests/examples/web_budgets.rs` and read by the xtask, which renders the table.
+/// The file format (one JSON object per line) is written by the browser benchmarks
+/// (`tests/examples/web_bench/`) too, kept by the xtask in `crates/bench/rows/` and
+/// rendered into tables by [`crate::report`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// The group (`CPU training`, `checkpoint I/O`, …).

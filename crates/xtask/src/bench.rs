@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use clap::ValueEnum;
 
 use crate::context::{Context, exec};
@@ -61,16 +61,6 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize, gpu_rows: Option<&Path>
     let wanted = |s: Stage| only.contains(&s) || (only.is_empty() && gpu_rows.is_none());
     let dir = ctx.target_dir.join("bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    if let Some(measured) = gpu_rows {
-        let count = kept_rows::check(measured)?;
-        let kept = ctx.root.join(kept_rows::DIR).join(format!("{GPU}.jsonl"));
-        kept_rows::keep(measured, &kept)?;
-        eprintln!(
-            "xtask: [bench] {count} GPU rows from {} kept in {}",
-            measured.display(),
-            kept.display()
-        );
-    }
     let rows = |s: Stage| dir.join(format!("{}.jsonl", s.name()));
     let native = [
         Stage::Native,
@@ -79,13 +69,18 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize, gpu_rows: Option<&Path>
         Stage::Fusion,
     ];
     let release_bench = native.iter().any(|s| wanted(*s));
+    let bench = ctx.target_dir.join("release").join("playground-bench");
+    // The report's renderer: the release bench's where it is built.
+    let built = release_bench.then_some(bench.as_path());
     if release_bench {
         eprintln!(
             "xtask: [bench] building playground-bench (release; the first build of burn in release takes about 30 minutes)"
         );
         build_bench(ctx, None)?;
     }
-    let bench = ctx.target_dir.join("release").join("playground-bench");
+    if let Some(measured) = gpu_rows {
+        keep_gpu_rows(ctx, measured, &dir, built)?;
+    }
     if wanted(Stage::Native) {
         let python = tools::ensure_bench_python(ctx)?;
         let out = fresh(rows(Stage::Native))?;
@@ -224,18 +219,58 @@ pub fn run(ctx: &Context, only: &[Stage], rounds: usize, gpu_rows: Option<&Path>
         );
     }
     let out = ctx.root.join("BENCHMARKS.md");
-    // The release bench renders the report where it was built; otherwise the tests'
-    // dev build does (the same renderer), which the browser stage has built already.
-    let mut report = if release_bench {
-        let mut cmd = ctx.command(&bench);
+    exec(
+        renderer(ctx, built)
+            .arg("--rows")
+            .arg(&all)
+            .arg("--out")
+            .arg(&out),
+    )
+}
+
+/// The report's renderer, `--rows` and `--out` still to give: `built`, the release
+/// bench, where this run built it; otherwise the tests' dev build of the same renderer
+/// (the `bench_report` example), which the browser stage has built already.
+fn renderer(ctx: &Context, built: Option<&Path>) -> std::process::Command {
+    if let Some(bench) = built {
+        let mut cmd = ctx.command(bench);
         cmd.arg("report");
         cmd
     } else {
         let mut cmd = ctx.command("cargo");
         cmd.args(["run", "--locked", "--example", "bench_report", "--"]);
         cmd
-    };
-    exec(report.arg("--rows").arg(&all).arg("--out").arg(&out))
+    }
+}
+
+/// Keeps `measured` (the GPU kit's `gpu.jsonl`) as the GPU's rows. The renderer reads
+/// them first, into a scratch report: a file that is not benchmark rows is refused with
+/// its line named, and an empty one too, before the kept rows change.
+fn keep_gpu_rows(ctx: &Context, measured: &Path, dir: &Path, built: Option<&Path>) -> Result<()> {
+    let scratch = dir.join("gpu-rows-check.md");
+    // A scratch report left by an earlier check would lend its tables to this one.
+    let _ = std::fs::remove_file(&scratch);
+    exec(
+        renderer(ctx, built)
+            .arg("--rows")
+            .arg(measured)
+            .arg("--out")
+            .arg(&scratch),
+    )
+    .with_context(|| format!("{} is not benchmark rows", measured.display()))?;
+    let kept = ctx.root.join(kept_rows::DIR).join(format!("{GPU}.jsonl"));
+    if !kept_rows::keep(measured, &kept)? {
+        bail!(
+            "{}: no rows (the GPU run measured nothing; its run.log says why)",
+            measured.display()
+        );
+    }
+    eprintln!(
+        "xtask: [bench] GPU rows from {} kept in {}",
+        measured.display(),
+        kept.display()
+    );
+    Ok(())
 }
 
 /// The kept rows measured on a GPU machine by the GPU kit (not a stage: no GPU here).

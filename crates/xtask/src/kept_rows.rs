@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 
 /// The folder of the kept rows, relative to the repository root.
 pub const DIR: &str = "crates/bench/rows";
@@ -26,49 +26,6 @@ pub fn gather(dir: &Path, stages: &[&'static str]) -> (String, Vec<&'static str>
         }
     }
     (text, missing)
-}
-
-/// Checks that `path` holds benchmark rows (JSON lines, each an object with a `group`
-/// and a `workload`, as `playground-bench` writes them) and returns how many; an error
-/// names the file and the first line that is not one.
-pub fn check(path: &Path) -> Result<usize> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut count = 0;
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row: serde_json::Value = serde_json::from_str(line).with_context(|| {
-            format!(
-                "{}, line {}: not a JSON benchmark row",
-                path.display(),
-                i + 1
-            )
-        })?;
-        for key in ["group", "workload"] {
-            if !row.get(key).is_some_and(serde_json::Value::is_string) {
-                bail!(
-                    "{}, line {}: a benchmark row needs a `{key}` (text); found {}",
-                    path.display(),
-                    i + 1,
-                    shorten(line)
-                );
-            }
-        }
-        count += 1;
-    }
-    if count == 0 {
-        bail!("{}: no benchmark rows (an empty file)", path.display());
-    }
-    Ok(count)
-}
-
-fn shorten(line: &str) -> String {
-    match line.char_indices().nth(80) {
-        Some((at, _)) => format!("{}…", &line[..at]),
-        None => line.to_string(),
-    }
 }
 
 /// Replaces the rows in `kept` by those in `measured` (a finished stage's), atomically:
@@ -97,7 +54,7 @@ pub fn keep(measured: &Path, kept: &Path) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check, gather, keep};
+    use super::{gather, keep};
 
     /// A fresh folder under the system's temporary directory.
     fn scratch(name: &str) -> std::path::PathBuf {
@@ -154,41 +111,6 @@ mod tests {
             format!("{missing:#}").contains("absent.jsonl"),
             "{missing:#}"
         );
-        std::fs::remove_dir_all(dir).expect("scratch file");
-    }
-
-    #[test]
-    fn rows_are_checked_line_by_line_before_they_are_kept() {
-        let dir = scratch("check");
-        let good = dir.join("good.jsonl");
-        std::fs::write(
-            &good,
-            "{\"group\":\"g\",\"workload\":\"a\"}\n\n{\"group\":\"g\",\"workload\":\"b\"}\n",
-        )
-        .expect("scratch file");
-        assert_eq!(check(&good).expect("two rows"), 2);
-        let bad = dir.join("bad.jsonl");
-        std::fs::write(
-            &bad,
-            "{\"group\":\"g\",\"workload\":\"a\"}\n{\"group\":\"g\"}\n",
-        )
-        .expect("scratch file");
-        let e = format!("{:#}", check(&bad).expect_err("no workload"));
-        assert!(
-            e.contains("bad.jsonl, line 2") && e.contains("`workload`"),
-            "{e}"
-        );
-        let junk = dir.join("junk.jsonl");
-        std::fs::write(&junk, "gpu-kit: no torch\n").expect("scratch file");
-        let e = format!("{:#}", check(&junk).expect_err("not JSON"));
-        assert!(
-            e.contains("junk.jsonl, line 1: not a JSON benchmark row"),
-            "{e}"
-        );
-        let empty = dir.join("empty.jsonl");
-        std::fs::write(&empty, "\n").expect("scratch file");
-        assert!(format!("{:#}", check(&empty).expect_err("empty")).contains("no benchmark rows"));
-        assert!(check(&dir.join("absent.jsonl")).is_err());
         std::fs::remove_dir_all(dir).expect("scratch file");
     }
 }
