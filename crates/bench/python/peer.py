@@ -1,8 +1,9 @@
 """The benchmarks' Python peer: PyTorch eager with MMEngine's OptimWrapper and parameter
 schedulers, torch.save/torch.load, MMEngine's schedulers alone.
 
-`playground-bench` starts this script (afresh for every training workload) and sends it
-one JSON object per line on stdin; every answer is one JSON object per line on stdout. Timing happens here, around
+`playground-bench` starts this script (and again after every training workload, so each
+measurement starts on a process that has trained nothing) and sends it one JSON object
+per line on stdin; every answer is one JSON object per line on stdout. Timing happens here, around
 the measured work only, so the pipe costs nothing. Both sides read the same config
 files, so shapes, batch sizes, optimizers and schedules are the same by construction.
 

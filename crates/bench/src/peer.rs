@@ -1,7 +1,8 @@
 //! The Python peer (`python/peer.py`): a process that answers one JSON request per
-//! line with one JSON answer, so each of its measurements can alternate with ours. The
-//! training groups start a fresh one per workload ([`Peer::restart`]), so no workload's
-//! speed depends on what the peer ran before it.
+//! line with one JSON answer, so each of its measurements can alternate with ours. It
+//! is replaced by a fresh process after each training workload ([`Peer::restart`]), so
+//! every workload, and every group after the training ones, starts on a peer that has
+//! trained nothing.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -158,11 +158,6 @@ pub fn run(
             },
         ))
         .with_context(|| format!("building the runner of {}", path.display()))?;
-        // A fresh peer per workload: a long-lived one carried its allocator's state from
-        // one workload to the next (the GPT, measured last, ran at a speed that depended
-        // on what came before it; BENCHMARKS.md, "TinyGPT on the CPU").
-        peer.restart()
-            .with_context(|| format!("restarting the Python peer for {}", w.label))?;
         peer.call(json!({
             "cmd": "train_setup",
             "config": path,
@@ -215,6 +210,11 @@ pub fn run(
             ),
         };
         crate::rows::append(rows_file, std::slice::from_ref(&row))?;
+        // A fresh peer for whatever comes next (the next workload, the next group): a
+        // long-lived one carried its allocator's and thread pool's state from one
+        // workload to the next (BENCHMARKS.md, "Fixed while measuring").
+        peer.restart()
+            .with_context(|| format!("restarting the Python peer after {}", w.label))?;
     }
     Ok(())
 }
